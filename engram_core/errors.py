@@ -1,0 +1,93 @@
+"""The one exception tree of Engram. The server maps each class to an HTTP status in one table.
+
+    EngramError
+    ├── Invalid            400  bad input; names the field and the problem
+    ├── PayloadTooLarge    413  a body or field over its size limit
+    ├── Unauthorized       401  no key, unknown key, expired or revoked key, wrong secret
+    ├── Forbidden          403  key lacks the scope, or the action is not allowed
+    │   └── QuotaExceeded  403  a per-user quota is used up
+    ├── NotFound           404  no such object for this user
+    ├── Conflict           409  the object exists already or the state forbids the change
+    ├── RateLimited        429  too many requests; carries retry_after seconds
+    ├── Unavailable        503  a component (model, index) is not ready
+    ├── Locked             503  an encrypted database without (the right) key
+    └── MigrationError          a migration file was edited after it was applied, or failed
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Conflict",
+    "EngramError",
+    "Forbidden",
+    "Invalid",
+    "Locked",
+    "MigrationError",
+    "NotFound",
+    "PayloadTooLarge",
+    "QuotaExceeded",
+    "RateLimited",
+    "Unauthorized",
+    "Unavailable",
+]
+
+
+class EngramError(Exception):
+    """Base class of every error Engram raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Invalid(EngramError):
+    """Bad input. ``field`` names the offending field (dotted for nested ones) when there is one."""
+
+    def __init__(self, field: str | None, problem: str) -> None:
+        super().__init__(f"{field}: {problem}" if field else problem)
+        self.field = field
+        self.problem = problem
+
+
+class PayloadTooLarge(EngramError):
+    """A body or field is over its size limit."""
+
+
+class Unauthorized(EngramError):
+    """No key, an unknown, expired or revoked key, or a wrong secret."""
+
+
+class Forbidden(EngramError):
+    """The key is valid but may not do this."""
+
+
+class QuotaExceeded(Forbidden):
+    """A per-user quota is used up."""
+
+
+class NotFound(EngramError):
+    """No such object, or not one this user may see (the two are indistinguishable on purpose)."""
+
+
+class Conflict(EngramError):
+    """The object exists already, or its state forbids the change."""
+
+
+class RateLimited(EngramError):
+    """Too many requests; ``retry_after`` is the number of seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(EngramError):
+    """A component needed for the request (a model, an index) is not ready."""
+
+
+class Locked(EngramError):
+    """The database is encrypted and the key is missing or wrong."""
+
+
+class MigrationError(EngramError):
+    """A migration failed, or an applied migration file was edited."""

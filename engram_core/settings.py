@@ -1,0 +1,206 @@
+"""Every ``ENGRAM_*`` setting, declared once: name, type, default and help.
+
+The declarations drive environment parsing, defaults and the settings table in ``docs/settings.md``
+(a test checks that every declared setting is documented). Read settings with
+``Settings.from_env()``; tests build them with ``Settings.from_env({...})`` or ``Settings.for_data_dir``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Invalid
+
+__all__ = ["DECLARATIONS", "Setting", "Settings"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One declared setting. ``kind`` is one of str, int, float, bool, path, list."""
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+
+    @property
+    def attr(self) -> str:
+        return self.name.removeprefix("ENGRAM_").lower()
+
+
+_S = Setting
+
+DECLARATIONS: tuple[Setting, ...] = (
+    # server
+    _S("ENGRAM_HOST", "str", "127.0.0.1", "Address the server listens on."),
+    _S("ENGRAM_PORT", "int", 4200, "TCP port the server listens on."),
+    _S("ENGRAM_DATA_DIR", "path", "./data", "Directory holding the database, models cache and backups."),
+    _S("ENGRAM_DB_PATH", "path", None, "SQLite database file. Default: <data dir>/engram.db."),
+    _S("ENGRAM_LOG_LEVEL", "str", "info", "Log level: debug, info, warning, error."),
+    _S("ENGRAM_MAX_BODY_BYTES", "int", 2 * 1024 * 1024, "Largest request body accepted (bytes)."),
+    _S("ENGRAM_MAX_STORE_BODY_BYTES", "int", 256 * 1024, "Largest body accepted by the store routes (bytes)."),
+    _S("ENGRAM_MAX_JSON_DEPTH", "int", 32, "Deepest JSON nesting accepted in a request body."),
+    _S("ENGRAM_ALLOWED_ORIGINS", "list", "", "Comma-separated origins allowed by CORS. Empty: CORS off."),
+    # storage
+    _S("ENGRAM_READ_POOL_SIZE", "int", 4, "Number of read-only SQLite connections."),
+    _S("ENGRAM_BUSY_TIMEOUT_MS", "int", 5000, "SQLite busy timeout (milliseconds)."),
+    _S("ENGRAM_TTL_SWEEP_SECONDS", "float", 60.0, "Interval of the sweep that forgets memories past forget_after."),
+    # auth
+    _S("ENGRAM_BOOTSTRAP_SECRET", "str", "", "Secret for the one-shot POST /bootstrap. Empty: bootstrap disabled."),
+    _S("ENGRAM_API_KEY_PEPPER", "str", "", "Server-side pepper mixed into API key hashes (HMAC-SHA256)."),
+    _S("ENGRAM_OPEN_ACCESS", "bool", False, "Allow unauthenticated read-only access as user 1."),
+    _S("ENGRAM_RATE_LIMIT_PER_MINUTE", "int", 600, "Default per-key weighted request budget per minute."),
+    _S("ENGRAM_IP_RATE_LIMIT_PER_MINUTE", "int", 1200, "Per-IP request budget per minute before auth."),
+    _S("ENGRAM_MEMORY_QUOTA", "int", 0, "Most memories one user may hold. 0: unlimited."),
+    # embeddings and reranking
+    _S("ENGRAM_EMBEDDING_MODEL", "str", "minilm", "Named embedding model (see models/manifest.json)."),
+    _S("ENGRAM_EMBEDDING_MODEL_DIR", "path", None, "Directory with the embedding model's files, used first."),
+    _S("ENGRAM_MODELS_DIR", "path", None, "Models cache shared by data dirs. Default: <data dir>/models."),
+    _S("ENGRAM_EMBED_MODELS", "list", "", "Extra models served by /v1/embeddings (comma-separated names)."),
+    _S("ENGRAM_EMBED_MAX_LOADED", "int", 2, "Most embedding models kept loaded at once (LRU eviction)."),
+    _S("ENGRAM_ONNX_THREADS", "int", 0, "onnxruntime intra-op threads. 0: one per core."),
+    _S("ENGRAM_EMBED_BATCH_SIZE", "int", 32, "Texts per onnxruntime call when embedding."),
+    _S("ENGRAM_MAX_SEQ_LENGTH", "int", 256, "Longest token sequence fed to a model (capped by its window)."),
+    _S("ENGRAM_RERANKER_ENABLED", "bool", False, "Rerank the top search results with a cross-encoder."),
+    _S("ENGRAM_RERANKER_MODEL", "str", "granite-reranker", "Named reranker model."),
+    _S("ENGRAM_RERANKER_TOP_K", "int", 12, "How many fused results the reranker rescores."),
+    # search and graph
+    _S("ENGRAM_USE_LANCE_INDEX", "bool", False, "Use a LanceDB ANN index for users with large corpora."),
+    _S("ENGRAM_LANCE_THRESHOLD", "int", 50000, "Vectors per user above which LanceDB is used."),
+    _S("ENGRAM_SEARCH_CACHE_SIZE", "int", 256, "Entries in the per-user search result cache. 0: off."),
+    _S("ENGRAM_AUTOLINK_THRESHOLD", "float", 0.55, "Cosine similarity at or above which memories link."),
+    _S("ENGRAM_AUTOLINK_MAX", "int", 6, "Most similarity links made for one memory."),
+    _S("ENGRAM_DEDUP_DISTANCE", "int", 3, "SimHash Hamming distance at or below which a store is a duplicate."),
+    _S("ENGRAM_PAGERANK_INTERVAL_SECONDS", "float", 300.0, "Interval of the PageRank refresh."),
+    _S("ENGRAM_PAGERANK_LINK_THRESHOLD", "int", 100, "Changed links that trigger an early PageRank refresh."),
+    _S("ENGRAM_COMMUNITY_INTERVAL_SECONDS", "float", 3600.0, "Interval of Louvain community detection."),
+    # encryption
+    _S("ENGRAM_ENCRYPTION_MODE", "str", "none", "Encryption at rest: none, keyfile, env or yubikey."),
+    _S("ENGRAM_KEYFILE", "path", "~/.config/engram/dbkey", "Keyfile (32 raw bytes, mode 0600) for keyfile mode."),
+    _S("ENGRAM_DB_KEY", "str", "", "Database key as 64 hex characters, for env mode."),
+)
+
+_BY_NAME = {s.name: s for s in DECLARATIONS}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    try:
+        if setting.kind == "int":
+            return int(raw)
+        if setting.kind == "float":
+            return float(raw)
+        if setting.kind == "bool":
+            low = raw.strip().lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError(raw)
+        if setting.kind == "path":
+            return Path(raw).expanduser() if raw else None
+        if setting.kind == "list":
+            return tuple(p.strip() for p in raw.split(",") if p.strip())
+        return raw
+    except ValueError:
+        raise Invalid(setting.name, f"cannot read {raw!r} as {setting.kind}") from None
+
+
+class Settings:
+    """Resolved settings: one attribute per declaration (``ENGRAM_DATA_DIR`` -> ``data_dir``)."""
+
+    host: str
+    port: int
+    data_dir: Path
+    db_path: Path
+    log_level: str
+    max_body_bytes: int
+    max_store_body_bytes: int
+    max_json_depth: int
+    allowed_origins: tuple[str, ...]
+    read_pool_size: int
+    busy_timeout_ms: int
+    ttl_sweep_seconds: float
+    bootstrap_secret: str
+    api_key_pepper: str
+    open_access: bool
+    rate_limit_per_minute: int
+    ip_rate_limit_per_minute: int
+    memory_quota: int
+    embedding_model: str
+    embedding_model_dir: Path | None
+    models_dir: Path
+    embed_models: tuple[str, ...]
+    embed_max_loaded: int
+    onnx_threads: int
+    embed_batch_size: int
+    max_seq_length: int
+    reranker_enabled: bool
+    reranker_model: str
+    reranker_top_k: int
+    use_lance_index: bool
+    lance_threshold: int
+    search_cache_size: int
+    autolink_threshold: float
+    autolink_max: int
+    dedup_distance: int
+    pagerank_interval_seconds: float
+    pagerank_link_threshold: int
+    community_interval_seconds: float
+    encryption_mode: str
+    keyfile: Path
+    db_key: str
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        for setting in DECLARATIONS:
+            value = values.get(setting.attr, setting.default)
+            if setting.kind == "path" and isinstance(value, str):
+                value = Path(value).expanduser()
+            if setting.kind == "list" and isinstance(value, str):
+                value = _parse(setting, value)
+            setattr(self, setting.attr, value)
+        if self.db_path is None:
+            self.db_path = self.data_dir / "engram.db"
+        if self.models_dir is None:
+            self.models_dir = self.data_dir / "models"
+        if self.encryption_mode not in {"none", "keyfile", "env", "yubikey"}:
+            raise Invalid("ENGRAM_ENCRYPTION_MODE", "must be one of none, keyfile, env, yubikey")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every declared setting from ``env`` (default ``os.environ``); keyword overrides win."""
+        source = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for setting in DECLARATIONS:
+            if setting.name in source:
+                values[setting.attr] = _parse(setting, source[setting.name])
+        values.update(overrides)
+        return cls(values)
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path | str, **overrides: Any) -> Settings:
+        """Defaults with everything under ``data_dir``, ignoring the environment (for tests and tools)."""
+        return cls.from_env({}, data_dir=Path(data_dir), **overrides)
+
+    def replace(self, **overrides: Any) -> Settings:
+        values = {s.attr: getattr(self, s.attr) for s in DECLARATIONS}
+        values.update(overrides)
+        return Settings(values)
+
+    def __repr__(self) -> str:
+        secret = {"bootstrap_secret", "api_key_pepper", "db_key"}
+        shown = ", ".join(
+            f"{s.attr}={'***' if s.attr in secret and getattr(self, s.attr) else getattr(self, s.attr)!r}"
+            for s in DECLARATIONS
+        )
+        return f"Settings({shown})"
+
+
+def lookup(name: str) -> Setting:
+    """The declaration of ``name`` (``KeyError`` if undeclared)."""
+    return _BY_NAME[name]

@@ -1,0 +1,88 @@
+"""The ONLY place Engram opens SQLite connections.
+
+Every connection gets the same preparation: the SQLCipher key first (when the database is encrypted),
+then WAL, ``synchronous=NORMAL``, foreign keys and a busy timeout. Plain databases use the stdlib
+``sqlite3``; encrypted ones use ``sqlcipher3`` (a drop-in DB-API module with SQLCipher 4 bundled).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from ..errors import Locked
+
+__all__ = ["connect", "is_encrypted_file", "key_pragma"]
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def key_pragma(key: bytes) -> str:
+    """The statement that hands a raw 32-byte key to SQLCipher (no key derivation on its side)."""
+    if len(key) != 32:
+        raise ValueError("a database key is exactly 32 bytes")
+    return f"PRAGMA key = \"x'{key.hex()}'\""
+
+
+def is_encrypted_file(path: Path) -> bool:
+    """True when ``path`` exists, is non-empty and does not start with the plain SQLite header."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        return False
+    return len(head) > 0 and head != SQLITE_HEADER
+
+
+def connect(
+    path: Path | str,
+    *,
+    key: bytes | None = None,
+    read_only: bool = False,
+    busy_timeout_ms: int = 5000,
+    check_same_thread: bool = False,
+) -> Any:
+    """Open and prepare one connection to ``path``.
+
+    ``key`` (32 raw bytes) opens the file with SQLCipher; a wrong key raises ``Locked``. ``read_only``
+    opens it with ``mode=ro`` so a read connection can never write. Connections are in autocommit mode
+    (``isolation_level=None``): callers open transactions explicitly with BEGIN.
+    """
+    path = Path(path)
+    module: Any = sqlite3
+    if key is not None:
+        import sqlcipher3  # type: ignore[import-not-found]
+
+        module = sqlcipher3
+    uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
+    conn = module.connect(
+        uri,
+        uri=True,
+        isolation_level=None,
+        check_same_thread=check_same_thread,
+        timeout=busy_timeout_ms / 1000,
+    )
+    try:
+        if key is not None:
+            conn.execute(key_pragma(key))
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except module.DatabaseError as exc:
+            if key is not None:
+                raise Locked(f"cannot open {path}: wrong database key ({exc})") from None
+            raise Locked(
+                f"cannot open {path}: the file is encrypted or not a database; "
+                "set ENGRAM_ENCRYPTION_MODE and its key"
+            ) from None
+        if not read_only:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        conn.execute("PRAGMA temp_store=MEMORY")
+    except BaseException:
+        conn.close()
+        raise
+    conn.row_factory = module.Row
+    return conn
