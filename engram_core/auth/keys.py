@@ -1,0 +1,184 @@
+"""API keys: ``engram_`` + 32 hex characters (legacy ``eg_...`` accepted).
+
+Only a hash is stored: SHA-256 of the key, or HMAC-SHA256 keyed with ENGRAM_API_KEY_PEPPER when one is
+configured. The first 8 characters after the prefix are stored in clear for lookup; candidates are
+compared in constant time. Keys expire, are revoked, and rotate with a grace period during which both
+the old and the new key work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..errors import Invalid, NotFound, Unauthorized
+from ..timeutil import format_ts, now_iso
+from . import audit
+from .context import AuthContext, normalise_scopes
+
+__all__ = [
+    "authenticate",
+    "create_key",
+    "generate_key",
+    "hash_key",
+    "key_prefix",
+    "list_keys",
+    "revoke_key",
+    "rotate_key",
+]
+
+KEY_PREFIX = "engram_"
+LEGACY_PREFIX = "eg_"
+
+
+def generate_key() -> str:
+    """A new random key: ``engram_`` + 32 lowercase hex characters (128 bits)."""
+    return KEY_PREFIX + secrets.token_hex(16)
+
+
+def key_prefix(key: str) -> str | None:
+    """The 8 lookup characters of ``key``, or None if it is not an Engram key."""
+    for prefix in (KEY_PREFIX, LEGACY_PREFIX):
+        if key.startswith(prefix):
+            body = key[len(prefix) :]
+            if len(body) >= 16 and body.isascii() and body.isalnum():
+                return body[:8]
+    return None
+
+
+def hash_key(key: str, pepper: str = "") -> str:
+    """SHA-256 of the key, or HMAC-SHA256(pepper, key) when a pepper is configured."""
+    if pepper:
+        return hmac.new(pepper.encode(), key.encode(), hashlib.sha256).hexdigest()
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _key_row(r: Any) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "user_id": r["user_id"],
+        "name": r["name"],
+        "prefix": r["prefix"],
+        "scopes": r["scopes"].split(","),
+        "rate_limit": r["rate_limit"],
+        "created_at": r["created_at"],
+        "expires_at": r["expires_at"],
+        "revoked_at": r["revoked_at"],
+        "last_used_at": r["last_used_at"],
+        "rotated_from": r["rotated_from"],
+    }
+
+
+def create_key(
+    conn: Any,
+    user_id: int,
+    scopes: list[str] | tuple[str, ...],
+    *,
+    pepper: str = "",
+    name: str = "",
+    expires_at: str | None = None,
+    rate_limit: int | None = None,
+    rotated_from: int | None = None,
+    auth: AuthContext | None = None,
+) -> dict[str, Any]:
+    """Create a key for ``user_id`` (inside a write transaction). The clear key is returned only here."""
+    try:
+        full_scopes = normalise_scopes(scopes)
+    except ValueError as exc:
+        raise Invalid("scopes", f"unknown scope {exc.args[0]!r}; use read, write or admin") from None
+    if not full_scopes:
+        raise Invalid("scopes", "must name at least one scope")
+    if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+        raise NotFound(f"user {user_id} not found")
+    key = generate_key()
+    cur = conn.execute(
+        "INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, rate_limit, created_at, expires_at,"
+        " rotated_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            user_id,
+            name,
+            key_prefix(key),
+            hash_key(key, pepper),
+            ",".join(full_scopes),
+            rate_limit,
+            now_iso(),
+            expires_at,
+            rotated_from,
+        ),
+    )
+    key_id = int(cur.lastrowid)
+    audit.record(conn, auth, "key.create", "key", key_id, {"scopes": list(full_scopes)}, user_id=user_id)
+    row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+    return {**_key_row(row), "key": key}
+
+
+def authenticate(conn: Any, key: str, *, pepper: str = "", now: str | None = None) -> AuthContext:
+    """Resolve a bearer key to an ``AuthContext`` or raise ``Unauthorized`` (read-only lookup)."""
+    prefix = key_prefix(key)
+    if prefix is None:
+        raise Unauthorized("malformed API key: expected engram_ followed by 32 hex characters")
+    wanted = hash_key(key, pepper)
+    now = now or now_iso()
+    rows = conn.execute(
+        "SELECT k.*, u.is_admin FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = ?",
+        (prefix,),
+    ).fetchall()
+    for row in rows:
+        if hmac.compare_digest(row["key_hash"], wanted):
+            if row["revoked_at"] is not None:
+                raise Unauthorized("API key has been revoked")
+            if row["expires_at"] is not None and row["expires_at"] <= now:
+                raise Unauthorized("API key has expired")
+            return AuthContext(
+                user_id=row["user_id"],
+                scopes=tuple(row["scopes"].split(",")),
+                key_id=row["id"],
+                is_admin=bool(row["is_admin"]) and "admin" in row["scopes"].split(","),
+                rate_limit=row["rate_limit"],
+            )
+    raise Unauthorized("invalid API key")
+
+
+def list_keys(conn: Any, user_id: int) -> list[dict[str, Any]]:
+    return [_key_row(r) for r in conn.execute("SELECT * FROM api_keys WHERE user_id = ? ORDER BY id", (user_id,))]
+
+
+def _own_key(conn: Any, auth: AuthContext, key_id: int) -> Any:
+    row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+    if row is None or (row["user_id"] != auth.user_id and not auth.is_admin):
+        raise NotFound(f"key {key_id} not found")
+    return row
+
+
+def revoke_key(conn: Any, auth: AuthContext, key_id: int) -> dict[str, Any]:
+    row = _own_key(conn, auth, key_id)
+    if row["revoked_at"] is None:
+        conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (now_iso(), key_id))
+        audit.record(conn, auth, "key.revoke", "key", key_id, user_id=row["user_id"])
+    return {"revoked": True, "id": key_id}
+
+
+def rotate_key(conn: Any, auth: AuthContext, key_id: int, grace_hours: float, *, pepper: str = "") -> dict[str, Any]:
+    """Issue a new key with the same scopes; the old one keeps working for ``grace_hours``."""
+    row = _own_key(conn, auth, key_id)
+    if row["revoked_at"] is not None:
+        raise Invalid("key_id", "cannot rotate a revoked key")
+    grace_until = format_ts(datetime.now(UTC) + timedelta(hours=grace_hours))
+    old_expiry = row["expires_at"]
+    if old_expiry is None or old_expiry > grace_until:
+        conn.execute("UPDATE api_keys SET expires_at = ? WHERE id = ?", (grace_until, key_id))
+    new = create_key(
+        conn,
+        row["user_id"],
+        tuple(row["scopes"].split(",")),
+        pepper=pepper,
+        name=row["name"],
+        rate_limit=row["rate_limit"],
+        rotated_from=key_id,
+        auth=auth,
+    )
+    audit.record(conn, auth, "key.rotate", "key", key_id, {"new_key_id": new["id"]}, user_id=row["user_id"])
+    return {"rotated": True, "old_key_id": key_id, "old_key_expires_at": grace_until, **new, "api_key": new["key"]}

@@ -1,0 +1,127 @@
+"""AuthService: authenticate bearer keys, bootstrap, users, keys, spaces, audit."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from ..errors import Forbidden, Invalid, Unauthorized
+from ..settings import Settings
+from ..storage.database import Database
+from . import audit, keys, spaces, users
+from .context import AuthContext
+from .schemas import AUDIT, BOOTSTRAP, CREATE_KEY, CREATE_SPACE, CREATE_USER, ROTATE_KEY
+
+__all__ = ["AuthService"]
+
+
+class AuthService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._pepper = settings.api_key_pepper
+
+    async def authenticate(self, authorization: str | None, ip: str | None = None) -> AuthContext:
+        """Resolve an ``Authorization`` header. No header: open-access reader (when enabled) or 401."""
+        if not authorization:
+            if self.settings.open_access:
+                return AuthContext(user_id=1, scopes=("read",), ip=ip)
+            raise Unauthorized("missing API key: send Authorization: Bearer <key>")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("malformed Authorization header: expected 'Bearer <key>'")
+        token = token.strip()
+        ctx = await self.db.aread(lambda conn: keys.authenticate(conn, token, pepper=self._pepper))
+        return AuthContext(ctx.user_id, ctx.scopes, ctx.key_id, ctx.is_admin, ip, ctx.rate_limit)
+
+    async def bootstrap(self, body: Any) -> dict[str, Any]:
+        """One-shot creation of the first admin, guarded by ENGRAM_BOOTSTRAP_SECRET."""
+        data = BOOTSTRAP.parse(body)
+        expected = self.settings.bootstrap_secret
+        if not expected:
+            raise Forbidden("bootstrap is disabled: set ENGRAM_BOOTSTRAP_SECRET, or run `engram keys create --admin`")
+        if not hmac.compare_digest(data["secret"].encode(), expected.encode()):
+            raise Unauthorized("wrong bootstrap secret")
+        return await self.db.awrite(lambda conn: users.bootstrap_admin(conn, pepper=self._pepper, name=data["name"]))
+
+    async def create_user(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        _require_admin(auth)
+        data = CREATE_USER.parse(body)
+        return await self.db.awrite(
+            lambda conn: users.create_user(
+                conn, auth, data["name"], email=data["email"], is_admin=data["is_admin"],
+                scopes=tuple(data["scopes"]), pepper=self._pepper,
+            )
+        )  # fmt: skip
+
+    async def list_users(self, auth: AuthContext) -> dict[str, Any]:
+        _require_admin(auth)
+        return {"users": await self.db.aread(users.list_users)}
+
+    async def create_key(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        auth.require("write")
+        data = CREATE_KEY.parse(body)
+        user_id = data["user_id"] or auth.user_id
+        if user_id != auth.user_id:
+            _require_admin(auth)
+        wanted = data["scopes"]
+        if "admin" in wanted and not auth.is_admin:
+            raise Forbidden("only an admin key can create admin keys")
+        result = await self.db.awrite(
+            lambda conn: keys.create_key(
+                conn, user_id, wanted, pepper=self._pepper, name=data["name"], expires_at=data["expires_at"],
+                rate_limit=data["rate_limit"], auth=auth,
+            )
+        )  # fmt: skip
+        return {**result, "api_key": result["key"]}
+
+    async def list_keys(self, auth: AuthContext) -> dict[str, Any]:
+        auth.require("read")
+        return {"keys": await self.db.aread(lambda conn: keys.list_keys(conn, auth.user_id))}
+
+    async def revoke_key(self, auth: AuthContext, key_id: int) -> dict[str, Any]:
+        auth.require("write")
+        return await self.db.awrite(lambda conn: keys.revoke_key(conn, auth, key_id))
+
+    async def rotate_key(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        auth.require("write")
+        data = ROTATE_KEY.parse(body)
+        return await self.db.awrite(
+            lambda conn: keys.rotate_key(conn, auth, data["key_id"], data["grace_hours"], pepper=self._pepper)
+        )
+
+    async def create_space(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        auth.require("write")
+        data = CREATE_SPACE.parse(body)
+        return await self.db.awrite(lambda conn: spaces.create_space(conn, auth, data["name"], data["description"]))
+
+    async def list_spaces(self, auth: AuthContext) -> dict[str, Any]:
+        auth.require("read")
+        return {"spaces": await self.db.aread(lambda conn: spaces.list_spaces(conn, auth.user_id))}
+
+    async def delete_space(self, auth: AuthContext, space_id: int) -> dict[str, Any]:
+        auth.require("write")
+        return await self.db.awrite(lambda conn: spaces.delete_space(conn, auth, space_id))
+
+    async def audit(self, auth: AuthContext, query: Any) -> dict[str, Any]:
+        auth.require("read")
+        q = AUDIT.parse(query)
+        user_id = auth.user_id
+        if q["user_id"] is not None and q["user_id"] != auth.user_id:
+            _require_admin(auth)
+            user_id = q["user_id"]
+        rows = await self.db.aread(
+            lambda conn: audit.list_audit(conn, user_id, limit=q["limit"], before_id=q["before_id"], action=q["action"])
+        )
+        return {"entries": rows, "count": len(rows)}
+
+
+def _require_admin(auth: AuthContext) -> None:
+    if not auth.is_admin:
+        raise Forbidden("this route needs an admin key")
+
+
+def check_scopes(scopes: list[str]) -> None:
+    for s in scopes:
+        if s not in ("read", "write", "admin"):
+            raise Invalid("scopes", f"unknown scope {s!r}")

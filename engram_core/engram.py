@@ -1,0 +1,106 @@
+"""Engram: the facade the server, the CLI and scripts use. Owns the Database and the services."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from . import __version__
+from .auth.context import AuthContext
+from .auth.service import AuthService
+from .errors import Forbidden
+from .jobs.scheduler import Scheduler
+from .memories.service import MemoryService
+from .search.service import SearchService
+from .settings import Settings
+from .storage.database import Database
+
+__all__ = ["Engram", "open_database"]
+
+log = logging.getLogger("engram")
+
+
+def open_database(settings: Settings) -> Database:
+    """Open (and migrate) the database ``settings`` names, creating the data dir if needed."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database(
+        settings.db_path,
+        key=None,
+        read_pool_size=settings.read_pool_size,
+        busy_timeout_ms=settings.busy_timeout_ms,
+    )
+
+
+class Engram:
+    """One Engram instance over one data dir. ``open`` it, ``start`` background work, ``close`` it."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.auth = AuthService(db, settings)
+        self.memories = MemoryService(db, settings)
+        self.search = SearchService(db, settings)
+        self.scheduler = Scheduler()
+        self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
+        self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Engram:
+        """Open (and migrate) the database named by ``settings``."""
+        return cls(settings, open_database(settings))
+
+    async def start(self) -> None:
+        """Start background work (called by the server lifespan)."""
+        await self.memories.sweep_expired()
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+
+    def close(self) -> None:
+        self.db.close()
+
+    async def _checkpoint(self) -> None:
+        await self.db.awrite_raw("PRAGMA wal_checkpoint(PASSIVE)")
+
+    # -- health and stats -----------------------------------------------------------------------------
+    async def health(self) -> dict[str, Any]:
+        def counts(conn: Any) -> dict[str, int]:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM memories WHERE is_latest = 1 AND is_deleted = 0) AS memories,"
+                " (SELECT count(*) FROM users) AS users"
+            ).fetchone()
+            return {"memories": row["memories"], "users": row["users"]}
+
+        return {
+            "status": "ok",
+            "version": __version__,
+            "counts": await self.db.aread(counts),
+            "embedding_model": None,
+            "vector_search": {"enabled": False, "reason": "no embedding model configured"},
+            "llm_configured": False,
+            "jobs": self.scheduler.status(),
+        }
+
+    async def ready(self) -> dict[str, Any]:
+        await self.db.aread(lambda conn: conn.execute("SELECT 1").fetchone())
+        return {"ready": True}
+
+    async def stats(self, auth: AuthContext) -> dict[str, Any]:
+        """Whole-server counts (admin)."""
+        if not auth.is_admin:
+            raise Forbidden("this route needs an admin key")
+
+        def run(conn: Any) -> dict[str, Any]:
+            q = conn.execute
+            return {
+                "users": q("SELECT count(*) FROM users").fetchone()[0],
+                "keys": q("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL").fetchone()[0],
+                "memories": q("SELECT count(*) FROM memories WHERE is_latest = 1 AND is_deleted = 0").fetchone()[0],
+                "versions": q("SELECT count(*) FROM memories").fetchone()[0],
+                "links": q("SELECT count(*) FROM memory_links").fetchone()[0],
+                "audit_entries": q("SELECT count(*) FROM audit_log").fetchone()[0],
+                "db_bytes": q("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").fetchone()[0],
+            }
+
+        return await self.db.aread(run)

@@ -1,0 +1,1 @@
+"""Background work: the periodic scheduler (and, later, the durable job queue)."""

@@ -1,0 +1,53 @@
+"""Input schemas of the memory routes: one declaration validates and documents each body."""
+
+from __future__ import annotations
+
+from ..validation import Field, Schema
+
+__all__ = ["LIST", "STORE", "TAGS", "UPDATE", "FORGET", "MAX_CONTENT_BYTES"]
+
+MAX_CONTENT_BYTES = 100 * 1024
+
+STORE = Schema(
+    Field("content", "text", required=True, max_len=MAX_CONTENT_BYTES, help="The memory text (<= 100 KiB)."),
+    Field("category", "text", default="general", max_len=100),
+    Field("source", "text", default="unknown", max_len=200),
+    Field("importance", "int", default=5, min=1, max=10),
+    Field("tags", "tags", default=[], max_items=50, help="Trimmed and lowercased."),
+    Field("session_id", "str", max_len=200),
+    Field("is_static", "bool", default=False, help="Core fact: always first in context."),
+    Field("space_id", "int", min=1),
+    Field("forget_after", "timestamp", help="TTL: the memory is forgotten after this time."),
+    Field("status", "str", default="approved", choices=("approved", "pending")),
+    Field("created_at", "timestamp", help="For imports of past conversations; default now."),
+    Field("embedding", "float_list", max_items=8192, help="Optional vector of the model's dimension."),
+    description="Store a memory.",
+)
+
+UPDATE = Schema(
+    Field("content", "text", max_len=MAX_CONTENT_BYTES),
+    Field("category", "text", max_len=100),
+    Field("importance", "int", min=1, max=10),
+    Field("tags", "tags", max_items=50),
+    Field("is_static", "bool"),
+    Field("status", "str", choices=("approved", "pending")),
+    description="Make a new version of a memory; only the fields given change.",
+)
+
+TAGS = Schema(Field("tags", "tags", required=True, max_items=50), description="Replace a memory's tags.")
+
+FORGET = Schema(Field("reason", "str", max_len=500), description="Forget a memory.")
+
+LIST = Schema(
+    Field("limit", "int", default=50, min=1, max=500),
+    Field("offset", "int", default=0, min=0),
+    Field("category", "str", max_len=100),
+    Field("source", "str", max_len=200),
+    Field("tags", "tags", max_items=20),
+    Field("space_id", "int", min=1),
+    Field("session_id", "str", max_len=200),
+    Field("status", "str", choices=("approved", "pending")),
+    Field("include_archived", "bool", default=False),
+    Field("include_forgotten", "bool", default=False),
+    description="List latest memories, newest first.",
+)

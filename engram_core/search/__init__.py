@@ -1,0 +1,1 @@
+"""Hybrid search: channels, question-type strategy, fusion, boosts, context assembly."""

@@ -1,0 +1,1 @@
+"""Search channels: each returns a ranked candidate list for one user."""

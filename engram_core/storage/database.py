@@ -1,0 +1,176 @@
+"""The Database: one write thread owning the only write connection, and a pool of read connections.
+
+Writes are plain functions ``fn(conn) -> T`` run by the write thread inside ``BEGIN IMMEDIATE`` ...
+``COMMIT`` (rolled back if ``fn`` raises), so every write is one transaction and writes never contend
+for the lock. Reads run on a small thread pool, each thread with its own read-only connection. Both
+have a blocking form (``read``/``write``, for scripts and the CLI) and an awaitable one
+(``aread``/``awrite``, for the server) — the event loop never blocks on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .connection import connect
+from .migrate import apply_migrations
+
+__all__ = ["Database"]
+
+T = TypeVar("T")
+log = logging.getLogger("engram.db")
+_STOP = object()
+
+
+class Database:
+    """SQLite database with a single writer thread and a read pool."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        key: bytes | None = None,
+        read_pool_size: int = 4,
+        busy_timeout_ms: int = 5000,
+        migrate: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._key = key
+        self._busy = busy_timeout_ms
+        self._write_conn = connect(self.path, key=key, busy_timeout_ms=busy_timeout_ms)
+        try:
+            if migrate:
+                apply_migrations(self._write_conn)
+        except BaseException:
+            self._write_conn.close()
+            raise
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._writer = threading.Thread(target=self._write_loop, name="engram-writer", daemon=True)
+        self._writer.start()
+        self._local = threading.local()
+        self._read_conns: list[Any] = []
+        self._read_lock = threading.Lock()
+        self._readers = ThreadPoolExecutor(max_workers=max(1, read_pool_size), thread_name_prefix="engram-read")
+        self._closed = False
+
+    # -- writes ---------------------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        conn = self._write_conn
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            fn, fut = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                if isinstance(fn, _NoTransaction):
+                    fut.set_result(fn(conn))
+                    continue
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except BaseException as exc:  # handed to the caller
+                fut.set_exception(exc)
+            else:
+                fut.set_result(result)
+        conn.close()
+
+    def submit_write(self, fn: Callable[[Any], T]) -> Future[T]:
+        """Queue ``fn`` for the write thread; it runs in its own transaction."""
+        if self._closed:
+            raise RuntimeError("database is closed")
+        fut: Future[T] = Future()
+        self._queue.put((fn, fut))
+        return fut
+
+    def write(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(conn)`` in one write transaction and wait for its result."""
+        return self.submit_write(fn).result()
+
+    async def awrite(self, fn: Callable[[Any], T]) -> T:
+        """Awaitable ``write``."""
+        return await asyncio.wrap_future(self.submit_write(fn))
+
+    # -- reads ----------------------------------------------------------------------------------------
+    def _reader_conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, key=self._key, read_only=True, busy_timeout_ms=self._busy)
+            self._local.conn = conn
+            with self._read_lock:
+                self._read_conns.append(conn)
+        return conn
+
+    def _run_read(self, fn: Callable[[Any], T]) -> T:
+        conn = self._reader_conn()
+        conn.execute("BEGIN")
+        try:
+            return fn(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    def submit_read(self, fn: Callable[[Any], T]) -> Future[T]:
+        if self._closed:
+            raise RuntimeError("database is closed")
+        return self._readers.submit(self._run_read, fn)
+
+    def read(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(conn)`` on a read connection (one consistent snapshot) and wait for it."""
+        return self.submit_read(fn).result()
+
+    async def aread(self, fn: Callable[[Any], T]) -> T:
+        """Awaitable ``read``."""
+        return await asyncio.wrap_future(self.submit_read(fn))
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def submit_write_raw(self, sql: str) -> Future[None]:
+        """Run one statement on the write thread outside a transaction (checkpoint, VACUUM)."""
+        if self._closed:
+            raise RuntimeError("database is closed")
+        done: Future[None] = Future()
+
+        def run(conn: Any) -> None:
+            conn.execute(sql).fetchall()
+
+        self._queue.put((_NoTransaction(run), done))
+        return done
+
+    def write_raw(self, sql: str) -> None:
+        self.submit_write_raw(sql).result()
+
+    async def awrite_raw(self, sql: str) -> None:
+        await asyncio.wrap_future(self.submit_write_raw(sql))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._readers.shutdown(wait=True)
+        with self._read_lock:
+            for conn in self._read_conns:
+                conn.close()
+            self._read_conns.clear()
+        self._queue.put(_STOP)
+        self._writer.join(timeout=30)
+
+
+class _NoTransaction:
+    """Marks a write-thread job that must run outside BEGIN/COMMIT (VACUUM, checkpoints)."""
+
+    def __init__(self, fn: Callable[[Any], None]) -> None:
+        self.fn = fn
+
+    def __call__(self, conn: Any) -> None:
+        self.fn(conn)

@@ -1,0 +1,41 @@
+"""UTC timestamps as fixed-width ISO-8601 strings, so SQL compares them as text correctly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from .errors import Invalid
+
+__all__ = ["format_ts", "now_iso", "parse_ts", "to_datetime"]
+
+
+def format_ts(moment: datetime) -> str:
+    """``2026-11-21T03:20:03.123456Z``: UTC, microseconds, fixed width."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_iso() -> str:
+    return format_ts(datetime.now(UTC))
+
+
+def to_datetime(value: str) -> datetime:
+    """Parse a timestamp this module wrote (or any ISO-8601 one) into an aware UTC datetime."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_ts(value: object, field: str) -> str:
+    """Validate an ISO-8601 timestamp from a client and normalise it; naive times are taken as UTC."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(field, "must be an ISO-8601 timestamp string")
+    try:
+        return format_ts(to_datetime(value))
+    except ValueError:
+        raise Invalid(field, f"cannot read {value[:40]!r} as an ISO-8601 timestamp") from None

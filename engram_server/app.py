@@ -1,0 +1,66 @@
+"""``create_app(settings)``: the Starlette application, declared."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
+
+from engram_core.engram import Engram
+from engram_core.errors import EngramError
+from engram_core.settings import Settings
+
+from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
+from .routes import auth, health, memories, search
+
+__all__ = ["all_routes", "create_app"]
+
+
+def all_routes() -> list[BaseRoute]:
+    return [*health.routes, *auth.routes, *memories.routes, *search.routes]
+
+
+def create_app(settings: Settings | None = None, engram: Engram | None = None) -> Starlette:
+    """Build the app. The Engram instance is opened in the lifespan unless one is handed in."""
+    settings = settings or (engram.settings if engram else Settings.from_env())
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = engram is None
+        instance = engram or Engram.open(settings)
+        app.state.engram = instance
+        await instance.start()
+        try:
+            yield
+        finally:
+            await instance.stop()
+            if owned:
+                instance.close()
+
+    middleware = []
+    if settings.allowed_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.allowed_origins),
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
+    return Starlette(
+        routes=all_routes(),
+        middleware=middleware,
+        exception_handlers={
+            EngramError: engram_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
+        lifespan=lifespan,
+    )

@@ -1,0 +1,34 @@
+"""``engram serve``: run the server with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+
+from engram_core.settings import Settings
+
+
+def serve_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="engram serve", description="Run the Engram server.")
+    parser.add_argument("--host", help="listen address (ENGRAM_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="TCP port (ENGRAM_PORT, default 4200)")
+    parser.add_argument("--data-dir", help="data directory (ENGRAM_DATA_DIR, default ./data)")
+    args = parser.parse_args(argv)
+    overrides: dict[str, object] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port:
+        overrides["port"] = args.port
+    if args.data_dir:
+        from pathlib import Path
+
+        overrides["data_dir"] = Path(args.data_dir)
+    settings = Settings.from_env(**overrides)
+
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(settings)
+    print(f"engram: serving {settings.db_path} on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False)
+    return 0

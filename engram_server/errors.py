@@ -1,0 +1,71 @@
+"""The one table mapping Engram errors to HTTP statuses, and the JSON error responses."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from engram_core import errors as e
+
+__all__ = ["STATUS", "engram_error_handler", "http_error_handler", "unexpected_error_handler"]
+
+log = logging.getLogger("engram.server")
+
+# Most specific class first: the first isinstance match wins.
+STATUS: tuple[tuple[type[e.EngramError], int], ...] = (
+    (e.Invalid, 400),
+    (e.Unauthorized, 401),
+    (e.QuotaExceeded, 403),
+    (e.Forbidden, 403),
+    (e.NotFound, 404),
+    (e.Conflict, 409),
+    (e.PayloadTooLarge, 413),
+    (e.RateLimited, 429),
+    (e.Locked, 503),
+    (e.Unavailable, 503),
+    (e.MigrationError, 503),
+)
+
+
+def status_for(exc: e.EngramError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def error_response(exc: e.EngramError) -> JSONResponse:
+    body: dict[str, object] = {"error": exc.message}
+    headers: dict[str, str] = {}
+    if isinstance(exc, e.Invalid):
+        if exc.field:
+            body["field"] = exc.field
+    if isinstance(exc, e.RateLimited):
+        headers["Retry-After"] = str(max(1, int(exc.retry_after)))
+        body["retry_after"] = max(1, int(exc.retry_after))
+    if isinstance(exc, e.Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body, status_code=status_for(exc), headers=headers)
+
+
+async def engram_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, e.EngramError)
+    return error_response(exc)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "error"
+    if exc.status_code == 404:
+        message = f"no route {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"method {request.method} not allowed on {request.url.path}"
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse({"error": "internal error"}, status_code=500)

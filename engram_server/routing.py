@@ -1,0 +1,153 @@
+"""Declaring API routes: path, methods, required scope and input schemas, in one place.
+
+``api(...)`` builds a Starlette ``Route`` whose endpoint authenticates the caller, checks the scope,
+reads and validates the JSON body and query string, then calls the handler with an ``ApiRequest``.
+The same declaration feeds ``/openapi.json`` and the route-table tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from engram_core.auth.context import AuthContext
+from engram_core.engram import Engram
+from engram_core.errors import Forbidden, Invalid, PayloadTooLarge
+from engram_core.validation import Schema, coerce_query
+
+__all__ = ["ApiRequest", "RouteSpec", "api", "json_depth"]
+
+Handler = Callable[["ApiRequest"], Awaitable[Any]]
+SCOPES = ("open", "read", "write", "admin")
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What a route needs and takes; published in /openapi.json."""
+
+    path: str
+    methods: tuple[str, ...]
+    scope: str
+    summary: str
+    body: Schema | None
+    query: Schema | None
+    max_body: int | None
+    tag: str
+
+
+@dataclass
+class ApiRequest:
+    request: Request
+    engram: Engram
+    auth: AuthContext
+    body: Any
+    query: dict[str, Any]
+
+    def path_int(self, name: str = "id") -> int:
+        value = self.request.path_params[name]
+        return int(value)
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of a decoded JSON value, computed without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+async def read_json(request: Request, limit: int, max_depth: int) -> Any:
+    """Read the body (refusing more than ``limit`` bytes as it streams) and decode it as JSON."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise Invalid("body", "is not valid JSON") from None
+    if json_depth(data) > max_depth:
+        raise Invalid("body", f"JSON is nested deeper than {max_depth} levels")
+    return data
+
+
+def api(
+    path: str,
+    handler: Handler,
+    *,
+    methods: tuple[str, ...] = ("GET",),
+    scope: str = "read",
+    body: Schema | None = None,
+    query: Schema | None = None,
+    max_body: int | None = None,
+    tag: str = "memory",
+    summary: str | None = None,
+) -> Route:
+    """Declare one API route. ``scope`` is open, read, write or admin."""
+    if scope not in SCOPES:
+        raise ValueError(scope)
+    spec = RouteSpec(
+        path=path,
+        methods=methods,
+        scope=scope,
+        summary=summary or (handler.__doc__ or "").strip().splitlines()[0] if (summary or handler.__doc__) else "",
+        body=body,
+        query=query,
+        max_body=max_body,
+        tag=tag,
+    )
+    takes_body = any(m in {"POST", "PUT", "PATCH", "DELETE"} for m in methods)
+
+    async def endpoint(request: Request) -> Response:
+        engram: Engram = request.app.state.engram
+        settings = engram.settings
+        ip = request.client.host if request.client else None
+        if scope == "open":
+            auth = AuthContext(user_id=0, scopes=(), ip=ip)
+        else:
+            auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
+            auth.require(scope)
+            if scope == "admin" and not auth.is_admin:
+                raise Forbidden("this route needs an admin key")
+        data: Any = None
+        if takes_body and request.method != "GET":
+            limit = min(max_body or settings.max_body_bytes, settings.max_body_bytes)
+            data = await read_json(request, limit, settings.max_json_depth)
+        params: dict[str, Any] = {}
+        if query is not None:
+            qp = request.query_params
+            params = coerce_query(query, {k: qp.getlist(k) for k in qp.keys()})
+        result = await handler(ApiRequest(request, engram, auth, data, params))
+        if isinstance(result, Response):
+            return result
+        status = 200
+        if isinstance(result, tuple):
+            status, result = result
+        return JSONResponse(result, status_code=status)
+
+    endpoint.__name__ = handler.__name__
+    route = Route(path, endpoint, methods=list(methods), name=f"{handler.__name__}:{path}")
+    route.spec = spec  # type: ignore[attr-defined]
+    return route

@@ -1,0 +1,129 @@
+"""Walk every declared route: auth required, scopes enforced, error shape on bad input, never a 500."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from engram_core.validation import Field
+from engram_server.app import all_routes
+from engram_server.routing import RouteSpec
+
+from tests.helpers import Api
+
+SPECS: list[RouteSpec] = [r.spec for r in all_routes()]  # type: ignore[attr-defined]
+_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def _concrete(path: str, ident: int = 1) -> str:
+    return _PARAM.sub(str(ident), path)
+
+
+def _ids(specs: list[RouteSpec]) -> list[str]:
+    return [f"{'/'.join(s.methods)} {s.path}" for s in specs]
+
+
+PROTECTED = [s for s in SPECS if s.scope != "open"]
+WRITES = [s for s in SPECS if s.scope in {"write", "admin"}]
+WITH_BODY = [s for s in SPECS if s.body is not None and s.scope != "open"]
+
+
+def test_route_table_is_not_empty() -> None:
+    assert len(SPECS) >= 30
+
+
+@pytest.mark.parametrize("spec", PROTECTED, ids=_ids(PROTECTED))
+def test_protected_routes_need_a_key(api: Api, spec: RouteSpec) -> None:
+    for method in spec.methods:
+        r = api.call(method, _concrete(spec.path), None, json={})
+        assert r.status_code == 401, (method, spec.path, r.text)
+        assert "error" in r.json()
+        r = api.call(method, _concrete(spec.path), "engram_" + "0" * 32, json={})
+        assert r.status_code == 401
+
+
+@pytest.mark.parametrize("spec", WRITES, ids=_ids(WRITES))
+def test_a_read_key_cannot_write(api: Api, spec: RouteSpec) -> None:
+    reader = api.key(api.admin_key, ("read",))
+    for method in spec.methods:
+        r = api.call(method, _concrete(spec.path), reader, json={})
+        assert r.status_code == 403, (method, spec.path, r.text)
+        assert r.json()["error"]
+
+
+def _wrong_value(field: Field) -> Any:
+    return {"int": "seven", "float": "x", "bool": "yes", "text": 12, "str": 12, "timestamp": "not a date",
+            "tags": 5, "str_list": 5, "float_list": "x", "object": [1]}.get(field.kind, object())  # fmt: skip
+
+
+def _valid_value(field: Field) -> Any:
+    if field.kind == "int":
+        return int(field.min or 1)
+    if field.kind == "float":
+        return float(field.min or 0)
+    if field.choices:
+        return field.choices[0]
+    return {"bool": True, "tags": ["t"], "str_list": ["read"], "float_list": [0.1]}.get(field.kind, "valid text")
+
+
+@pytest.mark.parametrize("spec", WITH_BODY, ids=_ids(WITH_BODY))
+def test_bad_bodies_get_the_documented_error_shape(api: Api, spec: RouteSpec) -> None:
+    assert spec.body is not None
+    mid = api.store(api.admin_key, "a memory the route may touch")
+    path = _concrete(spec.path, mid)
+    method = spec.methods[0]
+    r = api.call(method, path, api.admin_key, content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.json() == {"error": "body: is not valid JSON", "field": "body"}
+    r = api.call(method, path, api.admin_key, json=[1, 2])
+    assert r.status_code == 400 and r.json()["field"] == "body"
+    base = {f.name: _valid_value(f) for f in spec.body.fields if f.required}
+    for field in spec.body.fields:
+        r = api.call(method, path, api.admin_key, json={**base, field.name: _wrong_value(field)})
+        assert r.status_code == 400, (field.name, r.text)
+        body = r.json()
+        assert body["field"].split("[")[0] == field.name and body["error"], body
+    required = [f for f in spec.body.fields if f.required]
+    if required:
+        r = api.call(method, path, api.admin_key, json={})
+        assert r.status_code == 400 and r.json()["field"] == required[0].name
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=_ids(SPECS))
+def test_no_route_answers_500_to_garbage(api: Api, spec: RouteSpec) -> None:
+    for method in spec.methods:
+        for payload in ({"content": "\x00"}, {"x": {"y": [None] * 3}}, {"query": "\"'*^(:"}, {}):
+            r = api.call(method, _concrete(spec.path, 999999), api.admin_key, json=payload)
+            assert r.status_code < 500, (method, spec.path, payload, r.text)
+            if r.headers.get("content-type", "").startswith("application/json") and r.status_code >= 400:
+                assert "error" in r.json()
+
+
+def test_deep_and_large_bodies_are_refused(api: Api) -> None:
+    deep: Any = "x"
+    for _ in range(100):
+        deep = [deep]
+    r = api.call("POST", "/store", api.admin_key, json={"content": "a", "tags": deep})
+    assert r.status_code == 400 and "deeper" in r.json()["error"]
+    r = api.call("POST", "/store", api.admin_key, json={"content": "a" * (300 * 1024)})
+    assert r.status_code == 413
+    r = api.call("POST", "/store", api.admin_key, json={"content": "é" * (60 * 1024)})
+    assert r.status_code == 400 and r.json()["field"] == "content"
+
+
+def test_unknown_route_and_method_are_json(api: Api) -> None:
+    r = api.call("GET", "/no/such/route", api.admin_key)
+    assert r.status_code == 404 and "error" in r.json()
+    r = api.call("PATCH", "/store", api.admin_key)
+    assert r.status_code == 405 and "error" in r.json()
+
+
+def test_openapi_describes_every_route(api: Api) -> None:
+    doc = api.call("GET", "/openapi.json").json()
+    served = {(m.lower(), _PARAM.sub(lambda x: "{" + x.group(1) + "}", s.path)) for s in SPECS for m in s.methods}
+    described = {(m, p) for p, ops in doc["paths"].items() for m in ops}
+    assert served == described
+    store = doc["paths"]["/store"]["post"]
+    assert "content" in store["requestBody"]["content"]["application/json"]["schema"]["required"]
