@@ -204,3 +204,18 @@ class Settings:
 def lookup(name: str) -> Setting:
     """The declaration of ``name`` (``KeyError`` if undeclared)."""
     return _BY_NAME[name]
+
+
+def markdown_table() -> str:
+    """The settings reference as a Markdown table (docs/settings.md is generated from it)."""
+    lines = ["| Setting | Type | Default | What it does |", "|---|---|---|---|"]
+    for s in DECLARATIONS:
+        default = "" if s.default in (None, "") else f"`{s.default}`"
+        lines.append(f"| `{s.name}` | {s.kind} | {default} | {s.help} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write("# Settings\n\nEvery setting is read from the environment at startup.\n\n" + markdown_table())
