@@ -43,7 +43,9 @@ def _index(data: Locomo) -> dict[str, sqlite3.Connection]:
     tables = {}
     for sid, turns in data.turns.items():
         conn = sqlite3.connect(":memory:")
-        conn.execute("CREATE VIRTUAL TABLE turns USING fts5(key UNINDEXED, content, tokenize='porter unicode61')")
+        conn.execute(
+            "CREATE VIRTUAL TABLE turns USING fts5(key UNINDEXED, content, tokenize='porter unicode61')"
+        )
         conn.executemany("INSERT INTO turns(key, content) VALUES (?, ?)", [(t.key, t.text) for t in turns])
         tables[sid] = conn
     return tables
@@ -58,9 +60,13 @@ def evaluate(data: Locomo, make_query: Callable[[str], str | None]) -> dict[str,
         expr = make_query(q.question)
         ranked: list[str] = []
         if expr is not None:
-            rows = tables[q.sample_id].execute(
-                "SELECT key FROM turns WHERE turns MATCH ? ORDER BY bm25(turns) LIMIT ?", (expr, TOP_K)
-            ).fetchall()
+            rows = (
+                tables[q.sample_id]
+                .execute(
+                    "SELECT key FROM turns WHERE turns MATCH ? ORDER BY bm25(turns) LIMIT ?", (expr, TOP_K)
+                )
+                .fetchall()
+            )
             ranked = [r[0] for r in rows]
         for group in (CATEGORIES[q.category], "overall"):
             counts[group] += 1
@@ -85,8 +91,10 @@ def _table(results: dict[str, dict[str, float]]) -> str:
 
 def main(argv: list[str]) -> None:
     data = load_locomo(argv[1] if len(argv) > 1 else DEFAULT_PATH)
-    print(f"LoCoMo dev: {len(data.questions)} questions, "
-          f"{sum(len(t) for t in data.turns.values())} turns, evidence repairs {dict(data.repairs)}\n")
+    print(
+        f"LoCoMo dev: {len(data.questions)} questions, "
+        f"{sum(len(t) for t in data.turns.values())} turns, evidence repairs {dict(data.repairs)}\n"
+    )
     for name, make_query in VARIANTS.items():
         started = time.perf_counter()
         results = evaluate(data, make_query)

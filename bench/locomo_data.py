@@ -23,8 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_PATH", "Locomo", "Question", "Turn", "load_locomo", "parse_session_datetime",
-           "repair_evidence"]
+__all__ = [
+    "DEFAULT_PATH",
+    "Locomo",
+    "Question",
+    "Turn",
+    "load_locomo",
+    "parse_session_datetime",
+    "repair_evidence",
+]
 
 DEFAULT_PATH = Path("/work/shared/bench-data/locomo-dev.json")
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}

@@ -56,24 +56,58 @@ _ADV = (
 
 # (type, regex, base intensity, base valence or None to read it from the subject's words)
 _RULES: tuple[tuple[str, str, float, float | None], ...] = (
-    ("motivation", rf"{_WHO}(?:'d like|'d love|{_NEG}{_ADV}\s+(?:want|wants|wanted|would like|would love|hope|hopes|"
-     r"plan|plans|aim|aims|aspire|aspires|intend|intends|need|needs))\s+to\b", 0.6, None),
-    ("motivation", rf"{_WHO}{_BE}{_NEG}\s+(?:trying|planning|hoping|aiming|working towards?|saving up)\b",
-     0.6, None),
+    (
+        "motivation",
+        rf"{_WHO}(?:'d like|'d love|{_NEG}{_ADV}\s+(?:want|wants|wanted|would like|would love|hope|hopes|"
+        r"plan|plans|aim|aims|aspire|aspires|intend|intends|need|needs))\s+to\b",
+        0.6,
+        None,
+    ),
+    (
+        "motivation",
+        rf"{_WHO}{_BE}{_NEG}\s+(?:trying|planning|hoping|aiming|working towards?|saving up)\b",
+        0.6,
+        None,
+    ),
     ("motivation", r"\b(?:my|our|the user's) (?:goal|dream|aim|plan|ambition) (?:is|was)\b", 0.7, None),
-    ("decision", rf"{_WHO}(?:'ve|'ll| have| will| finally)?{_NEG}{_ADV}\s+(?:decided|decide|chose|choose|"
-     r"picked|opted for|settled on|went with|go with|committed to)\b", 0.7, None),
+    (
+        "decision",
+        rf"{_WHO}(?:'ve|'ll| have| will| finally)?{_NEG}{_ADV}\s+(?:decided|decide|chose|choose|"
+        r"picked|opted for|settled on|went with|go with|committed to)\b",
+        0.7,
+        None,
+    ),
     ("decision", rf"{_WHO}{_BE}\s+going with\b", 0.6, None),
-    ("preference", rf"{_WHO}{_NEG}{_ADV}\s+(?P<verb>love|loves|loved|adore|adores|like|likes|liked|enjoy|"
-     r"enjoys|enjoyed|prefer|prefers|preferred|hate|hates|hated|dislike|dislikes|disliked|detest|detests|"
-     r"can't stand|cannot stand)\b", 0.6, 0.0),
-    ("preference", rf"{_WHO}{_BE}{_NEG}{_ADV}\s+(?:a (?:big |huge )?fan of|into|fond of|keen on|"
-     r"passionate about|obsessed with)\b", 0.7, 0.7),
+    (
+        "preference",
+        rf"{_WHO}{_NEG}{_ADV}\s+(?P<verb>love|loves|loved|adore|adores|like|likes|liked|enjoy|"
+        r"enjoys|enjoyed|prefer|prefers|preferred|hate|hates|hated|dislike|dislikes|disliked|detest|detests|"
+        r"can't stand|cannot stand)\b",
+        0.6,
+        0.0,
+    ),
+    (
+        "preference",
+        rf"{_WHO}{_BE}{_NEG}{_ADV}\s+(?:a (?:big |huge )?fan of|into|fond of|keen on|"
+        r"passionate about|obsessed with)\b",
+        0.7,
+        0.7,
+    ),
     ("preference", r"\b(?:my|our|the user's) favou?rite\b", 0.8, 0.8),
-    ("value", rf"{_WHO}{_NEG}{_ADV}\s+(?:value|values|believe in|believe that|believes in|believes that|"
-     r"care about|cares about|stand for|stands for)\b", 0.7, None),
-    ("value", r"(?P<pre>[^\W_][\w' -]{0,80}?)\s+(?:is|are|means) (?:really |very |so |a lot )?(?:important|"
-     r"essential|everything|the world) to (?:me|us)\b", 0.8, None),
+    (
+        "value",
+        rf"{_WHO}{_NEG}{_ADV}\s+(?:value|values|believe in|believe that|believes in|believes that|"
+        r"care about|cares about|stand for|stands for)\b",
+        0.7,
+        None,
+    ),
+    (
+        "value",
+        r"(?P<pre>[^\W_][\w' -]{0,80}?)\s+(?:is|are|means) (?:really |very |so |a lot )?(?:important|"
+        r"essential|everything|the world) to (?:me|us)\b",
+        0.8,
+        None,
+    ),
     ("emotion", rf"{_WHO}{_NEG}{_ADV}\s+(?:feel|feels|felt|feeling)\b", 0.5, None),
     ("emotion", rf"{_WHO}{_BE}{_NEG}{_ADV}\s+(?=(?:\w+\s+){{0,1}}(?:{{emotions}})\b)", 0.6, None),
     ("identity", rf"{_WHO}{_BE}{_NEG}\s+(?:a|an)\b(?!\s+(?:bit|lot|little|fan)\b)", 0.5, 0.0),
@@ -81,22 +115,47 @@ _RULES: tuple[tuple[str, str, float, float | None], ...] = (
     ("identity", r"(?:^|[,;]\s*)as (?:a|an)\b(?=\s+\w+)", 0.4, 0.0),
 )
 
-_POSITIVE = frozenset(
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_POSITIVE = _word_set(
     "happy glad excited thrilled proud grateful thankful joy joyful hopeful calm relieved good great amazing "
     "wonderful fun love loved awesome fantastic content confident inspired motivated peaceful blessed "
-    "delighted optimistic satisfied fulfilled energized cheerful lucky safe supported important".split()
+    "delighted optimistic satisfied fulfilled energized cheerful lucky safe supported important"
 )
-_NEGATIVE = frozenset(
-    "sad angry upset anxious worried stressed frustrated tired lonely scared afraid disappointed bad terrible "
-    "awful overwhelmed depressed hurt nervous miserable annoyed exhausted guilty ashamed jealous bored "
-    "heartbroken insecure afraid hopeless lost stuck burned burnt".split()
+_NEGATIVE = _word_set(
+    "sad angry upset anxious worried stressed frustrated tired lonely scared afraid disappointed bad "
+    "terrible awful overwhelmed depressed hurt nervous miserable annoyed exhausted guilty ashamed jealous "
+    "bored heartbroken insecure hopeless lost stuck burned burnt"
 )
-_EMOTIONS = "|".join(sorted(_POSITIVE | _NEGATIVE - {"good", "bad", "important", "love", "loved", "lost"}))
+_EMOTIONS = "|".join(sorted((_POSITIVE | _NEGATIVE) - {"good", "bad", "important", "love", "loved", "lost"}))
 _VERB_VALENCE = {
-    "love": 0.9, "loves": 0.9, "loved": 0.9, "adore": 1.0, "adores": 1.0, "like": 0.6, "likes": 0.6,
-    "liked": 0.6, "enjoy": 0.7, "enjoys": 0.7, "enjoyed": 0.7, "prefer": 0.5, "prefers": 0.5,
-    "preferred": 0.5, "hate": -1.0, "hates": -1.0, "hated": -1.0, "dislike": -0.6, "dislikes": -0.6,
-    "disliked": -0.6, "detest": -1.0, "detests": -1.0, "can't stand": -0.9, "cannot stand": -0.9,
+    "love": 0.9,
+    "loves": 0.9,
+    "loved": 0.9,
+    "adore": 1.0,
+    "adores": 1.0,
+    "like": 0.6,
+    "likes": 0.6,
+    "liked": 0.6,
+    "enjoy": 0.7,
+    "enjoys": 0.7,
+    "enjoyed": 0.7,
+    "prefer": 0.5,
+    "prefers": 0.5,
+    "preferred": 0.5,
+    "hate": -1.0,
+    "hates": -1.0,
+    "hated": -1.0,
+    "dislike": -0.6,
+    "dislikes": -0.6,
+    "disliked": -0.6,
+    "detest": -1.0,
+    "detests": -1.0,
+    "can't stand": -0.9,
+    "cannot stand": -0.9,
 }
 _INTENSIFIERS = re.compile(
     r"\b(?:really|so|very|absolutely|totally|truly|deeply|extremely|incredibly|super|a lot|so much)\b", re.I
@@ -217,13 +276,14 @@ def extract_signals(text: str) -> list[Signal]:
     return signals
 
 
-_QUERY_STOP = frozenset(
-    "a an the what which who whom whose when where why how do does did is are was were be been i me my we our "
-    "you your he she they them his her their it its of to in on at for with about and or not any some that "
-    "this these those have has had user users".split()
+_QUERY_STOP = _word_set(
+    "a an the what which who whom whose when where why how do does did is are was were be been i me my we "
+    "our you your he she they them his her their it its of to in on at for with about and or not any some "
+    "that this these those have has had user users"
 )
 _PREFERENCE_QUERY = re.compile(
-    r"\b(?:like|likes|love|loves|prefer\w*|favou?rite\w*|enjoy\w*|hate\w*|dislike\w*|fan of|into|taste)\b", re.I
+    r"\b(?:like|likes|love|loves|prefer\w*|favou?rite\w*|enjoy\w*|hate\w*|dislike\w*|fan of|into|taste)\b",
+    re.I,
 )
 
 
@@ -238,7 +298,9 @@ def _terms(text: str) -> set[str]:
     return {_stem(w.casefold()) for w in _WORD.findall(text) if w.casefold() not in _QUERY_STOP}
 
 
-def match_signals(query: str, signals: Sequence[Signal], *, preference_query: bool | None = None) -> list[float]:
+def match_signals(
+    query: str, signals: Sequence[Signal], *, preference_query: bool | None = None
+) -> list[float]:
     """Score each signal against ``query`` (same order as ``signals``), for the personality channel.
 
     The score is the fraction of the query's content words (stop-words dropped, light suffix stemming)
@@ -298,7 +360,7 @@ def synthesize_profile(signals: Iterable[Signal], per_type: int = 5) -> dict[str
             groups[s.type][_key(s.subject) or s.subject.casefold()].append(s)
     profile: dict[str, list[dict[str, Any]]] = {t: [] for t in SIGNAL_TYPES}
     for stype, by_subject in groups.items():
-        entries = []
+        entries: list[dict[str, Any]] = []
         for items in by_subject.values():
             strongest = max(items, key=lambda s: s.intensity)
             entries.append(

@@ -33,7 +33,15 @@ from dataclasses import dataclass, field
 
 from ..errors import Invalid
 
-__all__ = ["KINDS", "MODES", "Candidate", "ContextResult", "PlacedBlock", "assemble_context", "estimate_tokens"]
+__all__ = [
+    "KINDS",
+    "MODES",
+    "Candidate",
+    "ContextResult",
+    "PlacedBlock",
+    "assemble_context",
+    "estimate_tokens",
+]
 
 KINDS: tuple[str, ...] = ("static", "relevant", "recent")
 _HEADINGS = {"static": "## Core memories", "relevant": "## Relevant memories", "recent": "## Recent memories"}
@@ -214,7 +222,9 @@ def assemble_context(
         total = count_tokens(text) if text else 0
 
     blocks = [
-        PlacedBlock(unique[i].id, unique[i].kind, unique[i].category, unique[i].source, unique[i].score, costs[i])
+        PlacedBlock(
+            unique[i].id, unique[i].kind, unique[i].category, unique[i].source, unique[i].score, costs[i]
+        )
         for i in chosen
     ]
     breakdown = {

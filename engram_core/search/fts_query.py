@@ -27,13 +27,18 @@ __all__ = ["MAX_TERMS", "STOP_WORDS", "build_match", "query_terms"]
 MAX_TERMS = 64
 """Most terms put into one MATCH expression (longer queries keep their first distinct words)."""
 
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _MAX_TERM_CHARS = 64
 """Longer 'words' (hashes, base64 noise) are cut: they cannot match anything useful anyway."""
 
 # Letters and digits of any script; the underscore is a separator, as for FTS5's unicode61 tokenizer.
 _WORD = re.compile(r"[^\W_]+")
 
-STOP_WORDS: frozenset[str] = frozenset(
+STOP_WORDS: frozenset[str] = _word_set(
     """
     a about above after again against all am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have
@@ -43,7 +48,7 @@ STOP_WORDS: frozenset[str] = frozenset(
     too under until up very was we were what when where which while who whom why will with would you your
     yours yourself yourselves s t d ll m re ve don didn doesn isn wasn weren aren won wouldn shouldn
     couldn also ever
-    """.split()
+    """
 )
 """Small English stop-word list: function words, auxiliaries and question words."""
 

@@ -79,11 +79,17 @@ _CUES: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("how long", r"\bhow long\b"),
         ("ago", r"\bago\b"),
         ("relative day", r"\b(?:yesterday|today|tonight|tomorrow|recently|lately)\b"),
-        ("last/next/this period", r"\b(?:last|next|this|past|previous) (?:week|month|year|weekend|night|"
-         r"summer|winter|spring|fall|autumn|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"),
+        (
+            "last/next/this period",
+            r"\b(?:last|next|this|past|previous) (?:week|month|year|weekend|night|"
+            r"summer|winter|spring|fall|autumn|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+        ),
         ("date words", r"\b(?:date|dates|dated|timeline|schedule|deadline)\b"),
-        ("month name", rf"\b(?:(?:in|last|since|during|early|late|mid) (?:{_MONTHS})\b|"
-         rf"(?:{_MONTHS}) \d{{1,4}}\b|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTHS})\b)"),
+        (
+            "month name",
+            rf"\b(?:(?:in|last|since|during|early|late|mid) (?:{_MONTHS})\b|"
+            rf"(?:{_MONTHS}) \d{{1,4}}\b|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTHS})\b)",
+        ),
         ("year", r"\b(?:19|20)\d\d\b"),
         ("before/after/since", r"\b(?:before|after|since|until|during)\b"),
         ("first/last time", r"\b(?:first|last) time\b"),

@@ -39,17 +39,40 @@ _MONTHS: dict[str, int] = {
     name: i + 1
     for i, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-            ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sept", "sep"),
-            ("october", "oct"), ("november", "nov"), ("december", "dec"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
         ]
     )
     for name in names
 }
 _MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a few": 3,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a couple of": 2,
+    "a few": 3,
 }
 _NUMBER_RX = r"\d{1,3}|a couple of|a few|" + "|".join(w for w in _NUMBER_WORDS if " " not in w)
 _UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 30.44, "year": 365.25}
@@ -226,4 +249,4 @@ def proximity_boost(
     edge = window.start if moment < window.start else window.end
     distance = abs((moment - edge).total_seconds()) / 86400.0
     half_life = half_life_days if half_life_days is not None else max(1.0, window.days / 2)
-    return 1.0 + max_boost * 0.5 ** (distance / half_life)
+    return 1.0 + max_boost * float(0.5 ** (distance / half_life))

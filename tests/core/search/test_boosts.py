@@ -18,8 +18,8 @@ from engram_core.search.boosts import (
 
 
 @pytest.mark.parametrize(
-    ("r", "expected"), [(None, 1.0), (1.0, 1.0), (0.0, 0.1), (0.5, 0.55), (2.0, 1.0), (-1, 0.1),
-                        (float("nan"), 1.0)]
+    ("r", "expected"),
+    [(None, 1.0), (1.0, 1.0), (0.0, 0.1), (0.5, 0.55), (2.0, 1.0), (-1, 0.1), (float("nan"), 1.0)],
 )
 def test_retrievability(r: float | None, expected: float) -> None:
     assert math.isclose(retrievability_boost(r), expected)
@@ -57,11 +57,23 @@ def test_outdated() -> None:
 
 def test_apply_boosts_multiplies_and_reports_all() -> None:
     res = apply_boosts(
-        0.03, retrievability=0.5, source_count=1, is_static=True, pagerank=0.02, node_count=100,
-        temporal=1.5, is_outdated=True,
+        0.03,
+        retrievability=0.5,
+        source_count=1,
+        is_static=True,
+        pagerank=0.02,
+        node_count=100,
+        temporal=1.5,
+        is_outdated=True,
     )
-    assert set(res.multipliers) == {"retrievability", "source_count", "static", "pagerank", "temporal",
-                                     "outdated"}
+    assert set(res.multipliers) == {
+        "retrievability",
+        "source_count",
+        "static",
+        "pagerank",
+        "temporal",
+        "outdated",
+    }
     assert math.isclose(res.score, 0.03 * 0.55 * 1.0 * 1.2 * 1.05 * 1.5 * 0.5)
 
 

@@ -14,7 +14,7 @@ from engram_core.search.fts_query import MAX_TERMS, build_match, query_terms
 DOCS = [
     "Caroline went to the LGBTQ support group yesterday",
     "Melanie painted a sunrise over the lake",
-    "content: NEAR(and or not) * ^ quotes \" everywhere",
+    'content: NEAR(and or not) * ^ quotes " everywhere',
     "Tokyo 東京 café naïve Ünïcödé",
     "running runners ran",
 ]
@@ -33,9 +33,7 @@ def _search(conn: sqlite3.Connection, text: str, **kw: object) -> list[int]:
     expr = build_match(text, **kw)  # type: ignore[arg-type]
     if expr is None:
         return []
-    rows = conn.execute(
-        "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs)", (expr,)
-    ).fetchall()
+    rows = conn.execute("SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs)", (expr,)).fetchall()
     return [r[0] for r in rows]
 
 
