@@ -1,0 +1,1 @@
+"""Rule-based intelligence over memory text: personality signals, facts, contradictions, ..."""
