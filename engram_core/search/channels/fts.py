@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ...timeutil import now_iso
+from ..fts_query import build_match
 
-__all__ = ["build_match", "candidate_filters", "fts_channel"]
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def build_match(query: str, max_terms: int = 64) -> str | None:
-    """Quote every word of ``query`` as an FTS5 string and OR them; None if nothing is searchable."""
-    terms: list[str] = []
-    for word in _WORD.findall(query.lower()):
-        word = word.replace("_", " ").strip()
-        if word and word not in terms:
-            terms.append(word)
-        if len(terms) >= max_terms:
-            break
-    if not terms:
-        return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-
+__all__ = ["candidate_filters", "fts_channel"]
 
 def candidate_filters(q: dict[str, Any], params: dict[str, Any]) -> str:
     """SQL conditions on ``m`` for the search filters; every channel uses the same ones."""
