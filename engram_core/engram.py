@@ -9,6 +9,7 @@ from . import __version__
 from .auth.context import AuthContext
 from .auth.service import AuthService
 from .errors import Forbidden
+from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .memories.service import MemoryService
 from .search.service import SearchService
@@ -40,6 +41,8 @@ class Engram:
         self.auth = AuthService(db, settings)
         self.memories = MemoryService(db, settings)
         self.search = SearchService(db, settings)
+        self.jobs = JobQueue(db)
+        self.memories.on_write(lambda _user, _ids: self.jobs.wake())
         self.scheduler = Scheduler()
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
@@ -52,10 +55,12 @@ class Engram:
     async def start(self) -> None:
         """Start background work (called by the server lifespan)."""
         await self.memories.sweep_expired()
+        await self.jobs.start()
         self.scheduler.start()
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.jobs.stop()
 
     def close(self) -> None:
         self.db.close()

@@ -14,6 +14,8 @@ from .schemas import FORGET, LIST, STORE, TAGS, UPDATE
 __all__ = ["MemoryService"]
 
 WriteHook = Callable[[int, list[int]], None]
+# Runs inside the store/update transaction: (conn, user_id, memory_id) — used to enqueue durable jobs.
+TxHook = Callable[[Any, int, int], None]
 
 
 class MemoryService:
@@ -23,6 +25,11 @@ class MemoryService:
         self.db = db
         self.settings = settings
         self._write_hooks: list[WriteHook] = []
+        self._tx_hooks: list[TxHook] = []
+
+    def in_write_tx(self, hook: TxHook) -> None:
+        """Call ``hook(conn, user_id, memory_id)`` inside every store/update transaction (durable follow-ups)."""
+        self._tx_hooks.append(hook)
 
     def on_write(self, hook: WriteHook) -> None:
         """Call ``hook(user_id, memory_ids)`` after every committed write (cache invalidation, indexes)."""
@@ -41,6 +48,8 @@ class MemoryService:
 
         def tx(conn: Any) -> dict[str, Any]:
             memory_id = writes.insert_memory(conn, auth, fields, quota=quota)
+            for hook in self._tx_hooks:
+                hook(conn, auth.user_id, memory_id)
             row = conn.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()
             return {
                 "stored": True,
@@ -59,7 +68,13 @@ class MemoryService:
     async def update(self, auth: AuthContext, memory_id: int, body: Any) -> dict[str, Any]:
         auth.require("write")
         changes = {k: v for k, v in UPDATE.parse(body, partial=True).items() if v is not None}
-        result = await self.db.awrite(lambda conn: writes.update_memory(conn, auth, memory_id, changes))
+        def tx(conn: Any) -> dict[str, Any]:
+            result = writes.update_memory(conn, auth, memory_id, changes)
+            for hook in self._tx_hooks:
+                hook(conn, auth.user_id, result["new_id"])
+            return result
+
+        result = await self.db.awrite(tx)
         self._written(auth.user_id, [memory_id, result["new_id"]])
         return result
 

@@ -1,0 +1,211 @@
+"""A durable job queue in SQLite for the work that follows a commit (auto-link, embedding backfill, ...).
+
+A job is enqueued *inside* the write transaction of the change that needs it, so the change and its
+follow-up commit together: a crash between the commit and the work loses nothing, because the job row
+is there on restart (jobs left ``running`` by a crash are queued again). Failures retry with
+exponential backoff up to ``max_attempts``, then stay ``failed`` until ``POST /jobs/{id}/retry``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..errors import Conflict, NotFound
+from ..storage.database import Database
+from ..timeutil import format_ts, now_iso
+
+__all__ = ["JobQueue", "enqueue"]
+
+log = logging.getLogger("engram.jobs")
+Handler = Callable[[dict[str, Any], int | None], Awaitable[Any]]
+
+
+def enqueue(conn: Any, kind: str, payload: dict[str, Any], *, user_id: int | None = None, delay: float = 0.0) -> int:
+    """Add a job inside the caller's write transaction; returns its id."""
+    now = datetime.now(UTC)
+    cur = conn.execute(
+        "INSERT INTO jobs (user_id, kind, payload, status, run_after, created_at, updated_at)"
+        " VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+        (user_id, kind, json.dumps(payload), format_ts(now + timedelta(seconds=delay)), format_ts(now), format_ts(now)),
+    )
+    return int(cur.lastrowid)
+
+
+def _job_row(r: Any) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "user_id": r["user_id"],
+        "kind": r["kind"],
+        "payload": json.loads(r["payload"]),
+        "status": r["status"],
+        "attempts": r["attempts"],
+        "run_after": r["run_after"],
+        "last_error": r["last_error"],
+        "progress": r["progress"],
+        "result": json.loads(r["result"]) if r["result"] else None,
+        "created_at": r["created_at"],
+        "updated_at": r["updated_at"],
+    }
+
+
+class JobQueue:
+    """Runs queued jobs on the event loop, a few at a time, with retries and backoff."""
+
+    def __init__(self, db: Database, *, max_attempts: int = 5, base_delay: float = 2.0, concurrency: int = 2) -> None:
+        self.db = db
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.concurrency = concurrency
+        self.handlers: dict[str, Handler] = {}
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._idle: asyncio.Event | None = None
+
+    def register(self, kind: str, handler: Handler) -> None:
+        """``handler(payload, user_id)`` runs one job; raising schedules a retry."""
+        self.handlers[kind] = handler
+
+    def wake(self) -> None:
+        """Tell the worker there may be new work (safe from any thread)."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        await self.db.awrite(
+            lambda c: c.execute("UPDATE jobs SET status = 'queued', updated_at = ? WHERE status = 'running'", (now_iso(),))
+        )
+        self._task = asyncio.create_task(self._run(), name="engram-jobs")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until no job is due (tests and scripts)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            due = await self.db.aread(
+                lambda c: c.execute(
+                    "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running') AND run_after <= ?", (now_iso(),)
+                ).fetchone()[0]
+            )
+            if due == 0:
+                return
+            self.wake()
+            await asyncio.sleep(0.02)
+        raise TimeoutError("jobs did not drain")
+
+    async def _claim(self) -> list[Any]:
+        def tx(conn: Any) -> list[Any]:
+            rows = conn.execute(
+                "SELECT * FROM jobs WHERE status = 'queued' AND run_after <= ? ORDER BY id LIMIT ?",
+                (now_iso(), self.concurrency * 4),
+            ).fetchall()
+            for r in rows:
+                conn.execute(
+                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                    (now_iso(), r["id"]),
+                )
+            return rows
+
+        return await self.db.awrite(tx)
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            try:
+                rows = await self._claim()
+            except Exception:
+                log.exception("cannot claim jobs")
+                rows = []
+            if not rows:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                continue
+            sem = asyncio.Semaphore(self.concurrency)
+
+            async def one(row: Any) -> None:
+                async with sem:
+                    await self._execute(row)
+
+            await asyncio.gather(*(one(r) for r in rows))
+
+    async def _execute(self, row: Any) -> None:
+        job_id = row["id"]
+        handler = self.handlers.get(row["kind"])
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {row['kind']!r}")
+            result = await handler(json.loads(row["payload"]), row["user_id"])
+        except Exception as exc:
+            attempts = row["attempts"] + 1
+            final = attempts >= self.max_attempts
+            delay = self.base_delay * (2 ** (attempts - 1))
+            log.warning("job %s (%s) failed, attempt %s: %s", job_id, row["kind"], attempts, exc)
+            run_after = format_ts(datetime.now(UTC) + timedelta(seconds=delay))
+            await self.db.awrite(
+                lambda c: c.execute(
+                    "UPDATE jobs SET status = ?, last_error = ?, run_after = ?, updated_at = ? WHERE id = ?",
+                    ("failed" if final else "queued", f"{type(exc).__name__}: {exc}"[:2000], run_after, now_iso(), job_id),
+                )
+            )
+            return
+        await self.db.awrite(
+            lambda c: c.execute(
+                "UPDATE jobs SET status = 'done', progress = 1.0, result = ?, last_error = NULL, updated_at = ?"
+                " WHERE id = ?",
+                (json.dumps(result) if result is not None else None, now_iso(), job_id),
+            )
+        )
+
+    # -- queries for the routes -----------------------------------------------------------------------
+    async def list(self, user_id: int | None, *, status: str | None, limit: int) -> list[dict[str, Any]]:
+        def run(conn: Any) -> list[dict[str, Any]]:
+            sql, args = "SELECT * FROM jobs WHERE 1 = 1", []
+            if user_id is not None:
+                sql += " AND user_id = ?"
+                args.append(user_id)
+            if status:
+                sql += " AND status = ?"
+                args.append(status)
+            sql += " ORDER BY id DESC LIMIT ?"
+            args.append(limit)
+            return [_job_row(r) for r in conn.execute(sql, args)]
+
+        return await self.db.aread(run)
+
+    async def get(self, job_id: int, user_id: int | None) -> dict[str, Any]:
+        row = await self.db.aread(lambda c: c.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+        if row is None or (user_id is not None and row["user_id"] != user_id):
+            raise NotFound(f"job {job_id} not found")
+        return _job_row(row)
+
+    async def retry(self, job_id: int, user_id: int | None) -> dict[str, Any]:
+        def tx(conn: Any) -> None:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None or (user_id is not None and row["user_id"] != user_id):
+                raise NotFound(f"job {job_id} not found")
+            if row["status"] != "failed":
+                raise Conflict(f"job {job_id} is {row['status']}, only failed jobs are retried")
+            conn.execute(
+                "UPDATE jobs SET status = 'queued', attempts = 0, run_after = ?, updated_at = ? WHERE id = ?",
+                (now_iso(), now_iso(), job_id),
+            )
+
+        await self.db.awrite(tx)
+        self.wake()
+        return await self.get(job_id, user_id)
