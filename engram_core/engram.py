@@ -12,6 +12,9 @@ from .errors import Forbidden
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .memories.service import MemoryService
+from .intelligence.personality_service import PersonalityService
+from .intelligence.signals_store import extract_in_tx
+from .search.recall import RecallService
 from .search.service import SearchService
 from .settings import Settings
 from .storage.database import Database
@@ -40,7 +43,15 @@ class Engram:
         self.db = db
         self.auth = AuthService(db, settings)
         self.memories = MemoryService(db, settings)
-        self.search = SearchService(db, settings)
+        # Models, set by the embeddings integration when loaded; None keeps the vector channel off.
+        self.embedder: Any = None
+        self.reranker: Any = None
+        self.embed_executor: Any = None
+        self.search = SearchService(db, settings, self)
+        self.recall = RecallService(self.search)
+        self.personality = PersonalityService(db)
+        self.memories.in_write_tx(extract_in_tx)
+        self.memories.on_write(self.search.on_write)
         self.jobs = JobQueue(db)
         self.memories.on_write(lambda _user, _ids: self.jobs.wake())
         self.scheduler = Scheduler()

@@ -17,13 +17,21 @@ from engram_core.errors import EngramError
 from engram_core.settings import Settings
 
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
-from .routes import auth, health, jobs, memories, search
+from .routes import auth, context, health, jobs, memories, personality, search
 
 __all__ = ["all_routes", "create_app"]
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*health.routes, *auth.routes, *memories.routes, *search.routes, *jobs.routes]
+    return [
+        *health.routes,
+        *auth.routes,
+        *memories.routes,
+        *search.routes,
+        *context.routes,
+        *personality.routes,
+        *jobs.routes,
+    ]
 
 
 def create_app(settings: Settings | None = None, engram: Engram | None = None) -> Starlette:
