@@ -1,0 +1,31 @@
+"""Encryption at rest: key providers (keyfile, env, YubiKey + Argon2id), the startup unlock check and the
+offline database operations behind ``engram db``."""
+
+from __future__ import annotations
+
+from .keys import (
+    ARGON2_DEFAULT,
+    Argon2Params,
+    HmacResponder,
+    SoftwareResponder,
+    YubiKeyResponder,
+    challenge_path,
+    derive_key,
+    generate_keyfile,
+    resolve_key,
+)
+from .unlock import open_check, unlock
+
+__all__ = [
+    "ARGON2_DEFAULT",
+    "Argon2Params",
+    "HmacResponder",
+    "SoftwareResponder",
+    "YubiKeyResponder",
+    "challenge_path",
+    "derive_key",
+    "generate_keyfile",
+    "open_check",
+    "resolve_key",
+    "unlock",
+]
