@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``engram db``."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, help="data directory (ENGRAM_DATA_DIR)")
-    common.add_argument("--db", type=Path, help="database file (ENGRAM_DB_PATH; default <data dir>/engram.db)")
+    common.add_argument("--db", type=Path, help="database file (ENGRAM_DB_PATH)")
     common.add_argument("--mode", choices=MODES, help="encryption mode (ENGRAM_ENCRYPTION_MODE)")
     common.add_argument("--keyfile", type=Path, help="keyfile for keyfile mode (ENGRAM_KEYFILE)")
     parser = argparse.ArgumentParser(prog="engram db", description="Database encryption and maintenance.")
@@ -68,12 +68,14 @@ def _new_key(args: argparse.Namespace, settings: Settings) -> tuple[bytes, str, 
     mode = args.new_mode or settings.encryption_mode
     if mode == "keyfile":
         if args.new_keyfile is None:
-            raise Invalid("--new-keyfile", "rekey to keyfile mode needs --new-keyfile PATH (engram db keygen)")
-        return keyfile_key(args.new_keyfile), f"ENGRAM_ENCRYPTION_MODE=keyfile ENGRAM_KEYFILE={args.new_keyfile}", None
+            raise Invalid("--new-keyfile", "rekey to keyfile mode needs --new-keyfile PATH")
+        configure = f"ENGRAM_ENCRYPTION_MODE=keyfile ENGRAM_KEYFILE={args.new_keyfile}"
+        return keyfile_key(args.new_keyfile), configure, None
     if mode == "env":
         if NEW_KEY_ENV not in os.environ:
             raise Invalid(NEW_KEY_ENV, "rekey to env mode reads the new key (64 hex characters) from it")
-        return env_key(os.environ[NEW_KEY_ENV]), f"ENGRAM_ENCRYPTION_MODE=env ENGRAM_DB_KEY=<the value of {NEW_KEY_ENV}>", None
+        configure = f"ENGRAM_ENCRYPTION_MODE=env ENGRAM_DB_KEY=<the value of {NEW_KEY_ENV}>"
+        return env_key(os.environ[NEW_KEY_ENV]), configure, None
     if mode == "yubikey":
         staged = challenge_path(settings.db_path).with_suffix(".challenge.new")
         staged.unlink(missing_ok=True)
@@ -99,7 +101,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "encrypt":
         if mode == "none":
-            raise Invalid("--mode", "encrypt needs --mode keyfile, env or yubikey (or ENGRAM_ENCRYPTION_MODE)")
+            raise Invalid(
+                "--mode", "encrypt needs --mode keyfile, env or yubikey (or ENGRAM_ENCRYPTION_MODE)"
+            )
         key = resolve_key(settings)
         assert key is not None
         result = encrypt_database(db, key, keep_plain=args.keep_plain)
@@ -109,7 +113,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "decrypt":
         if mode == "none":
-            raise Invalid("--mode", "decrypt needs the current --mode and its key (or ENGRAM_ENCRYPTION_MODE)")
+            raise Invalid(
+                "--mode", "decrypt needs the current --mode and its key (or ENGRAM_ENCRYPTION_MODE)"
+            )
         key = unlock(settings)
         assert key is not None
         result = decrypt_database(db, key, keep_encrypted=args.keep_encrypted)
@@ -141,7 +147,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"backed up {db} to {result.path} ({how}, {result.rows} rows, integrity ok)")
         return 0
     result = verify_database(db, key)
-    print(f"{db}: integrity ok ({len(result.tables)} tables, {result.rows} rows, user_version {result.user_version})")
+    tables, rows, version = len(result.tables), result.rows, result.user_version
+    print(f"{db}: integrity ok ({tables} tables, {rows} rows, user_version {version})")
     return 0
 
 

@@ -9,7 +9,8 @@ Conversions never touch the original until a verified copy exists:
 3. verify the copy: ``integrity_check`` (plus ``cipher_integrity_check`` when encrypted), the same row count
    in every table and the same ``user_version``;
 4. keep the original as ``<db>.<plain|encrypted|rekey>.bak`` (a hard link when possible), swap the copy in
-   with ``os.replace`` (atomic), open it again with the new key, then drop the ``.bak`` unless asked to keep it.
+   with ``os.replace`` (atomic), open it again with the new key, then drop the ``.bak`` unless asked to keep
+   it.
    If the reopen fails the original is put back.
 
 ``sqlcipher3`` and stdlib ``sqlite3`` connections never meet: conversions run on one sqlcipher3 connection
@@ -101,10 +102,19 @@ def table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
 
 
 def integrity_problems(conn: Any, *, encrypted: bool) -> list[str]:
-    """Problems reported by ``integrity_check`` (and ``cipher_integrity_check``); empty when healthy."""
-    problems = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
-    if encrypted:
-        problems += [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+    """Problems reported by ``cipher_integrity_check`` (encrypted only) and ``integrity_check``.
+
+    Empty when healthy. A page that cannot even be read is reported as a problem, not raised.
+    """
+    problems: list[str] = []
+    checks = (["PRAGMA cipher_integrity_check"] if encrypted else []) + ["PRAGMA integrity_check"]
+    for pragma in checks:
+        try:
+            rows = conn.execute(pragma).fetchall()
+        except Exception as exc:  # sqlite3 / sqlcipher3 DatabaseError: "database disk image is malformed"
+            problems.append(f"{pragma.split()[1]}: {exc}")
+            continue
+        problems += [str(r[0]) for r in rows if r[0] != "ok"]
     return problems
 
 
@@ -134,12 +144,13 @@ def _verify_copy(path: Path, key: bytes | None, expected: dict[str, int], user_v
     conn = connect(path, key=key, read_only=True)
     try:
         problems = integrity_problems(conn, encrypted=key is not None)
+        if problems:
+            found = "; ".join(problems[:5])
+            raise DbOpError(f"the converted copy {path} failed its integrity check: {found}")
         counts = table_counts(conn)
         version = _user_version(conn)
     finally:
         conn.close()
-    if problems:
-        raise DbOpError(f"the converted copy {path} failed its integrity check: {'; '.join(problems[:5])}")
     if counts != expected:
         diff = sorted(n for n in set(counts) | set(expected) if counts.get(n) != expected.get(n))
         raise DbOpError(f"the converted copy {path} has different row counts in: {', '.join(diff)}")
@@ -241,7 +252,9 @@ def decrypt_database(db: Path | str, key: bytes, *, keep_encrypted: bool = False
         finally:
             conn.close()
         _verify_copy(tmp, None, counts, version)
-        bak = _swap_in(db, tmp, new_key=None, bak_suffix=".encrypted.bak", keep=keep_encrypted, expected=counts)
+        bak = _swap_in(
+            db, tmp, new_key=None, bak_suffix=".encrypted.bak", keep=keep_encrypted, expected=counts
+        )
     finally:
         _remove(tmp)
     return OpResult(db, counts, version, bak)
@@ -321,10 +334,10 @@ def verify_database(db: Path | str, key: bytes | None = None) -> OpResult:
     conn = connect(db, key=key)  # not read_only: a read-only close would leave -wal/-shm files behind
     try:
         problems = integrity_problems(conn, encrypted=key is not None)
+        if problems:
+            raise DbOpError(f"{db} failed its integrity check: {'; '.join(problems[:10])}")
         counts = table_counts(conn)
         version = _user_version(conn)
     finally:
         conn.close()
-    if problems:
-        raise DbOpError(f"{db} failed its integrity check: {'; '.join(problems[:10])}")
     return OpResult(db, counts, version)

@@ -199,8 +199,9 @@ class YubiKeyResponder:
                 response = YubiOtpSession(conn).calculate_hmac_sha1(slot, challenge)
         except Exception as exc:  # yubikit raises several types (CommandError, TimeoutError, OSError)
             raise Locked(
-                f"the YubiKey did not answer the challenge on slot {self.slot} ({exc}); is the slot programmed "
-                "for HMAC-SHA1 challenge-response, and was it touched if it requires touch?"
+                f"the YubiKey did not answer the challenge on slot {self.slot} ({exc}); "
+                "is the slot programmed for HMAC-SHA1 challenge-response, "
+                "and was the key touched if the slot requires touch?"
             ) from None
         return bytes(response)
 
@@ -248,9 +249,7 @@ def _write_new_challenge(path: Path) -> bytes:
     return data
 
 
-def yubikey_key(
-    challenge: bytes, responder: HmacResponder, params: Argon2Params = ARGON2_DEFAULT
-) -> bytes:
+def yubikey_key(challenge: bytes, responder: HmacResponder, params: Argon2Params = ARGON2_DEFAULT) -> bytes:
     """Key = Argon2id(HMAC-SHA1 response to ``challenge``, salt = ``challenge``)."""
     response = responder.hmac_sha1(challenge)
     if len(response) != 20:

@@ -67,7 +67,7 @@ def connect(
                 f"cannot open {path} with a key: it is a plain (unencrypted) SQLite database; "
                 "run `engram db encrypt` to encrypt it, or set ENGRAM_ENCRYPTION_MODE=none"
             )
-        import sqlcipher3  # type: ignore[import-not-found]
+        import sqlcipher3
 
         module = sqlcipher3
     uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
