@@ -11,10 +11,12 @@ from .keys import (
     YubiKeyResponder,
     challenge_path,
     derive_key,
+    file_state,
     generate_keyfile,
+    open_check,
     resolve_key,
+    unlock,
 )
-from .unlock import open_check, unlock
 
 __all__ = [
     "ARGON2_DEFAULT",
@@ -24,6 +26,7 @@ __all__ = [
     "YubiKeyResponder",
     "challenge_path",
     "derive_key",
+    "file_state",
     "generate_keyfile",
     "open_check",
     "resolve_key",

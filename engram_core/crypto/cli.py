@@ -16,9 +16,19 @@ from typing import Any
 
 from ..errors import EngramError, Invalid
 from ..settings import Settings
+from . import keys
 from .dbops import backup_database, decrypt_database, encrypt_database, rekey_database, verify_database
-from .keys import MODES, challenge_path, env_key, generate_keyfile, keyfile_key, resolve_key, yubikey_key
-from .unlock import file_state, unlock
+from .keys import (
+    MODES,
+    challenge_path,
+    env_key,
+    file_state,
+    generate_keyfile,
+    keyfile_key,
+    resolve_key,
+    unlock,
+    yubikey_key,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -82,9 +92,12 @@ def _new_key(args: argparse.Namespace, settings: Settings) -> tuple[bytes, str, 
         fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(os.urandom(32))
-        from .keys import YubiKeyResponder
-
-        return yubikey_key(staged.read_bytes(), YubiKeyResponder()), "ENGRAM_ENCRYPTION_MODE=yubikey", staged
+        try:
+            key = yubikey_key(staged.read_bytes(), keys.YubiKeyResponder())
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        return key, "ENGRAM_ENCRYPTION_MODE=yubikey", staged
     raise Invalid("--new-mode", "must be keyfile, env or yubikey (use `engram db decrypt` for none)")
 
 

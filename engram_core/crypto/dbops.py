@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import EngramError, Locked
 from ..storage.connection import connect
-from .unlock import file_state
+from .keys import file_state
 
 __all__ = [
     "DbOpError",

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from engram_core.crypto.cli import main
-from engram_core.crypto.unlock import file_state
+from engram_core.crypto.keys import file_state
 from engram_core.storage.connection import connect
 
 
@@ -89,3 +89,23 @@ def test_bad_keyfile_mode_exits_1(plain_db: Path, tmp_path: Path, capsys: pytest
     code, _, err = _run(capsys, "encrypt", "--db", str(plain_db), "--mode", "keyfile", "--keyfile", str(kf))
     assert code == 1 and "has mode 0644" in err and "chmod 600" in err
     assert file_state(plain_db) == "plain"
+
+
+def test_yubikey_mode_through_the_cli(
+    plain_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real Argon2id parameters, the YubiKey replaced by a software HMAC-SHA1 of a known secret."""
+    from engram_core.crypto import keys
+
+    monkeypatch.setattr(keys, "YubiKeyResponder", lambda: keys.SoftwareResponder(b"slot 2 secret"))
+    data = ["--db", str(plain_db), "--mode", "yubikey"]
+    assert _run(capsys, "encrypt", *data)[0] == 0
+    challenge = keys.challenge_path(plain_db).read_bytes()
+    assert file_state(plain_db) == "encrypted"
+    assert _run(capsys, "rekey", *data)[0] == 0
+    assert keys.challenge_path(plain_db).read_bytes() != challenge  # a new challenge, a new key
+    assert not plain_db.with_name("engram.db.challenge.new").exists()
+    assert _run(capsys, "verify", *data)[0] == 0
+    monkeypatch.setattr(keys, "YubiKeyResponder", lambda: keys.SoftwareResponder(b"another key"))
+    code, _, err = _run(capsys, "verify", *data)
+    assert code == 1 and "wrong database key" in err

@@ -14,8 +14,15 @@ from engram_core.crypto.dbops import (
     rekey_database,
     verify_database,
 )
-from engram_core.crypto.keys import SoftwareResponder, challenge_path, generate_keyfile, resolve_key
-from engram_core.crypto.unlock import file_state, open_check, unlock
+from engram_core.crypto.keys import (
+    SoftwareResponder,
+    challenge_path,
+    file_state,
+    generate_keyfile,
+    open_check,
+    resolve_key,
+    unlock,
+)
 from engram_core.errors import Locked
 from engram_core.settings import Settings
 from engram_core.storage.connection import SQLITE_HEADER, connect
