@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptohelp import populate
+from tests.core.crypto.cryptohelp import populate
 
 from engram_core.crypto.keys import generate_keyfile
 from engram_core.storage.connection import connect

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
-from cryptohelp import FAST, SENTENCE, populate
+from tests.core.crypto.cryptohelp import FAST, SENTENCE, populate
 
 from engram_core.crypto.dbops import (
     DbOpError,

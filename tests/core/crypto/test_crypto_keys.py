@@ -9,7 +9,7 @@ import types
 from pathlib import Path
 
 import pytest
-from cryptohelp import FAST
+from tests.core.crypto.cryptohelp import FAST
 
 from engram_core.crypto.keys import (
     ARGON2_DEFAULT,
