@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from numbers import Integral
 
 from ..errors import Invalid
 from . import fsrs6
@@ -48,7 +49,7 @@ _SECONDS_PER_DAY = 86400.0
 
 
 def _grade(grade: int) -> int:
-    if isinstance(grade, bool) or not isinstance(grade, int) or not 1 <= grade <= 4:
+    if isinstance(grade, bool) or not isinstance(grade, Integral) or not 1 <= int(grade) <= 4:
         raise Invalid("grade", f"must be an integer from 1 (again) to 4 (easy), got {grade!r}")
     return int(grade)
 
@@ -84,9 +85,12 @@ def _next_learning_state(current: LearningState, grade: int) -> LearningState:
 
 
 def review(state: FsrsState, grade: int, now: datetime) -> FsrsState:
-    """The state after a review graded ``grade`` at ``now`` (see the module docstring for the rules)."""
+    """The state after a review graded ``grade`` at ``now`` (see the module docstring for the rules).
+
+    A ``now`` before the last review (clock skew) counts as a review at the last review's time.
+    """
     g = _grade(grade)
-    now = to_utc(now)
+    now = max(to_utc(now), state.last_review_at)
     elapsed = elapsed_days(state.last_review_at, now)
     r = fsrs6.forgetting_curve(elapsed, state.stability)
     if elapsed < 1.0:

@@ -193,6 +193,13 @@ def test_bad_grades_are_invalid(grade: object) -> None:
         initial_state(T0, grade)  # type: ignore[arg-type]
 
 
+def test_review_before_last_review_is_a_same_moment_review() -> None:
+    s = initial_state(T0, 3)
+    skewed = review(s, 3, at(-2))
+    assert skewed.last_review_at == T0
+    assert skewed == review(s, 3, T0)
+
+
 def test_pyfsrs_rating_is_accepted() -> None:
     assert review(initial_state(T0), fsrs.Rating.Easy, at(3)) == review(initial_state(T0), 4, at(3))
 
