@@ -7,6 +7,7 @@ from typing import Any
 
 from . import __version__
 from .auth.context import AuthContext
+from .auth.guard import RequestLimits
 from .auth.service import AuthService
 from .errors import Forbidden
 from .jobs.queue import JobQueue
@@ -26,10 +27,13 @@ log = logging.getLogger("engram")
 
 def open_database(settings: Settings) -> Database:
     """Open (and migrate) the database ``settings`` names, creating the data dir if needed."""
+    from .crypto.keys import unlock
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = unlock(settings)  # Locked with a clear message on a wrong or missing key; never a new empty DB
     return Database(
         settings.db_path,
-        key=None,
+        key=key,
         read_pool_size=settings.read_pool_size,
         busy_timeout_ms=settings.busy_timeout_ms,
     )
@@ -52,6 +56,7 @@ class Engram:
         self.personality = PersonalityService(db)
         self.memories.in_write_tx(extract_in_tx)
         self.memories.on_write(self.search.on_write)
+        self.limits = RequestLimits(settings)
         self.jobs = JobQueue(db)
         self.memories.on_write(lambda _user, _ids: self.jobs.wake())
         self.scheduler = Scheduler()

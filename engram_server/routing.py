@@ -17,11 +17,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engram_core.auth.context import AuthContext
+from engram_core.auth.limits import check_raw_json_depth
 from engram_core.engram import Engram
 from engram_core.errors import Forbidden, Invalid, PayloadTooLarge
 from engram_core.validation import Schema, coerce_query
 
-__all__ = ["ApiRequest", "RouteSpec", "api", "json_depth"]
+__all__ = ["ApiRequest", "RouteSpec", "api"]
 
 Handler = Callable[["ApiRequest"], Awaitable[Any]]
 SCOPES = ("open", "read", "write", "admin")
@@ -54,21 +55,6 @@ class ApiRequest:
         return int(value)
 
 
-def json_depth(value: Any) -> int:
-    """Nesting depth of a decoded JSON value, computed without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            deepest = max(deepest, depth)
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            deepest = max(deepest, depth)
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
-
-
 async def read_json(request: Request, limit: int, max_depth: int) -> Any:
     """Read the body (refusing more than ``limit`` bytes as it streams) and decode it as JSON."""
     declared = request.headers.get("content-length")
@@ -84,13 +70,11 @@ async def read_json(request: Request, limit: int, max_depth: int) -> Any:
     raw = b"".join(chunks)
     if not raw.strip():
         return None
+    check_raw_json_depth(raw, max_depth)  # before json.loads, which recurses
     try:
-        data = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, RecursionError):
         raise Invalid("body", "is not valid JSON") from None
-    if json_depth(data) > max_depth:
-        raise Invalid("body", f"JSON is nested deeper than {max_depth} levels")
-    return data
 
 
 def api(
@@ -124,10 +108,12 @@ def api(
         engram: Engram = request.app.state.engram
         settings = engram.settings
         ip = request.client.host if request.client else None
+        engram.limits.check_ip(ip)
         if scope == "open":
             auth = AuthContext(user_id=0, scopes=(), ip=ip)
         else:
             auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
+            engram.limits.check_key(auth, request.method, request.url.path)
             auth.require(scope)
             if scope == "admin" and not auth.is_admin:
                 raise Forbidden("this route needs an admin key")

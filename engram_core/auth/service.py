@@ -10,6 +10,7 @@ from ..settings import Settings
 from ..storage.database import Database
 from . import audit, keys, spaces, users
 from .context import AuthContext
+from .ratelimit import BootstrapLockout
 from .schemas import AUDIT, BOOTSTRAP, CREATE_KEY, CREATE_SPACE, CREATE_USER, ROTATE_KEY
 
 __all__ = ["AuthService"]
@@ -20,6 +21,7 @@ class AuthService:
         self.db = db
         self.settings = settings
         self._pepper = settings.api_key_pepper
+        self._lockout = BootstrapLockout()
 
     async def authenticate(self, authorization: str | None, ip: str | None = None) -> AuthContext:
         """Resolve an ``Authorization`` header. No header: open-access reader (when enabled) or 401."""
@@ -34,14 +36,21 @@ class AuthService:
         ctx = await self.db.aread(lambda conn: keys.authenticate(conn, token, pepper=self._pepper))
         return AuthContext(ctx.user_id, ctx.scopes, ctx.key_id, ctx.is_admin, ip, ctx.rate_limit)
 
-    async def bootstrap(self, body: Any) -> dict[str, Any]:
-        """One-shot creation of the first admin, guarded by ENGRAM_BOOTSTRAP_SECRET."""
+    async def bootstrap(self, body: Any, ip: str | None = None) -> dict[str, Any]:
+        """One-shot creation of the first admin, guarded by ENGRAM_BOOTSTRAP_SECRET.
+
+        Five wrong secrets a minute from one address lock bootstrap for that address (429).
+        """
         data = BOOTSTRAP.parse(body)
         expected = self.settings.bootstrap_secret
         if not expected:
             raise Forbidden("bootstrap is disabled: set ENGRAM_BOOTSTRAP_SECRET, or run `engram keys create --admin`")
+        who = ip or "-"
+        self._lockout.check(who)
         if not hmac.compare_digest(data["secret"].encode(), expected.encode()):
+            self._lockout.failure(who)
             raise Unauthorized("wrong bootstrap secret")
+        self._lockout.success(who)
         return await self.db.awrite(lambda conn: users.bootstrap_admin(conn, pepper=self._pepper, name=data["name"]))
 
     async def create_user(self, auth: AuthContext, body: Any) -> dict[str, Any]:

@@ -35,6 +35,14 @@ def is_encrypted_file(path: Path) -> bool:
     return len(head) > 0 and head != SQLITE_HEADER
 
 
+def _is_plain_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == SQLITE_HEADER
+    except FileNotFoundError:
+        return False
+
+
 def connect(
     path: Path | str,
     *,
@@ -52,7 +60,14 @@ def connect(
     path = Path(path)
     module: Any = sqlite3
     if key is not None:
-        import sqlcipher3  # type: ignore[import-not-found]
+        if len(key) != 32:
+            raise Locked(f"cannot open {path}: a database key is exactly 32 bytes, got {len(key)}")
+        if _is_plain_file(path):
+            raise Locked(
+                f"cannot open {path} with a key: it is a plain (unencrypted) SQLite database; "
+                "run `engram db encrypt` to encrypt it, or set ENGRAM_ENCRYPTION_MODE=none"
+            )
+        import sqlcipher3
 
         module = sqlcipher3
     uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
@@ -65,12 +80,17 @@ def connect(
     )
     try:
         if key is not None:
+            # SQLCipher logs every failed page HMAC to stderr; a wrong key is reported as Locked instead.
+            conn.execute("PRAGMA cipher_log_level = NONE")
             conn.execute(key_pragma(key))
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except module.DatabaseError as exc:
             if key is not None:
-                raise Locked(f"cannot open {path}: wrong database key ({exc})") from None
+                raise Locked(
+                    f"cannot open {path}: wrong database key ({exc}); check ENGRAM_ENCRYPTION_MODE "
+                    "and its key (keyfile, ENGRAM_DB_KEY or YubiKey)"
+                ) from None
             raise Locked(
                 f"cannot open {path}: the file is encrypted or not a database; "
                 "set ENGRAM_ENCRYPTION_MODE and its key"

@@ -11,7 +11,7 @@ from ..routing import ApiRequest, api
 
 async def bootstrap(r: ApiRequest) -> Any:
     """Create the first admin user and key, once (needs ENGRAM_BOOTSTRAP_SECRET)."""
-    return 201, await r.engram.auth.bootstrap(r.body)
+    return 201, await r.engram.auth.bootstrap(r.body, r.auth.ip)
 
 
 async def create_user(r: ApiRequest) -> Any:

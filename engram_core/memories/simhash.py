@@ -1,0 +1,105 @@
+"""64-bit SimHash fingerprints of memory text, for the store pipeline's near-duplicate check.
+
+Features: the text is NFKC-normalised and case-folded, split into word tokens (``\\w+``: letters, digits
+and underscore, any script; punctuation and whitespace only separate tokens), and the features are every
+token plus every pair of adjacent tokens (word bigrams), each with weight 1 per occurrence. The ``simhash``
+package (MD5 feature hashes, majority vote per bit) turns them into 64 bits.
+
+* Case, punctuation, whitespace and Unicode width changes give the same fingerprint (distance 0).
+* Bigrams make word order count: "alice owes bob" and "bob owes alice" differ, where plain bags of
+  words would be identical, and those are not duplicates.
+* SimHash distance tracks the angle between feature vectors: expected distance ~ 64 * angle / pi. One
+  word changed in a 20-word sentence changes 3 of 39 features (angle ~0.40 rad), about 7-8 bits on
+  average (measured: median 7, 95% <= 12, 3.5% <= 3), while unrelated texts sit near 32 (1st percentile
+  ~23). A threshold of 3 therefore catches re-sent text and small edits to long texts, not one-word edits
+  to short ones, which is the safer side for memories ("my car is blue" -> "my car is red" is an update).
+
+Fingerprints are returned as *signed* 64-bit integers so they fit an SQLite INTEGER column; ``distance``
+works on signed or unsigned values alike. Text without any word token fingerprints to 0.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Hashable, Iterable
+from typing import TypeVar
+
+from simhash import Simhash
+
+__all__ = [
+    "BITS",
+    "DEFAULT_MAX_DISTANCE",
+    "distance",
+    "features",
+    "find_duplicate",
+    "fingerprint",
+    "to_signed",
+    "to_unsigned",
+]
+
+BITS = 64
+#: Default Hamming distance at or below which two fingerprints count as near-duplicates
+#: (the setting ``ENGRAM_DEDUP_DISTANCE`` has the same default).
+DEFAULT_MAX_DISTANCE = 3
+
+_MASK = (1 << BITS) - 1
+_SIGN = 1 << (BITS - 1)
+_TOKEN = re.compile(r"\w+")
+
+IdT = TypeVar("IdT", bound=Hashable)
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def features(text: str) -> Counter[str]:
+    """The weighted features fingerprinted for ``text``: word tokens and word bigrams, with counts."""
+    tokens = _tokens(text)
+    counts: Counter[str] = Counter(tokens)
+    counts.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
+    return counts
+
+
+def to_signed(value: int) -> int:
+    """A 64-bit pattern as a signed integer in [-2**63, 2**63) (what SQLite INTEGER holds)."""
+    value &= _MASK
+    return value - (1 << BITS) if value & _SIGN else value
+
+
+def to_unsigned(value: int) -> int:
+    """A 64-bit pattern as an unsigned integer in [0, 2**64)."""
+    return value & _MASK
+
+
+def fingerprint(text: str) -> int:
+    """The 64-bit SimHash of ``text`` as a signed integer (0 when the text has no word token)."""
+    counts = features(text)
+    if not counts:
+        return 0
+    return to_signed(int(Simhash(dict(counts), f=BITS).value))
+
+
+def distance(a: int, b: int) -> int:
+    """Hamming distance between two 64-bit fingerprints (signed or unsigned), 0..64."""
+    return ((a ^ b) & _MASK).bit_count()
+
+
+def find_duplicate(
+    fp: int, candidates: Iterable[tuple[IdT, int]], max_distance: int = DEFAULT_MAX_DISTANCE
+) -> tuple[IdT, int] | None:
+    """The candidate ``(id, fingerprint)`` nearest to ``fp`` within ``max_distance``, as ``(id, distance)``.
+
+    Ties go to the first candidate seen (order candidates newest first to prefer recent memories); an
+    exact match stops the scan. ``None`` if no candidate is close enough.
+    """
+    best: tuple[IdT, int] | None = None
+    for candidate_id, candidate_fp in candidates:
+        d = distance(fp, candidate_fp)
+        if d <= max_distance and (best is None or d < best[1]):
+            best = (candidate_id, d)
+            if d == 0:
+                break
+    return best
