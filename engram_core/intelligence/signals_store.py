@@ -20,7 +20,9 @@ __all__ = ["extract_in_tx", "list_signals", "load_profile", "save_profile", "vis
 
 def extract_in_tx(conn: Any, user_id: int, memory_id: int) -> None:
     """Extract the memory's personality signals and insert them (inside the write transaction)."""
-    row = conn.execute("SELECT content FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)).fetchone()
+    row = conn.execute(
+        "SELECT content FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)
+    ).fetchone()
     if row is None:
         return
     signals = extract_signals(row[0])
@@ -28,14 +30,16 @@ def extract_in_tx(conn: Any, user_id: int, memory_id: int) -> None:
         return
     now = now_iso()
     conn.executemany(
-        "INSERT INTO personality_signals (user_id, memory_id, type, subject, text, intensity, valence, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO personality_signals (user_id, memory_id, type, subject, text, intensity, valence,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(user_id, memory_id, s.type, s.subject, s.text, s.intensity, s.valence, now) for s in signals],
     )
 
 
 def _signal(r: Any) -> Signal:
-    return Signal(type=r["type"], subject=r["subject"], text=r["text"], intensity=r["intensity"], valence=r["valence"])
+    return Signal(
+        type=r["type"], subject=r["subject"], text=r["text"], intensity=r["intensity"], valence=r["valence"]
+    )
 
 
 def visible_signals(conn: Any, user_id: int, signal_type: str | None = None) -> list[Signal]:
@@ -71,7 +75,12 @@ def list_signals(conn: Any, user_id: int, signal_type: str | None, limit: int, o
     ):
         counts[r[0]] = r[1]
     signals = [
-        {"id": r["id"], "memory_id": r["memory_id"], **_signal(r).as_dict(), "created_at": r["memory_created_at"]}
+        {
+            "id": r["id"],
+            "memory_id": r["memory_id"],
+            **_signal(r).as_dict(),
+            "created_at": r["memory_created_at"],
+        }
         for r in rows
     ]
     for s in signals:
@@ -98,7 +107,13 @@ def load_profile(conn: Any, user_id: int) -> dict[str, Any]:
     """The stored profile, or one synthesised on the fly (not stored) when none was saved yet."""
     row = conn.execute("SELECT * FROM personality_profiles WHERE user_id = ?", (user_id,)).fetchone()
     if row is not None:
-        return {"profile": json.loads(row["profile"]), "signals": row["signals"], "updated_at": row["updated_at"],
+        profile = json.loads(row["profile"])
+        return {"profile": profile, "signals": row["signals"], "updated_at": row["updated_at"],
                 "synthesized": True}  # fmt: skip
     signals = visible_signals(conn, user_id)
-    return {"profile": synthesize_profile(signals), "signals": len(signals), "updated_at": None, "synthesized": False}
+    return {
+        "profile": synthesize_profile(signals),
+        "signals": len(signals),
+        "updated_at": None,
+        "synthesized": False,
+    }

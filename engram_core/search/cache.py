@@ -2,10 +2,10 @@
 
 Keys are the route and the validated request (canonical JSON). Each user has an LRU of at most
 ``size`` entries; entries also expire after ``ttl`` seconds, because relative dates in a query
-("yesterday") and TTL expiry move with the clock. ``invalidate(user_id)`` (which also bumps the user's generation, so a search that started before
-the write cannot store its now stale result) is called from the
-``memories.on_write`` hook, so a user never sees a result older than their own last write. Used from the
-event loop only (no lock needed).
+("yesterday") and TTL expiry move with the clock. ``invalidate(user_id)`` is called from the
+``memories.on_write`` hook, so a user never sees a result older than their own last write; it also bumps
+the user's generation, so a search that started before the write cannot store its now stale result.
+Used from the event loop only (no lock needed).
 """
 
 from __future__ import annotations

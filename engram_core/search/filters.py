@@ -57,10 +57,12 @@ def filter_sql(q: Mapping[str, Any], params: dict[str, Any]) -> str:
         sql += f" AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value = :f_tag{i})"
         params[f"f_tag{i}"] = tag
     if q.get("tags_any"):
-        sql += " AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value IN (SELECT value FROM json_each(:f_any)))"
+        sql += " AND EXISTS (SELECT 1 FROM json_each(m.tags) t"
+        sql += " WHERE t.value IN (SELECT value FROM json_each(:f_any)))"
         params["f_any"] = _json_list(q["tags_any"])
     if q.get("tags_none"):
-        sql += " AND NOT EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value IN (SELECT value FROM json_each(:f_none)))"
+        sql += " AND NOT EXISTS (SELECT 1 FROM json_each(m.tags) t"
+        sql += " WHERE t.value IN (SELECT value FROM json_each(:f_none)))"
         params["f_none"] = _json_list(q["tags_none"])
     if q.get("importance_min") is not None:
         sql += " AND m.importance >= :f_imin"

@@ -104,10 +104,7 @@ class UserIndex:
             return []
         scores = self.matrix[: self.size] @ query
         n = min(n, self.size)
-        if n < self.size:
-            part = np.argpartition(-scores, n - 1)[:n]
-        else:
-            part = np.arange(self.size)
+        part = np.argpartition(-scores, n - 1)[:n] if n < self.size else np.arange(self.size)
         order = part[np.argsort(-scores[part], kind="stable")]
         return [(int(self.ids[i]), float(scores[i])) for i in order]
 
@@ -168,11 +165,14 @@ class VectorIndex:
             f"SELECT m.id, m.embedding FROM memories m WHERE m.user_id = :user AND {INDEXABLE}",
             {"user": user_id, "model": self.model},
         ).fetchall()
-        vectors = [(int(r[0]), decode_vector(r[1], self.dim)) for r in rows]
-        good = [(i, v) for i, v in vectors if v is not None]
+        good: list[tuple[int, np.ndarray]] = []
+        for r in rows:
+            vector = decode_vector(r[1], self.dim)
+            if vector is not None:
+                good.append((int(r[0]), vector))
         index._grow(len(good))
         for memory_id, vector in good:
-            index.put(memory_id, vector)  # type: ignore[arg-type]
+            index.put(memory_id, vector)
 
     def _refresh(self, conn: Any, user_id: int, index: UserIndex, ids: list[int]) -> None:
         rows = conn.execute(

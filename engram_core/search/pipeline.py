@@ -95,7 +95,9 @@ class SearchPipeline:
         model = str(embedder.fingerprint)
         self.index.use_model(model, int(embedder.dim))
         loop = asyncio.get_running_loop()
-        vectors = await loop.run_in_executor(getattr(self.host, "embed_executor", None), embedder.embed, [query])
+        vectors = await loop.run_in_executor(
+            getattr(self.host, "embed_executor", None), embedder.embed, [query]
+        )
         return np.asarray(vectors, dtype=np.float32)[0], model
 
     async def run(self, scope: Scope, q: dict[str, Any], *, explain: bool = False) -> Outcome:
@@ -144,17 +146,22 @@ class SearchPipeline:
                 lists["vector"] = vector_search(conn, scope, index, qvec, sizes["vector"], model)
             lists["fts"] = fts_search(conn, scope, query, sizes["fts"])
             if weights.get("personality", 0.0) > 0:
-                lists["personality"] = personality_search(conn, scope, query, sizes["personality"], preference=preference)
+                lists["personality"] = personality_search(
+                    conn, scope, query, sizes["personality"], preference=preference
+                )
             timings["channels_ms"] = _ms(t)
             t = time.perf_counter()
-            seeds = rrf({c: [i for i, _ in hits] for c, hits in lists.items()}, weights, DEFAULT_K, GRAPH_SEEDS)
+            seeds = rrf(
+                {c: [i for i, _ in hits] for c, hits in lists.items()}, weights, DEFAULT_K, GRAPH_SEEDS
+            )
             if weights.get("graph", 0.0) > 0 and seeds:
                 lists["graph"] = graph_search(conn, scope, {f.id: f.score for f in seeds}, sizes["graph"])
             timings["graph_ms"] = _ms(t)
             t = time.perf_counter()
             out = self._fuse_and_score(conn, scope, q, strategy, lists, weights, now, explain)
             timings["fuse_ms"] = _ms(t)
-            return (*out, {c: len(v) for c, v in lists.items()})
+            results, records, pool = out
+            return results, records, {c: len(v) for c, v in lists.items()}, pool
 
         return run
 
@@ -172,7 +179,7 @@ class SearchPipeline:
         raw = {c: dict(hits) for c, hits in lists.items()}
         pool_size = max(q["limit"] * 3, self.settings.reranker_top_k, 30)
         fused: list[Fused[int]] = rrf({c: [i for i, _ in h] for c, h in lists.items()}, weights, DEFAULT_K)
-        fused = [f for f in fused if passes_vector_floor(f.ranks.keys(), raw.get("vector", {}).get(f.id))]
+        fused = [f for f in fused if passes_vector_floor(list(f.ranks), raw.get("vector", {}).get(f.id))]
         fused = fused[:pool_size]
         rows = fetch_rows(conn, scope.user_id, [f.id for f in fused])
         outdated = outdated_ids(conn, scope.user_id, rows)
@@ -190,10 +197,18 @@ class SearchPipeline:
             scores = {c: raw[c][f.id] for c in f.ranks}
             result = result_dict(row, score=score, combined=boosted.score, channels=f.channels, raw=scores,
                                  question_type=strategy.question_type, decay=decay)  # fmt: skip
-            record = {"id": f.id, "fused_score": round(f.score, 8), "final_score": round(boosted.score, 8)}
+            record: dict[str, Any] = {
+                "id": f.id,
+                "fused_score": round(f.score, 8),
+                "final_score": round(boosted.score, 8),
+            }
             if explain:
                 record["channels"] = {
-                    c: {"rank": f.ranks[c], "score": round(scores[c], 6), "contribution": round(f.contributions[c], 8)}
+                    c: {
+                        "rank": f.ranks[c],
+                        "score": round(scores[c], 6),
+                        "contribution": round(f.contributions[c], 8),
+                    }
                     for c in f.channels
                 }
                 record["multipliers"] = boosted.multipliers
@@ -217,11 +232,15 @@ class SearchPipeline:
         t = time.perf_counter()
         docs = [r["content"] for r in results[:top_k]]
         loop = asyncio.get_running_loop()
-        ce = await loop.run_in_executor(getattr(self.host, "embed_executor", None), reranker.score, query, docs)
+        ce = await loop.run_in_executor(
+            getattr(self.host, "embed_executor", None), reranker.score, query, docs
+        )
         best = max(r["combined_score"] for r in results[:top_k]) or 1.0
         mixed = []
         for i in range(top_k):
-            value = RERANK_CE_WEIGHT * float(ce[i]) + (1 - RERANK_CE_WEIGHT) * results[i]["combined_score"] / best
+            value = (
+                RERANK_CE_WEIGHT * float(ce[i]) + (1 - RERANK_CE_WEIGHT) * results[i]["combined_score"] / best
+            )
             records[i]["rerank"] = {"cross_encoder": round(float(ce[i]), 6), "mixed": round(value, 6)}
             mixed.append((value, i))
         order = [i for _, i in sorted(mixed, key=lambda p: -p[0])]
@@ -237,7 +256,8 @@ class SearchPipeline:
             roots = {
                 int(r[0]): r[1]
                 for r in conn.execute(
-                    "SELECT id, root_id FROM memories WHERE user_id = ? AND id IN (SELECT value FROM json_each(?))",
+                    "SELECT id, root_id FROM memories WHERE user_id = ?"
+                    " AND id IN (SELECT value FROM json_each(?))",
                     (user_id, "[" + ",".join(str(r["id"]) for r in results) + "]"),
                 )
             }

@@ -69,7 +69,12 @@ class RecallService:
             semantic = outcome.results
         seen: set[int] = set()
         memories = []
-        for layer, items in (("static", static), ("important", important), ("semantic", semantic), ("recent", recent)):
+        for layer, items in (
+            ("static", static),
+            ("important", important),
+            ("semantic", semantic),
+            ("recent", recent),
+        ):
             for m in items:
                 if m["id"] not in seen:
                     seen.add(m["id"])
@@ -84,17 +89,24 @@ class RecallService:
         q = CONTEXT.parse(body)
         started = time.perf_counter()
         scope = search_scope(auth.user_id, q)
-        search_q = {"query": q["query"], "limit": _RELEVANT[q["strategy"]], "include_links": q["include_linked"],
+        search_q = {"query": q["query"], "limit": _RELEVANT[q["strategy"]],
+                    "include_links": q["include_linked"],
                     "question_type": "preference" if q["include_preferences"] else None}  # fmt: skip
         outcome = await self.search.run(scope, search_q)
         t_search = time.perf_counter()
         static, _, recent = await self._layers(
-            scope, (_STATIC_MAX if q["include_static"] else 0, 0, _RECENT_MAX if q["include_recent"] else 0), 10
+            scope,
+            (_STATIC_MAX if q["include_static"] else 0, 0, _RECENT_MAX if q["include_recent"] else 0),
+            10,
         )
-        candidates = [Candidate(m["id"], m["content"], "static", float(m["importance"]), m["category"], m["source"])
-                      for m in static]  # fmt: skip
+        candidates = [
+            Candidate(m["id"], m["content"], "static", float(m["importance"]), m["category"], m["source"])
+            for m in static
+        ]
         for r in outcome.results:
-            candidates.append(Candidate(r["id"], r["content"], "relevant", r["score"], r["category"], r["source"]))
+            candidates.append(
+                Candidate(r["id"], r["content"], "relevant", r["score"], r["category"], r["source"])
+            )
             for link in r.get("linked", []) if q["include_linked"] else []:
                 candidates.append(Candidate(link["id"], link["content"], "relevant", r["score"] * 0.5))
         if q["include_recent"]:
@@ -103,11 +115,20 @@ class RecallService:
         embedder = getattr(self.search.host, "embedder", None)
         counter = embedder.count_tokens if embedder is not None else estimate_tokens
         assembled = assemble_context(candidates, q["max_tokens"], counter, mode=q["mode"])
-        self.search.recalled(auth.user_id, (b.id for b in assembled.blocks))
+        self.search.recalled(auth.user_id, (int(b.id) for b in assembled.blocks))  # type: ignore[call-overload]
         return {
             "context": assembled.context,
-            "blocks": [{"id": b.id, "kind": b.kind, "category": b.category, "source": b.source,
-                        "score": round(b.score, 6), "tokens": b.tokens} for b in assembled.blocks],  # fmt: skip
+            "blocks": [
+                {
+                    "id": b.id,
+                    "kind": b.kind,
+                    "category": b.category,
+                    "source": b.source,
+                    "score": round(b.score, 6),
+                    "tokens": b.tokens,
+                }
+                for b in assembled.blocks
+            ],  # fmt: skip
             "token_estimate": assembled.token_estimate,
             "token_budget": assembled.token_budget,
             "utilization": assembled.utilization,
@@ -116,6 +137,9 @@ class RecallService:
             "strategy": q["strategy"],
             "tokenizer": "model" if embedder is not None else "estimate",
             "duplicates": assembled.duplicates,
-            "timing": {"search_ms": round((t_search - started) * 1000, 3), **outcome.timings,
-                       "total_ms": round((time.perf_counter() - started) * 1000, 3)},  # fmt: skip
+            "timing": {
+                "search_ms": round((t_search - started) * 1000, 3),
+                **outcome.timings,
+                "total_ms": round((time.perf_counter() - started) * 1000, 3),
+            },  # fmt: skip
         }

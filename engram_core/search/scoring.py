@@ -138,10 +138,16 @@ def result_dict(
 def links_of(conn: Any, user_id: int, memory_id: int, root_id: int | None) -> dict[str, Any]:
     """``linked`` (visible linked memories) and ``version_chain`` of one memory, for ``include_links``."""
     linked = [
-        {"id": r["other"], "link_type": r["link_type"], "direction": r["direction"], "weight": r["weight"],
-         "content": r["content"]}  # fmt: skip
+        {
+            "id": r["other"],
+            "link_type": r["link_type"],
+            "direction": r["direction"],
+            "weight": r["weight"],
+            "content": r["content"],
+        }  # fmt: skip
         for r in conn.execute(
-            "SELECT l.target_id AS other, l.link_type, 'out' AS direction, l.weight, m.content FROM memory_links l"
+            "SELECT l.target_id AS other, l.link_type, 'out' AS direction, l.weight, m.content"
+            " FROM memory_links l"
             " JOIN memories m ON m.id = l.target_id WHERE l.source_id = :id AND l.user_id = :user"
             " AND m.is_deleted = 0 AND m.is_forgotten = 0"
             " UNION ALL SELECT l.source_id, l.link_type, 'in', l.weight, m.content FROM memory_links l"
@@ -151,7 +157,12 @@ def links_of(conn: Any, user_id: int, memory_id: int, root_id: int | None) -> di
         )
     ]
     chain = [
-        {"id": r["id"], "version": r["version"], "is_latest": bool(r["is_latest"]), "created_at": r["created_at"]}
+        {
+            "id": r["id"],
+            "version": r["version"],
+            "is_latest": bool(r["is_latest"]),
+            "created_at": r["created_at"],
+        }
         for r in conn.execute(
             "SELECT id, version, is_latest, created_at FROM memories WHERE user_id = ? AND root_id = ?"
             " ORDER BY version, id",

@@ -23,12 +23,15 @@ def fts_search(conn: Any, scope: Scope, query: str, limit: int) -> list[tuple[in
     if match is None or limit <= 0:
         return []
     sql = (
-        "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid"
+        "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts"
+        " JOIN memories m ON m.id = memories_fts.rowid"
         " WHERE memories_fts MATCH :match AND m.user_id = :user" + scope.where + " ORDER BY rank LIMIT :limit"
     )
     return [(int(r[0]), -float(r[1])) for r in conn.execute(sql, scope.bind(match=match, limit=limit))]
 
 
-def fts_channel(conn: Any, user_id: int, query: str, q: dict[str, Any], limit: int) -> list[tuple[int, float]]:
+def fts_channel(
+    conn: Any, user_id: int, query: str, q: dict[str, Any], limit: int
+) -> list[tuple[int, float]]:
     """``(memory_id, score)`` best first for an ordinary search of ``user_id`` with filters ``q``."""
     return fts_search(conn, search_scope(user_id, q), query, limit)

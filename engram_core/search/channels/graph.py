@@ -41,7 +41,8 @@ def _edges(conn: Any, user_id: int, ids: list[int]) -> list[tuple[int, int, floa
         return []
     rows = conn.execute(
         "SELECT source_id, target_id, link_type, weight FROM memory_links WHERE user_id = :user"
-        " AND (source_id IN (SELECT value FROM json_each(:ids)) OR target_id IN (SELECT value FROM json_each(:ids)))"
+        " AND (source_id IN (SELECT value FROM json_each(:ids))"
+        " OR target_id IN (SELECT value FROM json_each(:ids)))"
         " LIMIT :cap",
         {"user": user_id, "ids": json.dumps(ids), "cap": _MAX_EDGES},
     ).fetchall()
@@ -59,7 +60,8 @@ def _edges(conn: Any, user_id: int, ids: list[int]) -> list[tuple[int, int, floa
 def _visible(conn: Any, scope: Scope, ids: list[int]) -> dict[int, float]:
     """Visible ids of the scope -> their pagerank factor."""
     rows = conn.execute(
-        "SELECT m.id, m.pagerank FROM memories m WHERE m.user_id = :user AND m.id IN (SELECT value FROM json_each(:ids))"
+        "SELECT m.id, m.pagerank FROM memories m WHERE m.user_id = :user"
+        " AND m.id IN (SELECT value FROM json_each(:ids))"
         + scope.where,
         scope.bind(ids=json.dumps(ids)),
     ).fetchall()
@@ -79,7 +81,7 @@ def graph_search(conn: Any, scope: Scope, seeds: Mapping[int, float], limit: int
     second: dict[int, float] = defaultdict(float)
     hop1 = [i for i in first if i not in seed_w]
     for src, dst, w in _edges(conn, scope.user_id, hop1[:200]):
-        if dst != src and dst not in first:
+        if dst != src and dst not in first and dst not in seed_w:
             second[dst] += SECOND_HOP * first[src] * w
     raw: dict[int, float] = defaultdict(float)
     for table in (first, second):

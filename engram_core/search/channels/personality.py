@@ -36,7 +36,10 @@ def personality_search(
     rows = conn.execute(
         "SELECT s.memory_id, s.type, s.subject, s.text, s.intensity, s.valence FROM personality_signals s"
         " JOIN memories m ON m.id = s.memory_id WHERE s.user_id = :user AND m.user_id = :user"
-        + scope.where + " AND (" + " OR ".join(conds) + ") ORDER BY m.created_at DESC, s.id LIMIT :limit",
+        + scope.where
+        + " AND ("
+        + " OR ".join(conds)
+        + ") ORDER BY m.created_at DESC, s.id LIMIT :limit",
         params,
     ).fetchall()
     by_memory: dict[int, list[Signal]] = defaultdict(list)
