@@ -5,7 +5,8 @@
 2. **Embed** the query once, on the embedding executor (never on the event loop), when an embedder is
    loaded; without one the vector channel is off and the others carry the search.
 3. **Channels**, all in one read snapshot on a read-pool thread: the vector index is synced first (see
-   :mod:`~engram_core.search.index`), then vector, FTS and personality; the graph channel expands from
+   :mod:`~engram_core.search.index`), then vector, FTS and personality (only for questions of the
+   preference or generalization type: about tastes, values, habits); the graph channel expands from
    the top seeds of a first fusion of those three.
 4. **Fusion**: weighted RRF (k = 60) of the four lists.
 5. **Boosts** per row (:mod:`~engram_core.search.scoring`), then the vector-only floor.
@@ -137,6 +138,10 @@ class SearchPipeline:
         sizes = {c: max(n, q["limit"]) for c, n in strategy.candidates.items()}
         weights = dict(strategy.weights)
         preference = strategy.mix.get("preference", 0.0) > 0
+        # Personality signals answer questions about tastes, values and habits. On other questions even a
+        # small RRF weight reorders the strong channels' close top ranks (on LoCoMo it cost 6 points of
+        # recall@1 and gained nothing at 10), so the channel runs only when the strategy mixes these in.
+        personal = preference or strategy.mix.get("generalization", 0.0) > 0
 
         def run(conn: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int], int]:
             t = time.perf_counter()
@@ -145,7 +150,7 @@ class SearchPipeline:
             if qvec is not None:
                 lists["vector"] = vector_search(conn, scope, index, qvec, sizes["vector"], model)
             lists["fts"] = fts_search(conn, scope, query, sizes["fts"])
-            if weights.get("personality", 0.0) > 0:
+            if personal and weights.get("personality", 0.0) > 0:
                 lists["personality"] = personality_search(
                     conn, scope, query, sizes["personality"], preference=preference
                 )

@@ -1,7 +1,7 @@
 """The personality channel: memories whose stated preferences, values, decisions ... match the query.
 
 Signals are read with the scope's filters inside the SQL, pre-selected in SQL so that a large corpus is
-not scored in Python: signals whose sentence contains a query word (its first five letters, which covers
+not scored in Python: signals whose subject contains a query word (its first five letters, which covers
 simple inflections), plus, for a preference-type question, the most recent preference and value signals.
 :func:`engram_core.intelligence.personality.rank_memories` then scores them.
 """
@@ -19,6 +19,8 @@ __all__ = ["personality_search"]
 
 _MAX_TERMS = 8
 _MAX_ROWS = 2000
+MIN_SCORE = 0.15
+"""Weaker matches are left out: in rank fusion even a weak channel reorders the strong ones' ranks."""
 
 
 def personality_search(
@@ -31,7 +33,7 @@ def personality_search(
     params = scope.bind(limit=_MAX_ROWS, pref=int(preference))
     conds = ["(:pref = 1 AND s.type IN ('preference', 'value'))"]
     for i, term in enumerate(terms):
-        conds.append(f"instr(lower(s.text), :t{i}) > 0")
+        conds.append(f"instr(lower(s.subject), :t{i}) > 0")
         params[f"t{i}"] = term
     rows = conn.execute(
         "SELECT s.memory_id, s.type, s.subject, s.text, s.intensity, s.valence FROM personality_signals s"
@@ -44,5 +46,7 @@ def personality_search(
     ).fetchall()
     by_memory: dict[int, list[Signal]] = defaultdict(list)
     for r in rows:
-        by_memory[int(r[0])].append(Signal(type=r[1], subject=r[2], text=r[3], intensity=r[4], valence=r[5]))
-    return rank_memories(query, by_memory, limit)
+        # Matched on the subject (what the signal is about), not the whole sentence: the sentence's other
+        # words (who said it, filler) would make every signal of a person match any question naming them.
+        by_memory[int(r[0])].append(Signal(type=r[1], subject=r[2], text=r[2], intensity=r[4], valence=r[5]))
+    return [(i, s) for i, s in rank_memories(query, by_memory, limit) if s >= MIN_SCORE]

@@ -1,0 +1,152 @@
+"""LoCoMo retrieval quality of the full search pipeline (library, no server, no LLM).
+
+For each conversation a fresh Engram in a temporary data dir stores every turn as one memory
+("Speaker: text", ``created_at`` = the session's date) through ``memories.store``; every scored question
+(category 5 skipped, evidence repaired as ``bench/locomo_data.py`` says) is searched with
+``search.pipeline.run`` (top 20), and recall@1/5/10/20, hit@10 and NDCG@10 of the evidence turns are
+reported per category and overall, with the search latency p50/p95.
+
+Usage::
+
+    PYTHONPATH=. python bench/locomo.py [--model minilm] [--model-dir DIR] [--json out.json]
+
+With ``--model`` the embedder is loaded through ``engram_core.embeddings`` (when that package is
+installed) and every turn gets its vector before the searches, as the store path will do; without it the
+vector channel is off (FTS + personality + graph). Nothing here keys on LoCoMo's wording or speakers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bench.locomo_data import CATEGORIES, DEFAULT_PATH, Locomo, load_locomo
+from bench.metrics import hit_at_k, ndcg_at_k, recall_at_k
+from engram_core.auth.context import AuthContext
+from engram_core.engram import Engram
+from engram_core.search.filters import search_scope
+from engram_core.search.schemas import SEARCH
+from engram_core.settings import Settings
+
+TOP_K = 20
+METRICS = {
+    "R@1": lambda r, e: recall_at_k(r, e, 1),
+    "R@5": lambda r, e: recall_at_k(r, e, 5),
+    "R@10": lambda r, e: recall_at_k(r, e, 10),
+    "R@20": lambda r, e: recall_at_k(r, e, 20),
+    "hit@10": lambda r, e: hit_at_k(r, e, 10),
+    "NDCG@10": lambda r, e: ndcg_at_k(r, e, 10),
+}
+
+
+def load_model(name: str, model_dir: str | None) -> Any:
+    """The named embedder via engram_core.embeddings, or exit with the reason."""
+    try:
+        from engram_core.embeddings.registry import load_embedder
+    except ImportError:
+        sys.exit("engram_core.embeddings is not installed on this branch yet")
+    overrides: dict[str, Any] = {"embedding_model": name}
+    if model_dir:
+        overrides["embedding_model_dir"] = Path(model_dir)
+    settings = Settings.for_data_dir(Path(tempfile.mkdtemp()) / "data", **overrides)
+    embedder, reason = load_embedder(settings, name)
+    if embedder is None:
+        sys.exit(reason)
+    print(f"embedder: {reason}")
+    return embedder
+
+
+async def _conversation(data: Locomo, sid: str, embedder: Any, latencies: list[float]) -> dict[str, list[str]]:
+    """Store one conversation in a fresh Engram and return question -> ranked turn keys."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engram = Engram.open(Settings.for_data_dir(Path(tmp) / "data"))
+        try:
+            engram.embedder = embedder
+            engram.db.write(lambda c: c.execute("INSERT INTO users (id, name, created_at) VALUES (1, 'bench', 'x')"))
+            auth = AuthContext.local(1)
+            key_of: dict[int, str] = {}
+            for turn in data.turns[sid]:
+                _, body = await engram.memories.store(auth, {"content": turn.text, "created_at": turn.created_at})
+                key_of[int(body.get("id") or body.get("existing_id"))] = turn.key
+            if embedder is not None:
+                _embed_missing(engram, embedder)
+            ranked: dict[str, list[str]] = {}
+            for q in (q for q in data.questions if q.sample_id == sid):
+                parsed = SEARCH.parse({"query": q.question, "limit": TOP_K})
+                started = time.perf_counter()
+                outcome = await engram.search.run(search_scope(1, parsed), parsed)
+                latencies.append((time.perf_counter() - started) * 1000)
+                ranked[q.question] = [key_of[r["id"]] for r in outcome.results if r["id"] in key_of]
+            return ranked
+        finally:
+            engram.close()
+
+
+def _embed_missing(engram: Engram, embedder: Any) -> None:
+    rows = engram.db.read(lambda c: c.execute("SELECT id, content FROM memories WHERE embedding IS NULL").fetchall())
+    if not rows:
+        return
+    vectors = embedder.embed([r["content"] for r in rows])
+    model = str(embedder.fingerprint)
+    params = [(v.astype("<f4").tobytes(), model, r["id"]) for v, r in zip(vectors, rows, strict=True)]
+    engram.db.write(lambda c: c.executemany("UPDATE memories SET embedding = ?, embedding_model = ? WHERE id = ?", params))
+    engram.search.on_write(1, [r["id"] for r in rows])
+
+
+def evaluate(data: Locomo, embedder: Any) -> tuple[dict[str, dict[str, float]], list[float]]:
+    """Mean metrics per category and overall, and every search latency in ms."""
+    latencies: list[float] = []
+    sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    counts: dict[str, int] = defaultdict(int)
+    for sid in data.turns:
+        ranked = asyncio.run(_conversation(data, sid, embedder, latencies))
+        for q in (q for q in data.questions if q.sample_id == sid):
+            for group in (CATEGORIES[q.category], "overall"):
+                counts[group] += 1
+                for name, fn in METRICS.items():
+                    sums[group][name] += fn(ranked[q.question], q.evidence_keys)
+    results = {g: {m: sums[g][m] / counts[g] for m in METRICS} | {"n": counts[g]} for g in sums}
+    return results, latencies
+
+
+def table(results: dict[str, dict[str, float]]) -> str:
+    """A markdown table, categories then overall."""
+    head = "| group | n | " + " | ".join(METRICS) + " |"
+    rule = "|---" * (len(METRICS) + 2) + "|"
+    rows = [
+        f"| {g} | {int(results[g]['n'])} | " + " | ".join(f"{results[g][m]:.3f}" for m in METRICS) + " |"
+        for g in [*CATEGORIES.values(), "overall"]
+        if g in results
+    ]
+    return "\n".join([head, rule, *rows])
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(DEFAULT_PATH))
+    parser.add_argument("--model", default=None, help="embedding model name (default: vector channel off)")
+    parser.add_argument("--model-dir", default=None, help="directory holding the converted model")
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    data = load_locomo(args.data)
+    embedder = load_model(args.model, args.model_dir) if args.model else None
+    started = time.perf_counter()
+    results, latencies = evaluate(data, embedder)
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"LoCoMo dev: {len(data.questions)} questions; channels: {'vector+' if embedder else ''}fts+personality+graph")
+    print(table(results))
+    print(f"\nsearch latency: p50 {cuts[49]:.2f} ms, p95 {cuts[94]:.2f} ms; total {time.perf_counter() - started:.1f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"results": results, "p50_ms": cuts[49], "p95_ms": cuts[94]}, indent=2))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
