@@ -12,6 +12,7 @@ from typing import Any
 from ..auth.context import AuthContext
 from ..settings import Settings
 from ..storage.database import Database
+from ..memories.records import row_decay_score
 from .channels.fts import fts_channel
 from .schemas import SEARCH
 
@@ -54,7 +55,7 @@ class SearchService:
                         "score": round(score, 6),
                         "search_type": "fts",
                         "channels": ["fts"],
-                        "decay_score": None,
+                        "decay_score": row_decay_score(r),
                         "question_type": q["question_type"] or "fact_recall",
                         "semantic_score": None,
                         "fts_score": round(fts_score, 6),

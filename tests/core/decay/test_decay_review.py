@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import fsrs
-import fsrs_reference as ref
+import tests.core.decay.fsrs_reference as ref
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-import fsrs_reference as ref
+import tests.core.decay.fsrs_reference as ref
 import pytest
 
 from engram_core.decay import fsrs6
