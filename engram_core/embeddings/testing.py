@@ -48,7 +48,9 @@ def tiny_tokenizer(architecture: str = "bert", vocab_size: int = 300) -> Tokeniz
         tok.normalizer = normalizers.BertNormalizer(lowercase=True)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tok.decoder = decoders.WordPiece()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=_BERT_SPECIAL)
+        trainer = trainers.WordPieceTrainer(
+            vocab_size=vocab_size, special_tokens=_BERT_SPECIAL, show_progress=False
+        )
         tok.train_from_iterator(CORPUS, trainer=trainer)
         cls, sep, pad = "[CLS]", "[SEP]", "[PAD]"
         tok.post_processor = processors.TemplateProcessing(
@@ -63,6 +65,7 @@ def tiny_tokenizer(architecture: str = "bert", vocab_size: int = 300) -> Tokeniz
         trainer = trainers.BpeTrainer(
             vocab_size=vocab_size,
             special_tokens=_XLMR_SPECIAL,
+            show_progress=False,
             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         )
         tok.train_from_iterator(CORPUS, trainer=trainer)
