@@ -10,15 +10,25 @@ network. The weights are seeded, so the same call always builds the same model.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import save_file
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
-from .spec import EncoderSpec
+from .base import ModelInfo
+from .spec import EncoderSpec, Weights, load_weights
 
-__all__ = ["CORPUS", "install_tiny_model", "tiny_spec", "tiny_tokenizer", "tiny_weights", "write_tiny_model"]
+__all__ = [
+    "CORPUS",
+    "TinyModel",
+    "build_tiny_model",
+    "install_tiny_model",     "tiny_spec",
+    "tiny_tokenizer",
+    "tiny_weights",
+    "write_tiny_model",
+]
 
 CORPUS = [
     "The cat sat on the mat.",
@@ -171,3 +181,26 @@ def install_tiny_model(
     source = models_dir / f".tiny-src-{name}"
     write_tiny_model(source, architecture, labels=1 if task == "classify" else 0)
     return prepare_from_safetensors(source, models_dir / name, name=name, pooling=pooling, task=task)
+
+
+@dataclass(frozen=True)
+class TinyModel:
+    """A tiny model: its safetensors source dir, its converted dir, spec, weights and metadata."""
+
+    source: Path
+    converted: Path
+    spec: EncoderSpec
+    weights: Weights
+    info: ModelInfo
+
+
+def build_tiny_model(
+    root: Path, name: str, architecture: str = "bert", *, pooling: str = "mean", task: str = "embed", prefix: str = ""
+) -> TinyModel:
+    """Write a tiny model to ``root/<name>-src`` and convert it into ``root/<name>``."""
+    from .registry import prepare_from_safetensors
+
+    source = root / f"{name}-src"
+    spec = write_tiny_model(source, architecture, labels=1 if task == "classify" else 0, prefix=prefix, seed=7)
+    converted = prepare_from_safetensors(source, root / name, name=name, pooling=pooling, task=task)
+    return TinyModel(source, converted, spec, load_weights(source / "model.safetensors"), ModelInfo.read(converted))
