@@ -22,6 +22,7 @@ from .base import MAX_SPAN_CHARS, Fingerprint, ModelInfo, clean_text, split_chun
 
 __all__ = ["OnnxEmbedder", "load_tokenizer", "make_session", "pad_batch"]
 
+_COUNT_SLICE = 16_384  # count_tokens splits longer texts so a pathological input stays linear
 _OUTPUT_PREFERENCE = ("sentence_embedding", "dense_vecs", "last_hidden_state", "token_embeddings")
 
 
@@ -109,7 +110,12 @@ class OnnxEmbedder:
         return self._window
 
     def count_tokens(self, text: str) -> int:
-        return len(self._counter.encode(clean_text(text), add_special_tokens=False).ids)
+        """Exact up to ``_COUNT_SLICE`` characters; longer texts are counted slice by slice (linear time)."""
+        text = clean_text(text)
+        if len(text) <= _COUNT_SLICE:
+            return len(self._counter.encode(text, add_special_tokens=False).ids)
+        slices = [text[i : i + _COUNT_SLICE] for i in range(0, len(text), _COUNT_SLICE)]
+        return sum(len(e.ids) for e in self._counter.encode_batch(slices, add_special_tokens=False))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         texts = [clean_text(t[:MAX_SPAN_CHARS]) for t in texts]
