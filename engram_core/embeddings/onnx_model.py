@@ -7,6 +7,7 @@ no other mutable state, so one instance serves every thread.
 
 from __future__ import annotations
 
+import logging
 import os
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is imported anywhere
@@ -22,6 +23,7 @@ from .base import MAX_SPAN_CHARS, Fingerprint, ModelInfo, clean_text, split_chun
 
 __all__ = ["OnnxEmbedder", "load_tokenizer", "make_session", "pad_batch"]
 
+log = logging.getLogger("engram.embeddings")
 _COUNT_SLICE = 16_384  # count_tokens splits longer texts so a pathological input stays linear
 _OUTPUT_PREFERENCE = ("sentence_embedding", "dense_vecs", "last_hidden_state", "token_embeddings")
 
@@ -89,8 +91,10 @@ class OnnxEmbedder:
         self._wants_mask = "attention_mask" in names
         outputs = [o.name for o in self._session.get_outputs()]
         self._output = next((o for o in _OUTPUT_PREFERENCE if o in outputs), outputs[0])
-        if not info.dim:
-            info.dim = int(self._run_batch([self._tok.encode("dimension probe")]).shape[1])
+        actual = int(self._run_batch([self._tok.encode("dimension probe")]).shape[1])
+        if info.dim and info.dim != actual:
+            log.warning("%s: the graph makes %d-d vectors, not %d as declared", info.name, actual, info.dim)
+        info.dim = actual
 
     @property
     def name(self) -> str:
