@@ -42,7 +42,9 @@ SENTENCES = [
 ]
 
 
-def _paired(a: Callable[[], object], b: Callable[[], object], rounds: int, warmup: int = 5) -> tuple[list[float], list[float]]:
+def _paired(
+    a: Callable[[], object], b: Callable[[], object], rounds: int, warmup: int = 5
+) -> tuple[list[float], list[float]]:
     """Per-call wall times (ms) of ``a`` and ``b``, interleaved so background load hits both alike."""
     for _ in range(warmup):
         a(), b()
@@ -87,10 +89,15 @@ def main() -> int:
         ids, mask, types = pad_batch([tok.encode(QUERY)], pad, True)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         assert np.abs(raw.run(None, feeds)[0][0] - emb.embed([QUERY])[0]).max() < 1e-5
-        mine, bare = _paired(lambda e=emb: e.embed([QUERY]), lambda r=raw, f=feeds: r.run(None, f), args.rounds)
-        print(f"query ({len(ids[0])} tokens), {threads} thread(s): engram median {statistics.median(mine):.2f} ms "
-              f"p95 {_p95(mine):.2f} ms | raw median {statistics.median(bare):.2f} ms p95 {_p95(bare):.2f} ms "
-              f"| ratio {statistics.median(mine) / statistics.median(bare):.3f}")  # fmt: skip
+        mine, bare = _paired(
+            lambda e=emb: e.embed([QUERY]), lambda r=raw, f=feeds: r.run(None, f), args.rounds
+        )
+        med, raw_med = statistics.median(mine), statistics.median(bare)
+        print(
+            f"query ({len(ids[0])} tokens), {threads} thread(s): engram median {med:.2f} ms "
+            f"p95 {_p95(mine):.2f} ms | raw median {raw_med:.2f} ms p95 {_p95(bare):.2f} ms "
+            f"| ratio {med / raw_med:.3f}"
+        )
         for size in (32, 128):
             texts = [SENTENCES[i % len(SENTENCES)] + f" (note {i})" for i in range(size)]
             encs = sorted(tok.encode_batch(texts), key=lambda e: len(e.ids))
@@ -100,11 +107,16 @@ def main() -> int:
                 batches.append({"input_ids": b_ids, "attention_mask": b_mask, "token_type_ids": b_types})
             reps = max(5, args.rounds // (size // 8))
             mine, bare = _paired(
-                lambda e=emb, t=texts: e.embed(t), lambda r=raw, bs=batches: [r.run(None, f) for f in bs], reps, 2
+                lambda e=emb, t=texts: e.embed(t),
+                lambda r=raw, bs=batches: [r.run(None, f) for f in bs],
+                reps,
+                2,
             )
             m, b = statistics.median(mine), statistics.median(bare)
-            print(f"batch of {size}, {threads} thread(s): engram {size / m * 1000:.0f} texts/s ({m:.1f} ms) | "
-                  f"raw {size / b * 1000:.0f} texts/s ({b:.1f} ms) | ratio {m / b:.3f}")  # fmt: skip
+            print(
+                f"batch of {size}, {threads} thread(s): engram {size / m * 1000:.0f} texts/s ({m:.1f} ms) "
+                f"| raw {size / b * 1000:.0f} texts/s ({b:.1f} ms) | ratio {m / b:.3f}"
+            )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {rss:.0f} MiB")
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -43,10 +44,12 @@ class _Graph:
         self.inits.append(numpy_helper.from_array(arr.copy(order="C"), name))
         return name
 
-    def op(self, op_type: str, *inputs: str, **attrs: object) -> str:
+    def op(self, op_type: str, *inputs: str, **attrs: Any) -> str:
         self._n += 1
         out = f"{op_type.lower()}_{self._n}"
-        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=f"{op_type}_{self._n}", **attrs))
+        self.nodes.append(
+            helper.make_node(op_type, list(inputs), [out], name=f"{op_type}_{self._n}", **attrs)
+        )
         return out
 
     def linear(self, x: str, weights: Weights, name: str) -> str:
@@ -61,10 +64,12 @@ class _Graph:
 
 
 def _embeddings(g: _Graph, spec: EncoderSpec, weights: Weights, with_types: bool) -> str:
-    word = g.op("Gather", g.const("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids")
+    word = g.op(
+        "Gather", g.const("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids"
+    )
     pos_table = g.const("position_embeddings", weights["embeddings.position_embeddings.weight"])
     if spec.architecture == "xlm-roberta":
-        # position ids = cumsum(mask) * mask + padding_idx: padded slots get padding_idx, real ones start at +1
+        # position ids = cumsum(mask) * mask + padding_idx: pads get padding_idx, real tokens count from +1
         cum = g.op("CumSum", "attention_mask", g.const("axis_1", np.array(1, dtype=np.int64)))
         ids = g.op("Add", g.op("Mul", cum, "attention_mask"), g.const("pad_idx", np.array(spec.pad_token_id)))
         positions = g.op("Gather", pos_table, ids)
@@ -85,9 +90,21 @@ def _embeddings(g: _Graph, spec: EncoderSpec, weights: Weights, with_types: bool
 def _layer(g: _Graph, spec: EncoderSpec, weights: Weights, h: str, bias: str, i: int) -> str:
     p = f"encoder.layer.{i}"
     split = g.const(f"{p}.split_shape", np.array([0, 0, spec.num_heads, spec.head_dim], dtype=np.int64))
-    q = g.op("Transpose", g.op("Reshape", g.linear(h, weights, f"{p}.attention.self.query"), split), perm=[0, 2, 1, 3])
-    k = g.op("Transpose", g.op("Reshape", g.linear(h, weights, f"{p}.attention.self.key"), split), perm=[0, 2, 3, 1])
-    v = g.op("Transpose", g.op("Reshape", g.linear(h, weights, f"{p}.attention.self.value"), split), perm=[0, 2, 1, 3])
+    q = g.op(
+        "Transpose",
+        g.op("Reshape", g.linear(h, weights, f"{p}.attention.self.query"), split),
+        perm=[0, 2, 1, 3],
+    )
+    k = g.op(
+        "Transpose",
+        g.op("Reshape", g.linear(h, weights, f"{p}.attention.self.key"), split),
+        perm=[0, 2, 3, 1],
+    )
+    v = g.op(
+        "Transpose",
+        g.op("Reshape", g.linear(h, weights, f"{p}.attention.self.value"), split),
+        perm=[0, 2, 1, 3],
+    )
     scores = g.op("Div", g.op("MatMul", q, k), g.const(f"{p}.scale", np.array(math.sqrt(spec.head_dim))))
     probs = g.op("Softmax", g.op("Add", scores, bias), axis=-1)
     merge = g.const(f"{p}.merge_shape", np.array([0, 0, spec.hidden_size], dtype=np.int64))
@@ -113,7 +130,12 @@ def _pool(g: _Graph, h: str, mask_f: str, pooling: str, normalize: bool) -> str:
         pooled = g.op("Div", total, count)
     if not normalize:
         return pooled
-    sq = g.op("ReduceSum", g.op("Mul", pooled, pooled), g.const("axes_last", np.array([1], dtype=np.int64)), keepdims=1)
+    sq = g.op(
+        "ReduceSum",
+        g.op("Mul", pooled, pooled),
+        g.const("axes_last", np.array([1], dtype=np.int64)),
+        keepdims=1,
+    )
     norm = g.op("Max", g.op("Sqrt", sq), g.const("norm_floor", np.array(1e-12)))
     return g.op("Div", pooled, norm)
 
@@ -122,7 +144,9 @@ def _head(g: _Graph, weights: Weights, h: str) -> str:
     cls = g.op("Gather", h, g.const("cls_index", np.array(0, dtype=np.int64)), axis=1)
     kind = head_kind(weights)
     if kind == "roberta":
-        return g.linear(g.op("Tanh", g.linear(cls, weights, "classifier.dense")), weights, "classifier.out_proj")
+        return g.linear(
+            g.op("Tanh", g.linear(cls, weights, "classifier.dense")), weights, "classifier.out_proj"
+        )
     if kind == "bert":
         if "pooler.dense.weight" in weights:
             cls = g.op("Tanh", g.linear(cls, weights, "pooler.dense"))
@@ -139,7 +163,9 @@ def build_model(
     if task not in {"embed", "classify"}:
         raise Invalid("task", "must be embed or classify")
     g = _Graph()
-    with_types = spec.architecture == "bert" and weights["embeddings.token_type_embeddings.weight"].shape[0] > 1
+    with_types = (
+        spec.architecture == "bert" and weights["embeddings.token_type_embeddings.weight"].shape[0] > 1
+    )
     names = ["input_ids", "attention_mask"] + (["token_type_ids"] if with_types else [])
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "sequence"]) for n in names]
     h = _embeddings(g, spec, weights, with_types)
@@ -155,7 +181,11 @@ def build_model(
     if task == "classify":
         result, out_name, width = _head(g, weights, h), "logits", spec.num_labels or 1
     else:
-        result, out_name, width = _pool(g, h, mask_f, pooling, normalize), "sentence_embedding", spec.hidden_size
+        result, out_name, width = (
+            _pool(g, h, mask_f, pooling, normalize),
+            "sentence_embedding",
+            spec.hidden_size,
+        )
     g.nodes.append(helper.make_node("Identity", [result], [out_name], name="output"))
     output = helper.make_tensor_value_info(out_name, TensorProto.FLOAT, ["batch", width])
     graph = helper.make_graph(g.nodes, "engram_encoder", inputs, [output], initializer=g.inits)
@@ -174,7 +204,11 @@ def save_model(model: onnx.ModelProto, path: Path) -> None:
         onnx.save_model(model, str(path))
         return
     onnx.save_model(
-        model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=path.name + ".data"
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=path.name + ".data",
     )
 
 

@@ -43,12 +43,13 @@ def load_tokenizer(path: Path, window: int) -> tuple[Tokenizer, int]:
     """The tokenizer at ``path`` with its saved padding removed and truncation at ``window``; plus pad id."""
     tok = Tokenizer.from_file(str(path))
     saved = tok.padding
-    pad_id = saved["pad_id"] if saved else None
-    if pad_id is None:
-        pad_id = next((tok.token_to_id(t) for t in ("[PAD]", "<pad>") if tok.token_to_id(t) is not None), 0)
+    pad_id: int | None = int(saved["pad_id"]) if saved and saved.get("pad_id") is not None else None
+    for token in ("[PAD]", "<pad>"):
+        if pad_id is None:
+            pad_id = tok.token_to_id(token)
     tok.no_padding()
     tok.enable_truncation(max_length=window)
-    return tok, int(pad_id)
+    return tok, pad_id if pad_id is not None else 0
 
 
 def pad_batch(
@@ -76,7 +77,13 @@ class OnnxEmbedder:
     """
 
     def __init__(
-        self, directory: Path, info: ModelInfo, *, threads: int = 0, batch_size: int = 32, max_seq_length: int = 512
+        self,
+        directory: Path,
+        info: ModelInfo,
+        *,
+        threads: int = 0,
+        batch_size: int = 32,
+        max_seq_length: int = 512,
     ) -> None:
         self.directory = directory
         self.info = info
@@ -180,4 +187,5 @@ class OnnxEmbedder:
 
 def _normalize(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    out: np.ndarray = (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    return out

@@ -20,20 +20,24 @@ MASK_VALUE = -1e9  # added to attention scores of padded positions (same constan
 def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * w + b
+    out: np.ndarray = (x - mean) / np.sqrt(var + eps) * w + b
+    return out
 
 
 def _linear(x: np.ndarray, weights: Weights, name: str) -> np.ndarray:
-    return x @ weights[f"{name}.weight"].astype(np.float64).T + weights[f"{name}.bias"]
+    out: np.ndarray = x @ weights[f"{name}.weight"].astype(np.float64).T + weights[f"{name}.bias"]
+    return out
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+    out: np.ndarray = 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+    return out
 
 
 def _position_ids(spec: EncoderSpec, mask: np.ndarray) -> np.ndarray:
     if spec.architecture == "xlm-roberta":
-        return np.cumsum(mask, axis=1) * mask + spec.pad_token_id
+        ids: np.ndarray = np.cumsum(mask, axis=1) * mask + spec.pad_token_id
+        return ids
     return np.broadcast_to(np.arange(mask.shape[1]), mask.shape)
 
 
@@ -73,10 +77,15 @@ def encode(
         ctx = (s @ v).transpose(0, 2, 1, 3).reshape(batch, seq, hidden)
         a = _linear(ctx, weights, f"{p}.attention.output.dense") + h
         h = _layer_norm(
-            a, weights[f"{p}.attention.output.LayerNorm.weight"], weights[f"{p}.attention.output.LayerNorm.bias"], eps
+            a,
+            weights[f"{p}.attention.output.LayerNorm.weight"],
+            weights[f"{p}.attention.output.LayerNorm.bias"],
+            eps,
         )
         f = _linear(_gelu(_linear(h, weights, f"{p}.intermediate.dense")), weights, f"{p}.output.dense") + h
-        h = _layer_norm(f, weights[f"{p}.output.LayerNorm.weight"], weights[f"{p}.output.LayerNorm.bias"], eps)
+        h = _layer_norm(
+            f, weights[f"{p}.output.LayerNorm.weight"], weights[f"{p}.output.LayerNorm.bias"], eps
+        )
     return h
 
 

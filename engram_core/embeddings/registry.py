@@ -148,7 +148,11 @@ def prepare_from_safetensors(
     staged = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
     try:
         spec = convert_file(
-            source / "config.json", source / "model.safetensors", staged / "model.onnx", pooling=pooling, task=task
+            source / "config.json",
+            source / "model.safetensors",
+            staged / "model.onnx",
+            pooling=pooling,
+            task=task,
         )
         for f in ("tokenizer.json", "config.json"):
             shutil.copyfile(source / f, staged / f)
@@ -168,7 +172,9 @@ def prepare_from_safetensors(
     return dest
 
 
-def _converted(name: str, directory: Path, entry: ManifestEntry, settings: Settings, progress: Progress) -> Path:
+def _converted(
+    name: str, directory: Path, entry: ManifestEntry, settings: Settings, progress: Progress
+) -> Path:
     """The cached conversion of an external safetensors dir, made when missing or stale."""
     weights = directory / "model.safetensors"
     stat = weights.stat()

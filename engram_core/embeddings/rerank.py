@@ -28,7 +28,13 @@ class Reranker:
     """Scores documents against a query; thread-safe like ``OnnxEmbedder``."""
 
     def __init__(
-        self, directory: Path, info: ModelInfo, *, threads: int = 0, batch_size: int = 32, max_seq_length: int = 512
+        self,
+        directory: Path,
+        info: ModelInfo,
+        *,
+        threads: int = 0,
+        batch_size: int = 32,
+        max_seq_length: int = 512,
     ) -> None:
         self.directory = directory
         self.info = info
@@ -71,10 +77,8 @@ class Reranker:
 def _to_scores(logits: np.ndarray) -> np.ndarray:
     if logits.ndim == 1:
         logits = logits[:, None]
-    if logits.shape[1] == 2:
-        diff = logits[:, 1] - logits[:, 0]  # softmax of two classes == sigmoid of their difference
-    else:
-        diff = logits[:, 0]
+    # two classes: softmax of the positive one == sigmoid of the logit difference
+    diff = logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits[:, 0]
     return (1.0 / (1.0 + np.exp(-diff.astype(np.float64)))).astype(np.float32)
 
 

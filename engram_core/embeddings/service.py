@@ -101,7 +101,7 @@ class EmbeddingService:
             del self._loaded[victim]
 
     def get(self, name: str) -> Embedder:
-        """The embedder for ``name``, loading it if needed; ``Invalid`` if unknown, ``Unavailable`` if missing."""
+        """The embedder for ``name``, loaded if needed (``Invalid``: unknown; ``Unavailable``: missing)."""
         if name not in self._names:
             raise Invalid("model", f"unknown model {name!r}; available: {', '.join(self._names)}")
         with self._lock:
@@ -137,7 +137,9 @@ class EmbeddingService:
             if not dim:
                 entry = entry_for(name)
                 dim, max_tokens = entry.dim, min(entry.max_tokens, self.settings.max_seq_length)
-            out.append({"id": name, "dimensions": dim, "max_tokens": max_tokens, "loaded": name in self._loaded})
+            out.append(
+                {"id": name, "dimensions": dim, "max_tokens": max_tokens, "loaded": name in self._loaded}
+            )
         return out
 
     def embed(self, model: Any, inputs: Any) -> list[EmbeddingResult]:

@@ -17,14 +17,27 @@ import numpy as np
 
 from ..errors import Invalid
 
-__all__ = ["ARCHITECTURES", "POOLINGS", "EncoderSpec", "Weights", "head_kind", "load_weights", "normalize_keys"]
+__all__ = [
+    "ARCHITECTURES",
+    "POOLINGS",
+    "EncoderSpec",
+    "Weights",
+    "head_kind",
+    "load_weights",
+    "normalize_keys",
+]
 
 ARCHITECTURES = ("bert", "xlm-roberta")
 POOLINGS = ("mean", "cls")
 
 Weights = dict[str, np.ndarray]
 
-_MODEL_TYPES = {"bert": "bert", "xlm-roberta": "xlm-roberta", "roberta": "xlm-roberta", "xlm_roberta": "xlm-roberta"}
+_MODEL_TYPES = {
+    "bert": "bert",
+    "xlm-roberta": "xlm-roberta",
+    "roberta": "xlm-roberta",
+    "xlm_roberta": "xlm-roberta",
+}
 _PREFIXES = ("", "bert.", "roberta.", "model.", "encoder_model.")
 
 

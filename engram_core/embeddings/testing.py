@@ -24,7 +24,8 @@ __all__ = [
     "CORPUS",
     "TinyModel",
     "build_tiny_model",
-    "install_tiny_model",     "tiny_spec",
+    "install_tiny_model",
+    "tiny_spec",
     "tiny_tokenizer",
     "tiny_weights",
     "write_tiny_model",
@@ -58,10 +59,12 @@ def tiny_tokenizer(architecture: str = "bert", vocab_size: int = 300) -> Tokeniz
         tok.normalizer = normalizers.BertNormalizer(lowercase=True)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tok.decoder = decoders.WordPiece()
-        trainer = trainers.WordPieceTrainer(
-            vocab_size=vocab_size, special_tokens=_BERT_SPECIAL, show_progress=False
+        tok.train_from_iterator(
+            CORPUS,
+            trainer=trainers.WordPieceTrainer(
+                vocab_size=vocab_size, special_tokens=_BERT_SPECIAL, show_progress=False
+            ),
         )
-        tok.train_from_iterator(CORPUS, trainer=trainer)
         cls, sep, pad = "[CLS]", "[SEP]", "[PAD]"
         tok.post_processor = processors.TemplateProcessing(
             single=f"{cls} $A {sep}",
@@ -91,7 +94,13 @@ def tiny_tokenizer(architecture: str = "bert", vocab_size: int = 300) -> Tokeniz
 
 
 def tiny_spec(
-    architecture: str = "bert", *, vocab_size: int, hidden: int = 32, layers: int = 2, heads: int = 4, labels: int = 0
+    architecture: str = "bert",
+    *,
+    vocab_size: int,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 4,
+    labels: int = 0,
 ) -> EncoderSpec:
     """The spec of a tiny encoder with a 64-token window."""
     xlmr = architecture == "xlm-roberta"
@@ -160,11 +169,16 @@ def write_tiny_model(
     seed: int = 0,
     prefix: str = "",
 ) -> EncoderSpec:
-    """Write ``config.json``, ``model.safetensors`` and ``tokenizer.json`` of a tiny model to ``directory``."""
+    """Write a tiny model's ``config.json``, ``model.safetensors`` and ``tokenizer.json`` to ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     tok = tiny_tokenizer(architecture)
     spec = tiny_spec(
-        architecture, vocab_size=tok.get_vocab_size(), hidden=hidden, layers=layers, heads=heads, labels=labels
+        architecture,
+        vocab_size=tok.get_vocab_size(),
+        hidden=hidden,
+        layers=layers,
+        heads=heads,
+        labels=labels,
     )
     save_file(tiny_weights(spec, seed=seed, prefix=prefix), str(directory / "model.safetensors"))
     tok.save(str(directory / "tokenizer.json"))
@@ -173,7 +187,12 @@ def write_tiny_model(
 
 
 def install_tiny_model(
-    models_dir: Path, name: str = "minilm", architecture: str = "bert", *, pooling: str = "mean", task: str = "embed"
+    models_dir: Path,
+    name: str = "minilm",
+    architecture: str = "bert",
+    *,
+    pooling: str = "mean",
+    task: str = "embed",
 ) -> Path:
     """Convert a tiny model into ``models_dir/<name>/`` as ``registry`` would cache a pulled one."""
     from .registry import prepare_from_safetensors
@@ -195,12 +214,22 @@ class TinyModel:
 
 
 def build_tiny_model(
-    root: Path, name: str, architecture: str = "bert", *, pooling: str = "mean", task: str = "embed", prefix: str = ""
+    root: Path,
+    name: str,
+    architecture: str = "bert",
+    *,
+    pooling: str = "mean",
+    task: str = "embed",
+    prefix: str = "",
 ) -> TinyModel:
     """Write a tiny model to ``root/<name>-src`` and convert it into ``root/<name>``."""
     from .registry import prepare_from_safetensors
 
     source = root / f"{name}-src"
-    spec = write_tiny_model(source, architecture, labels=1 if task == "classify" else 0, prefix=prefix, seed=7)
+    spec = write_tiny_model(
+        source, architecture, labels=1 if task == "classify" else 0, prefix=prefix, seed=7
+    )
     converted = prepare_from_safetensors(source, root / name, name=name, pooling=pooling, task=task)
-    return TinyModel(source, converted, spec, load_weights(source / "model.safetensors"), ModelInfo.read(converted))
+    return TinyModel(
+        source, converted, spec, load_weights(source / "model.safetensors"), ModelInfo.read(converted)
+    )

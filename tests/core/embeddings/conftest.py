@@ -20,7 +20,9 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TinyModel
         "bert": build_tiny_model(root, "tiny-bert", "bert", pooling="mean", prefix="bert."),
         "xlmr": build_tiny_model(root, "tiny-xlmr", "xlm-roberta", pooling="cls"),
         "bert-ce": build_tiny_model(root, "tiny-bert-ce", "bert", pooling="cls", task="classify"),
-        "xlmr-ce": build_tiny_model(root, "tiny-xlmr-ce", "xlm-roberta", pooling="cls", task="classify", prefix="roberta."),
+        "xlmr-ce": build_tiny_model(
+            root, "tiny-xlmr-ce", "xlm-roberta", pooling="cls", task="classify", prefix="roberta."
+        ),
     }
 
 

@@ -16,7 +16,6 @@ from engram_core.embeddings.spec import EncoderSpec, normalize_keys
 from engram_core.embeddings.testing import TinyModel
 from engram_core.errors import Invalid
 
-
 TEXTS = ["The cat sat on the mat.", "", "rain tomorrow, bring an umbrella 😀", "a " * 40]
 
 
@@ -60,11 +59,17 @@ def test_classifier_graph_matches_reference(tiny_models: dict[str, TinyModel], k
 
 @pytest.mark.parametrize("pooling", ["mean", "cls"])
 @pytest.mark.parametrize("normalize", [True, False])
-def test_pooling_variants(tiny_models: dict[str, TinyModel], tmp_path: Path, pooling: str, normalize: bool) -> None:
+def test_pooling_variants(
+    tiny_models: dict[str, TinyModel], tmp_path: Path, pooling: str, normalize: bool
+) -> None:
     tiny = tiny_models["bert"]
     out_path = tmp_path / "m.onnx"
     convert_file(
-        tiny.source / "config.json", tiny.source / "model.safetensors", out_path, pooling=pooling, normalize=normalize
+        tiny.source / "config.json",
+        tiny.source / "model.safetensors",
+        out_path,
+        pooling=pooling,
+        normalize=normalize,
     )
     feeds, out = _feeds(tiny, out_path, TEXTS[:2])
     states = reference.encode(tiny.spec, tiny.weights, feeds["input_ids"], feeds["attention_mask"])
@@ -81,7 +86,10 @@ def test_graph_passes_the_onnx_checker(tiny_models: dict[str, TinyModel]) -> Non
 
 
 def test_key_prefixes_and_old_layernorm_names(tiny_models: dict[str, TinyModel]) -> None:
-    raw = {"bert." + k.replace("LayerNorm.weight", "LayerNorm.gamma"): v for k, v in tiny_models["bert"].weights.items()}
+    raw = {
+        "bert." + k.replace("LayerNorm.weight", "LayerNorm.gamma"): v
+        for k, v in tiny_models["bert"].weights.items()
+    }
     raw["bert.embeddings.position_ids"] = np.arange(4)[None, :]
     keys = normalize_keys(raw)
     assert set(keys) == set(tiny_models["bert"].weights)

@@ -22,7 +22,16 @@ from engram_core.embeddings.onnx_model import OnnxEmbedder, load_tokenizer, pad_
 from engram_core.embeddings.testing import CORPUS, TinyModel
 from engram_core.errors import Invalid
 
-ODD = ["", " ", "\x00\x00abc\x00", "😀" * 300, "\ud800 lone surrogate", "x" * 1_000_000, "\n\t\r", "ⓤⓝⓘⓒⓞⓓⓔ 日本語"]
+ODD = [
+    "",
+    " ",
+    "\x00\x00abc\x00",
+    "😀" * 300,
+    "\ud800 lone surrogate",
+    "x" * 1_000_000,
+    "\n\t\r",
+    "ⓤⓝⓘⓒⓞⓓⓔ 日本語",
+]
 
 
 def _embedder(tiny: TinyModel, **kw: int) -> OnnxEmbedder:

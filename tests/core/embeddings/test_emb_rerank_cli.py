@@ -47,7 +47,9 @@ def test_load_reranker(tmp_path: Path) -> None:
     assert reranker is None and "not a cross-encoder" in reason
 
 
-def test_cli_list_ensure_reembed(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_list_ensure_reembed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ENGRAM_MODELS_DIR", raising=False)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
     data = tmp_path / "data"
