@@ -17,13 +17,13 @@ from engram_core.errors import EngramError
 from engram_core.settings import Settings
 
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
-from .routes import auth, health, jobs, memories, search
+from .routes import auth, embeddings, health, jobs, memories, search
 
 __all__ = ["all_routes", "create_app"]
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*health.routes, *auth.routes, *memories.routes, *search.routes, *jobs.routes]
+    return [*health.routes, *auth.routes, *memories.routes, *search.routes, *jobs.routes, *embeddings.routes]
 
 
 def create_app(settings: Settings | None = None, engram: Engram | None = None) -> Starlette:
