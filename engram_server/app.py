@@ -17,7 +17,7 @@ from engram_core.errors import EngramError
 from engram_core.settings import Settings
 
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
-from .routes import auth, context, health, jobs, memories, personality, search
+from .routes import auth, context, embeddings, health, jobs, memories, personality, search
 
 __all__ = ["all_routes", "create_app"]
 
@@ -31,6 +31,7 @@ def all_routes() -> list[BaseRoute]:
         *context.routes,
         *personality.routes,
         *jobs.routes,
+        *embeddings.routes,
     ]
 
 

@@ -68,7 +68,7 @@ CREATE TABLE memories (
     -- FSRS-6 state and dual strength
     fsrs_stability     REAL,
     fsrs_difficulty    REAL,
-    fsrs_state         INTEGER NOT NULL DEFAULT 0,
+    fsrs_state         TEXT,
     fsrs_reps          INTEGER NOT NULL DEFAULT 0,
     fsrs_lapses        INTEGER NOT NULL DEFAULT 0,
     fsrs_last_review   TEXT,

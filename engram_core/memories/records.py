@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["VISIBLE", "memory_dict"]
+from ..decay import FsrsState, decay_score
+
+__all__ = ["VISIBLE", "memory_dict", "row_decay_score"]
 
 # A memory that reads and search see: latest version, not forgotten, not consolidated into another,
 # not in the trash, not past its TTL. ``:now`` is bound by the caller.
@@ -15,7 +18,15 @@ VISIBLE = (
 )
 
 
-def memory_dict(r: Any, *, decay_score: float | None = None) -> dict[str, Any]:
+def row_decay_score(r: Any, now: datetime | None = None) -> float | None:
+    """The FSRS decay score of a memory row (None for rows without an FSRS state)."""
+    if r["fsrs_stability"] is None:
+        return None
+    state = FsrsState.from_row(r)
+    return round(decay_score(state, now or datetime.now(UTC), float(r["importance"])), 6)
+
+
+def memory_dict(r: Any) -> dict[str, Any]:
     """The public shape of one memory row."""
     return {
         "id": r["id"],
@@ -44,5 +55,13 @@ def memory_dict(r: Any, *, decay_score: float | None = None) -> dict[str, Any]:
         "pagerank": r["pagerank"],
         "community": r["community"],
         "embedded": r["embedding"] is not None,
-        "decay_score": decay_score,
+        "decay_score": row_decay_score(r),
+        "fsrs": {
+            "stability": r["fsrs_stability"],
+            "difficulty": r["fsrs_difficulty"],
+            "learning_state": r["fsrs_state"],
+            "reps": r["fsrs_reps"],
+            "lapses": r["fsrs_lapses"],
+            "last_review_at": r["fsrs_last_review"],
+        },
     }

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from ..auth.context import AuthContext
+from ..decay import decay_score, initial_state
+from ..embeddings.manager import EmbeddingManager
+from ..timeutil import to_datetime
 from ..settings import Settings
 from ..storage.database import Database
 from . import reads, writes
+from .dedup import boost_duplicate, find_recent_duplicate
+from .simhash import fingerprint
 from .schemas import FORGET, LIST, STORE, TAGS, UPDATE
 
 __all__ = ["MemoryService"]
@@ -21,9 +27,10 @@ TxHook = Callable[[Any, int, int], None]
 class MemoryService:
     """Memory operations for one authenticated caller at a time. Every method checks the scope it needs."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, vectors: EmbeddingManager) -> None:
         self.db = db
         self.settings = settings
+        self.vectors = vectors
         self._write_hooks: list[WriteHook] = []
         self._tx_hooks: list[TxHook] = []
 
@@ -41,35 +48,68 @@ class MemoryService:
 
     # -- store / update -------------------------------------------------------------------------------
     async def store(self, auth: AuthContext, body: Any) -> tuple[int, dict[str, Any]]:
-        """Validate and store one memory. Returns (HTTP-ish status, response)."""
+        """Validate and store one memory. Returns (HTTP-ish status, response).
+
+        validate -> near-duplicate check (SimHash, inside the write so two identical concurrent stores
+        cannot both insert) -> one transaction: row, FTS (trigger), FSRS initial Good review, and the
+        durable follow-up jobs. A near-duplicate answers 200 with the existing id and bumps its
+        source_count instead of inserting.
+        """
         auth.require("write")
         fields = STORE.parse(body)
         quota = self.settings.memory_quota
+        fp = fingerprint(fields["content"])
+        max_distance = self.settings.dedup_distance
+        client_vector = fields.pop("embedding", None)
+        vector_columns: dict[str, Any] = {}
+        if client_vector is not None:
+            vector_columns = self.vectors.columns(self.vectors.client_vector(client_vector))
+        elif self.vectors.enabled:
+            # Embed outside the write transaction, unless this is a duplicate we would not store.
+            dup = await self.db.aread(lambda c: find_recent_duplicate(c, auth.user_id, fp, max_distance))
+            if dup is None:
+                vectors = await self.vectors.embed([fields["content"]])
+                vector_columns = self.vectors.columns(vectors[0] if vectors is not None else None)
 
-        def tx(conn: Any) -> dict[str, Any]:
-            memory_id = writes.insert_memory(conn, auth, fields, quota=quota)
+        def tx(conn: Any) -> tuple[int, dict[str, Any]]:
+            dup = find_recent_duplicate(conn, auth.user_id, fp, max_distance)
+            if dup is not None:
+                boost_duplicate(conn, auth, dup[0], dup[1])
+                return 200, {"stored": False, "duplicate": True, "existing_id": dup[0], "boosted": True,
+                             "distance": dup[1]}  # fmt: skip
+            reviewed_at = to_datetime(fields["created_at"]) if fields.get("created_at") else datetime.now(UTC)
+            state = initial_state(reviewed_at)
+            extra = {"simhash": fp, **state.to_row(), **vector_columns}
+            memory_id = writes.insert_memory(conn, auth, fields, quota=quota, extra=extra)
             for hook in self._tx_hooks:
                 hook(conn, auth.user_id, memory_id)
             row = conn.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()
-            return {
+            return 201, {
                 "stored": True,
                 "id": memory_id,
                 "created_at": row["created_at"],
                 "importance": row["importance"],
                 "embedded": row["embedding"] is not None,
                 "tags": fields["tags"],
-                "decay_score": None,
+                "decay_score": round(decay_score(state, datetime.now(UTC), fields["importance"]), 6),
             }
 
-        result = await self.db.awrite(tx)
-        self._written(auth.user_id, [result["id"]])
-        return 201, result
+        status, result = await self.db.awrite(tx)
+        self._written(auth.user_id, [result.get("id") or result["existing_id"]])
+        return status, result
 
     async def update(self, auth: AuthContext, memory_id: int, body: Any) -> dict[str, Any]:
         auth.require("write")
         changes = {k: v for k, v in UPDATE.parse(body, partial=True).items() if v is not None}
+        extra: dict[str, Any] | None = None
+        if "content" in changes:
+            extra = {"simhash": fingerprint(changes["content"]), "embedding": None, "embedding_model": None}
+            vectors = await self.vectors.embed([changes["content"]])
+            if vectors is not None:
+                extra.update(self.vectors.columns(vectors[0]))
+
         def tx(conn: Any) -> dict[str, Any]:
-            result = writes.update_memory(conn, auth, memory_id, changes)
+            result = writes.update_memory(conn, auth, memory_id, changes, extra)
             for hook in self._tx_hooks:
                 hook(conn, auth.user_id, result["new_id"])
             return result

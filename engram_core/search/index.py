@@ -140,6 +140,11 @@ class VectorIndex:
             with index.dirty_lock:
                 index.dirty.update(int(i) for i in ids)
 
+    def reset(self) -> None:
+        """Drop every user's index (after a bulk re-embed); each reloads lazily on its next search."""
+        with self._lock:
+            self._users.clear()
+
     def forget_user(self, user_id: int) -> None:
         """Drop a user's index (it reloads lazily)."""
         with self._lock:

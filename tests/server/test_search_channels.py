@@ -9,7 +9,12 @@ import pytest
 from tests.helpers import Api
 from tests.search_support import HashEmbedder, embed_all, engram_of
 
-NOISE = [f"Notes from meeting number {i} about the weekly schedule and budget" for i in range(12)]
+def _filler(i: int) -> str:
+    """Distinct words per memory, so the near-duplicate check (SimHash) never merges the fixtures."""
+    return " ".join(f"{w}{i * 7 + j}x" for j, w in enumerate(("alpha", "bravo", "delta", "echo", "gamma")))
+
+
+NOISE = [f"Notes from meeting {_filler(i)} about the weekly schedule and budget" for i in range(12)]
 
 
 def _search(api: Api, key: str, path: str = "/search", **body: Any) -> Any:
@@ -90,8 +95,8 @@ def test_filters_return_limit_results_when_they_exist(api: Api) -> None:
     engram.embedder = HashEmbedder()
     key = api.admin_key
     for i in range(70):
-        api.store(key, f"kiwi kiwi kiwi orchard harvest report {i}", category="noise")
-    wanted = {api.store(key, f"kiwi note {i}", category="target", tags=["keep"]) for i in range(12)}
+        api.store(key, f"kiwi kiwi kiwi orchard harvest report {_filler(i)}", category="noise")
+    wanted = {api.store(key, f"kiwi note {_filler(100 + i)}", category="target", tags=["keep"]) for i in range(12)}
     embed_all(engram)
     for body in ({"category": "target"}, {"tags": ["keep"]}):
         results = _search(api, key, query="kiwi orchard harvest", limit=10, **body)["results"]

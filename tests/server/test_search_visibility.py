@@ -72,7 +72,7 @@ def test_context_never_exceeds_its_budget(api: Api, mode: str) -> None:
     key = api.admin_key
     for i in range(25):
         api.store(
-            key, f"Budget line {i}: the ferret project needs " + "more words " * (i % 7), is_static=i % 5 == 0
+            key, f"Budget line {i} {i * 31}q {i * 17}z: the ferret project needs " + "more words " * (i % 7), is_static=i % 5 == 0
         )
     for budget in (0, 1, 7, 40, 120, 600, 5000):
         r = api.call(
@@ -94,7 +94,7 @@ def test_context_counts_with_the_model_tokenizer(api: Api) -> None:
     engram = engram_of(api)
     engram.embedder = HashEmbedder()
     for i in range(10):
-        api.store(api.admin_key, f"Otter fact {i}: " + "word " * 20)
+        api.store(api.admin_key, f"Otter fact {i} {i * 13}k {i * 29}p {i * 41}w: " + "word " * 20)
     body = api.call("POST", "/context", api.admin_key, json={"query": "otter", "max_tokens": 60}).json()
     assert body["tokenizer"] == "model"
     assert engram.embedder.count_tokens(body["context"]) <= 60 == body["token_budget"]
@@ -147,7 +147,7 @@ def test_signals_are_stored_with_the_memory_and_purged_with_it(api: Api) -> None
 def test_faceted_counts_and_filters(api: Api) -> None:
     key = api.admin_key
     for i in range(6):
-        api.store(key, f"Lemur memo {i}", category="zoo" if i % 2 else "work",
+        api.store(key, f"Lemur memo {i} {i * 13}k {i * 29}p {i * 41}w", category="zoo" if i % 2 else "work",
                   tags=["a", "b"] if i < 3 else ["c"],
                   importance=i + 3)  # fmt: skip
     body = api.call("POST", "/search/faceted", key, json={"tags_any": ["a", "c"], "tags_none": ["b"],
