@@ -8,11 +8,10 @@ reported per category and overall, with the search latency p50/p95.
 
 Usage::
 
-    PYTHONPATH=. python bench/locomo.py [--model minilm] [--model-dir DIR] [--json out.json]
+    PYTHONPATH=. python bench/locomo.py [--model-dir DIR] [--json out.json]
 
-With ``--model`` the embedder is loaded through ``engram_core.embeddings`` (when that package is
-installed) and every turn gets its vector before the searches, as the store path will do; without it the
-vector channel is off (FTS + personality + graph). Nothing here keys on LoCoMo's wording or speakers.
+With ``--model-dir`` (a converted minilm) the store path embeds every turn and the vector channel is on;
+without a model it is off (FTS + personality + graph). Nothing here keys on LoCoMo's wording or speakers.
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from engram_core.search.schemas import SEARCH
 from engram_core.settings import Settings
 
 TOP_K = 20
+_CONCURRENT = 64
 METRICS = {
     "R@1": lambda r, e: recall_at_k(r, e, 1),
     "R@5": lambda r, e: recall_at_k(r, e, 5),
@@ -47,37 +47,25 @@ METRICS = {
 }
 
 
-def load_model(name: str, model_dir: str | None) -> Any:
-    """The named embedder via engram_core.embeddings, or exit with the reason."""
-    try:
-        from engram_core.embeddings.registry import load_embedder
-    except ImportError:
-        sys.exit("engram_core.embeddings is not installed on this branch yet")
-    overrides: dict[str, Any] = {"embedding_model": name}
-    if model_dir:
-        overrides["embedding_model_dir"] = Path(model_dir)
-    settings = Settings.for_data_dir(Path(tempfile.mkdtemp()) / "data", **overrides)
-    embedder, reason = load_embedder(settings, name)
-    if embedder is None:
-        sys.exit(reason)
-    print(f"embedder: {reason}")
-    return embedder
-
-
-async def _conversation(data: Locomo, sid: str, embedder: Any, latencies: list[float]) -> dict[str, list[str]]:
+async def _conversation(
+    data: Locomo, sid: str, overrides: dict[str, Any], latencies: list[float], channels: set[str]
+) -> dict[str, list[str]]:
     """Store one conversation in a fresh Engram and return question -> ranked turn keys."""
     with tempfile.TemporaryDirectory() as tmp:
-        engram = Engram.open(Settings.for_data_dir(Path(tmp) / "data"))
+        engram = Engram.open(Settings.for_data_dir(Path(tmp) / "data", **overrides))
         try:
-            engram.embedder = embedder
             engram.db.write(lambda c: c.execute("INSERT INTO users (id, name, created_at) VALUES (1, 'bench', 'x')"))
             auth = AuthContext.local(1)
             key_of: dict[int, str] = {}
-            for turn in data.turns[sid]:
-                _, body = await engram.memories.store(auth, {"content": turn.text, "created_at": turn.created_at})
-                key_of[int(body.get("id") or body.get("existing_id"))] = turn.key
-            if embedder is not None:
-                _embed_missing(engram, embedder)
+            turns = data.turns[sid]
+            for start in range(0, len(turns), _CONCURRENT):  # concurrent stores share embedding batches
+                chunk = turns[start : start + _CONCURRENT]
+                bodies = await asyncio.gather(
+                    *(engram.memories.store(auth, {"content": t.text, "created_at": t.created_at}) for t in chunk)
+                )
+                for turn, (_, body) in zip(chunk, bodies, strict=True):
+                    key_of.setdefault(int(body.get("id") or body.get("existing_id")), turn.key)
+            channels.add(engram.search.vector_status()["enabled"] and "vector" or "no vector")
             ranked: dict[str, list[str]] = {}
             for q in (q for q in data.questions if q.sample_id == sid):
                 parsed = SEARCH.parse({"query": q.question, "limit": TOP_K})
@@ -87,34 +75,25 @@ async def _conversation(data: Locomo, sid: str, embedder: Any, latencies: list[f
                 ranked[q.question] = [key_of[r["id"]] for r in outcome.results if r["id"] in key_of]
             return ranked
         finally:
+            await engram.vectors.close()
             engram.close()
 
 
-def _embed_missing(engram: Engram, embedder: Any) -> None:
-    rows = engram.db.read(lambda c: c.execute("SELECT id, content FROM memories WHERE embedding IS NULL").fetchall())
-    if not rows:
-        return
-    vectors = embedder.embed([r["content"] for r in rows])
-    model = str(embedder.fingerprint)
-    params = [(v.astype("<f4").tobytes(), model, r["id"]) for v, r in zip(vectors, rows, strict=True)]
-    engram.db.write(lambda c: c.executemany("UPDATE memories SET embedding = ?, embedding_model = ? WHERE id = ?", params))
-    engram.search.on_write(1, [r["id"] for r in rows])
-
-
-def evaluate(data: Locomo, embedder: Any) -> tuple[dict[str, dict[str, float]], list[float]]:
-    """Mean metrics per category and overall, and every search latency in ms."""
+def evaluate(data: Locomo, overrides: dict[str, Any]) -> tuple[dict[str, dict[str, float]], list[float], set[str]]:
+    """Mean metrics per category and overall, every search latency in ms, and whether vectors were on."""
     latencies: list[float] = []
+    channels: set[str] = set()
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     counts: dict[str, int] = defaultdict(int)
     for sid in data.turns:
-        ranked = asyncio.run(_conversation(data, sid, embedder, latencies))
+        ranked = asyncio.run(_conversation(data, sid, overrides, latencies, channels))
         for q in (q for q in data.questions if q.sample_id == sid):
             for group in (CATEGORIES[q.category], "overall"):
                 counts[group] += 1
                 for name, fn in METRICS.items():
                     sums[group][name] += fn(ranked[q.question], q.evidence_keys)
     results = {g: {m: sums[g][m] / counts[g] for m in METRICS} | {"n": counts[g]} for g in sums}
-    return results, latencies
+    return results, latencies, channels
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
@@ -132,16 +111,18 @@ def table(results: dict[str, dict[str, float]]) -> str:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_PATH))
-    parser.add_argument("--model", default=None, help="embedding model name (default: vector channel off)")
-    parser.add_argument("--model-dir", default=None, help="directory holding the converted model")
+    parser.add_argument("--model-dir", default=None, help="directory of the converted minilm model")
+    parser.add_argument("--reranker-dir", default=None, help="not used yet (reranker wiring is pending)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
     data = load_locomo(args.data)
-    embedder = load_model(args.model, args.model_dir) if args.model else None
+    overrides: dict[str, Any] = {"search_cache_size": 0}
+    if args.model_dir:
+        overrides["embedding_model_dir"] = Path(args.model_dir)
     started = time.perf_counter()
-    results, latencies = evaluate(data, embedder)
+    results, latencies, channels = evaluate(data, overrides)
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"LoCoMo dev: {len(data.questions)} questions; channels: {'vector+' if embedder else ''}fts+personality+graph")
+    print(f"LoCoMo dev: {len(data.questions)} questions; vector channel: {', '.join(sorted(channels))}")
     print(table(results))
     print(f"\nsearch latency: p50 {cuts[49]:.2f} ms, p95 {cuts[94]:.2f} ms; total {time.perf_counter() - started:.1f} s")
     if args.json:

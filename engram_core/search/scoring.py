@@ -58,8 +58,8 @@ def row_decay(row: Any, now: datetime) -> tuple[float | None, float | None]:
 def fetch_rows(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, Any]:
     """The memory rows of ``ids`` (the user's only), by id."""
     rows = conn.execute(
-        "SELECT * FROM memories WHERE user_id = ? AND id IN (SELECT value FROM json_each(?))",
-        (user_id, json.dumps([int(i) for i in ids])),
+        "SELECT m.* FROM json_each(?) j CROSS JOIN memories m ON m.id = j.value WHERE m.user_id = ?",
+        (json.dumps([int(i) for i in ids]), user_id),
     ).fetchall()
     return {int(r["id"]): r for r in rows}
 
@@ -67,11 +67,11 @@ def fetch_rows(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, Any]:
 def outdated_ids(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, float]:
     """Memories a *newer* memory contradicts (a ``contradicts`` link) -> confidence (link weight, 0..1)."""
     rows = conn.execute(
-        "SELECT l.target_id, max(l.weight) FROM memory_links l JOIN memories s ON s.id = l.source_id"
-        " JOIN memories t ON t.id = l.target_id WHERE l.user_id = ? AND l.link_type = 'contradicts'"
-        " AND l.target_id IN (SELECT value FROM json_each(?)) AND s.created_at > t.created_at"
+        "SELECT l.target_id, max(l.weight) FROM json_each(?) j CROSS JOIN memory_links l ON l.target_id = j.value"
+        " JOIN memories s ON s.id = l.source_id JOIN memories t ON t.id = l.target_id"
+        " WHERE l.user_id = ? AND l.link_type = 'contradicts' AND s.created_at > t.created_at"
         " AND s.is_deleted = 0 AND s.is_forgotten = 0 GROUP BY l.target_id",
-        (user_id, json.dumps([int(i) for i in ids])),
+        (json.dumps([int(i) for i in ids]), user_id),
     ).fetchall()
     return {int(r[0]): min(1.0, max(0.0, float(r[1] or 1.0))) for r in rows}
 

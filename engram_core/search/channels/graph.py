@@ -40,10 +40,10 @@ def _edges(conn: Any, user_id: int, ids: list[int]) -> list[tuple[int, int, floa
     if not ids:
         return []
     rows = conn.execute(
-        "SELECT source_id, target_id, link_type, weight FROM memory_links WHERE user_id = :user"
-        " AND (source_id IN (SELECT value FROM json_each(:ids))"
-        " OR target_id IN (SELECT value FROM json_each(:ids)))"
-        " LIMIT :cap",
+        "SELECT l.source_id, l.target_id, l.link_type, l.weight FROM json_each(:ids) j"
+        " CROSS JOIN memory_links l ON l.source_id = j.value WHERE l.user_id = :user"
+        " UNION ALL SELECT l.source_id, l.target_id, l.link_type, l.weight FROM json_each(:ids) j"
+        " CROSS JOIN memory_links l ON l.target_id = j.value WHERE l.user_id = :user LIMIT :cap",
         {"user": user_id, "ids": json.dumps(ids), "cap": _MAX_EDGES},
     ).fetchall()
     wanted = set(ids)
@@ -60,8 +60,8 @@ def _edges(conn: Any, user_id: int, ids: list[int]) -> list[tuple[int, int, floa
 def _visible(conn: Any, scope: Scope, ids: list[int]) -> dict[int, float]:
     """Visible ids of the scope -> their pagerank factor."""
     rows = conn.execute(
-        "SELECT m.id, m.pagerank FROM memories m WHERE m.user_id = :user"
-        " AND m.id IN (SELECT value FROM json_each(:ids))"
+        "SELECT m.id, m.pagerank FROM json_each(:ids) j CROSS JOIN memories m ON m.id = j.value"
+        " WHERE m.user_id = :user"
         + scope.where,
         scope.bind(ids=json.dumps(ids)),
     ).fetchall()
