@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable, Collection, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,8 @@ from engram_core.settings import Settings
 
 TOP_K = 20
 _CONCURRENT = 64
-METRICS = {
+Metric = Callable[[Sequence[Hashable], Collection[Hashable]], float]
+METRICS: dict[str, Metric] = {
     "R@1": lambda r, e: recall_at_k(r, e, 1),
     "R@5": lambda r, e: recall_at_k(r, e, 5),
     "R@10": lambda r, e: recall_at_k(r, e, 10),
@@ -64,7 +66,7 @@ async def _conversation(
                     *(engram.memories.store(auth, {"content": t.text, "created_at": t.created_at}) for t in chunk)
                 )
                 for turn, (_, body) in zip(chunk, bodies, strict=True):
-                    key_of.setdefault(int(body.get("id") or body.get("existing_id")), turn.key)
+                    key_of.setdefault(int(body.get("id") or body["existing_id"]), turn.key)
             channels.add(engram.search.vector_status()["enabled"] and "vector" or "no vector")
             ranked: dict[str, list[str]] = {}
             for q in (q for q in data.questions if q.sample_id == sid):
@@ -124,7 +126,8 @@ def main(argv: list[str]) -> None:
     cuts = statistics.quantiles(latencies, n=100)
     print(f"LoCoMo dev: {len(data.questions)} questions; vector channel: {', '.join(sorted(channels))}")
     print(table(results))
-    print(f"\nsearch latency: p50 {cuts[49]:.2f} ms, p95 {cuts[94]:.2f} ms; total {time.perf_counter() - started:.1f} s")
+    total = time.perf_counter() - started
+    print(f"\nsearch latency: p50 {cuts[49]:.2f} ms, p95 {cuts[94]:.2f} ms; total {total:.1f} s")
     if args.json:
         Path(args.json).write_text(json.dumps({"results": results, "p50_ms": cuts[49], "p95_ms": cuts[94]}, indent=2))
 

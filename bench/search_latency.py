@@ -33,7 +33,7 @@ from engram_core.intelligence.signals_store import extract_in_tx
 from engram_core.settings import Settings
 from engram_core.timeutil import now_iso
 
-COMMON = (
+COMMON = (  # noqa: SIM905 - a word list reads best as text
     "i we love like prefer decided meeting project budget deploy release coffee travel flight hotel museum "
     "garden piano football marathon recipe pasta team review design bug fix test latency model search"
 ).split()
@@ -60,6 +60,8 @@ def populate(data_dir: Path, model_dir: Path, n: int, rng: random.Random) -> tup
         key = engram.db.write(lambda c: create_user(c, None, "bench", is_admin=True))["api_key"]
         vocab = _vocabulary(rng)
         embedder = engram.embedder
+        if embedder is None:
+            sys.exit(f"no embedding model: {engram.vectors.reason}")
         model = str(embedder.fingerprint)
         for start in range(0, n, 256):
             texts = [_text(rng, vocab) for _ in range(min(256, n - start))]
@@ -103,7 +105,8 @@ def run(n: int, queries: int, model_dir: Path) -> dict[str, Any]:
         port = _port()
         env = {**os.environ, "ENGRAM_DATA_DIR": str(data_dir), "ENGRAM_PORT": str(port),
                "ENGRAM_EMBEDDING_MODEL_DIR": str(model_dir), "ENGRAM_SEARCH_CACHE_SIZE": "0",
-               "ENGRAM_LOG_LEVEL": "warning"}  # fmt: skip
+               "ENGRAM_LOG_LEVEL": "warning", "ENGRAM_RATE_LIMIT_PER_MINUTE": "1000000",
+               "ENGRAM_IP_RATE_LIMIT_PER_MINUTE": "1000000"}  # fmt: skip
         proc = subprocess.Popen([sys.executable, "-m", "engram_core.cli", "serve"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
@@ -115,7 +118,8 @@ def run(n: int, queries: int, model_dir: Path) -> dict[str, Any]:
                             break
                     except httpx.TransportError:
                         time.sleep(0.1)
-                qs = [" ".join(rng.choice(vocab[:400] + COMMON) for _ in range(rng.randint(2, 6))) for _ in range(queries)]
+                pool = vocab[:400] + COMMON
+                qs = [" ".join(rng.choice(pool) for _ in range(rng.randint(2, 6))) for _ in range(queries)]
                 for q in qs[:20]:  # warm-up: index load, sessions
                     client.post("/search", json={"query": q})
                 wall: list[float] = []
@@ -126,7 +130,9 @@ def run(n: int, queries: int, model_dir: Path) -> dict[str, Any]:
                     assert r.status_code == 200, r.text
                 split: dict[str, list[float]] = {}
                 for q in qs[: max(50, queries // 3)]:
-                    timings = client.post("/search/explain", json={"query": q, "limit": 10}).json()["timings"]
+                    r = client.post("/search/explain", json={"query": q, "limit": 10})
+                    assert r.status_code == 200, r.text
+                    timings = r.json()["timings"]
                     for name, value in timings.items():
                         split.setdefault(name, []).append(value)
         finally:

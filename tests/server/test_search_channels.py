@@ -9,6 +9,7 @@ import pytest
 from tests.helpers import Api
 from tests.search_support import HashEmbedder, embed_all, engram_of
 
+
 def _filler(i: int) -> str:
     """Distinct words per memory, so the near-duplicate check (SimHash) never merges the fixtures."""
     return " ".join(f"{w}{i * 7 + j}x" for j, w in enumerate(("alpha", "bravo", "delta", "echo", "gamma")))
@@ -155,3 +156,31 @@ def test_recalled_hook_gets_the_returned_ids(api: Api) -> None:
     _search(api, api.admin_key, query="heron")
     _search(api, api.admin_key, "/recall", query="heron")
     assert seen and all(mid in ids for _, ids in seen)
+
+
+class _LengthReranker:
+    """Test fixture: a 'cross-encoder' that prefers shorter documents."""
+
+    def score(self, query: str, docs: list[str]) -> Any:
+        import numpy as np
+
+        return np.asarray([1.0 / len(d) for d in docs], dtype=np.float32)
+
+
+def test_reranker_reorders_the_top_results(tmp_path: Any) -> None:
+    from starlette.testclient import TestClient
+
+    from engram_core.settings import Settings
+    from engram_server.app import create_app
+    from tests.conftest import BOOTSTRAP_SECRET
+
+    settings = Settings.for_data_dir(tmp_path / "d", bootstrap_secret=BOOTSTRAP_SECRET, reranker_enabled=True)
+    with TestClient(create_app(settings)) as client:
+        api = Api(client, client.post("/bootstrap", json={"secret": BOOTSTRAP_SECRET}).json()["key"])
+        long_id = api.store(api.admin_key, "pelican pelican pelican report with many extra words " + _filler(1))
+        short_id = api.store(api.admin_key, "pelican note")
+        engram_of(api).reranker = _LengthReranker()
+        body = _search(api, api.admin_key, "/search/explain", query="pelican")
+        assert [r["id"] for r in body["results"]][:2] == [short_id, long_id]
+        assert body["results"][0]["search_type"].endswith("+rerank") and "rerank" in body["explain"][0]
+        assert body["timings"]["rerank_ms"] >= 0

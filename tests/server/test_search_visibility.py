@@ -50,9 +50,7 @@ def test_hidden_memories_never_appear(api: Api, with_vectors: bool) -> None:
     assert api.call("POST", f"/memory/{hidden['forgotten']}/forget", key, json={}).status_code == 200
     assert api.call("POST", f"/memory/{hidden['archived']}/archive", key, json={}).status_code == 200
     assert api.call("DELETE", f"/memory/{hidden['trashed']}", key).status_code == 200
-    r = api.call(
-        "POST", f"/memory/{hidden['superseded']}/update", key, json={"content": f"The {WORD} new version"}
-    )
+    r = api.call("POST", f"/memory/{hidden['superseded']}/update", key, json={"content": f"The {WORD} new version"})
     newest = r.json()["new_id"]
     if with_vectors:
         embed_all(engram)
@@ -72,7 +70,9 @@ def test_context_never_exceeds_its_budget(api: Api, mode: str) -> None:
     key = api.admin_key
     for i in range(25):
         api.store(
-            key, f"Budget line {i} {i * 31}q {i * 17}z: the ferret project needs " + "more words " * (i % 7), is_static=i % 5 == 0
+            key,
+            f"Budget line {i} {i * 31}q {i * 17}z: the ferret project needs " + "more words " * (i % 7),
+            is_static=i % 5 == 0,
         )
     for budget in (0, 1, 7, 40, 120, 600, 5000):
         r = api.call(
@@ -106,9 +106,7 @@ def test_timetravel_shows_the_version_current_then(api: Api) -> None:
     time.sleep(0.01)
     before_update = api.call("GET", f"/memory/{old}", key).json()["updated_at"]
     time.sleep(0.01)
-    new = api.call(
-        "POST", f"/memory/{old}/update", key, json={"content": "The capybara moved to the south enclosure"}
-    )
+    new = api.call("POST", f"/memory/{old}/update", key, json={"content": "The capybara moved to the south enclosure"})
     new_id = new.json()["new_id"]
     time.sleep(0.01)
     middle = api.call("GET", f"/memory/{new_id}", key).json()["created_at"]
@@ -154,7 +152,5 @@ def test_faceted_counts_and_filters(api: Api) -> None:
                                                           "importance_min": 6}).json()  # fmt: skip
     assert body["facets"]["total"] == 3 and body["facets"]["tags"] == {"c": 3}
     assert len(body["results"]) == 3
-    searched = api.call(
-        "POST", "/search/faceted", key, json={"query": "lemur memo", "category": "zoo"}
-    ).json()
+    searched = api.call("POST", "/search/faceted", key, json={"query": "lemur memo", "category": "zoo"}).json()
     assert searched["facets"]["category"] == {"zoo": 3} and len(searched["results"]) == 3
