@@ -9,6 +9,7 @@ from . import __version__
 from .auth.context import AuthContext
 from .auth.guard import RequestLimits
 from .auth.service import AuthService
+from .cognitive import Cognitive
 from .errors import Forbidden
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
@@ -46,11 +47,13 @@ class Engram:
         self.memories = MemoryService(db, settings)
         self.search = SearchService(db, settings)
         self.limits = RequestLimits(settings)
-        self.jobs = JobQueue(db)
+        self.jobs = JobQueue(db, start_delay=settings.jobs_start_delay)
         self.memories.on_write(lambda _user, _ids: self.jobs.wake())
         self.scheduler = Scheduler()
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
+        self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
+        self.search.recalled = self.on_recalled
 
     @classmethod
     def open(cls, settings: Settings) -> Engram:
@@ -65,10 +68,16 @@ class Engram:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.cognitive.stop()
         await self.jobs.stop()
 
     def close(self) -> None:
+        self.cognitive.close()
         self.db.close()
+
+    def on_recalled(self, user_id: int, memory_ids: list[int]) -> None:
+        """Memories returned by search, recall or context: each gets an implicit Good review (batched)."""
+        self.cognitive.on_recalled(user_id, memory_ids)
 
     async def _checkpoint(self) -> None:
         await self.db.awrite_raw("PRAGMA wal_checkpoint(PASSIVE)")

@@ -17,19 +17,47 @@ from engram_core.errors import EngramError
 from engram_core.settings import Settings
 
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
-from .routes import auth, health, jobs, memories, search
+from .routes import (
+    auth,
+    conversations,
+    entities,
+    episodes,
+    fsrs,
+    graph,
+    health,
+    jobs,
+    links,
+    memories,
+    projects,
+    search,
+)
 
 __all__ = ["all_routes", "create_app"]
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*health.routes, *auth.routes, *memories.routes, *search.routes, *jobs.routes]
+    return [
+        *health.routes,
+        *auth.routes,
+        *memories.routes,
+        *search.routes,
+        *jobs.routes,
+        *fsrs.routes,
+        *links.routes,
+        *graph.routes,
+        *entities.routes,
+        *projects.routes,
+        *episodes.routes,
+        *conversations.routes,
+    ]
 
 
 def create_app(settings: Settings | None = None, engram: Engram | None = None) -> Starlette:
     """Build the app. The Engram instance is opened in the lifespan unless one is handed in."""
     settings = settings or (engram.settings if engram else Settings.from_env())
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
