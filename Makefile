@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 serve: $(STAMP)
+	$(BIN)/engram models ensure
 	$(BIN)/engram serve
 
 test: $(STAMP)

@@ -4,8 +4,8 @@ projects, episodes, conversations, their durable jobs and periodic tasks.
 ``Cognitive(engram)`` builds the services and registers, on the engram's memory service, job queue and
 scheduler:
 
-* in every store/update transaction: the durable ``autolink`` job (and a changed-link count for the
-  ``updates`` link an update writes);
+* in every store/update transaction, and in the backfill transaction that embeds a memory later: the
+  durable ``autolink`` job (and a changed-link count for the ``updates`` link an update writes);
 * job ``autolink``: similarity links for a memory (see ``graph.autolink``);
 * task ``implicit_review_flush``: the batched Good reviews of recalled memories;
 * task ``pagerank_refresh``: PageRank for users with enough changed links or a stale rank;
@@ -57,6 +57,7 @@ class Cognitive:
         self.episodes = EpisodeService(db)
         self.conversations = ConversationService(db)
         engram.memories.in_write_tx(self._in_write_tx)
+        engram.vectors.after_embed.append(enqueue_autolink)  # embedded later (backfill): link it then
         engram.jobs.register(AUTOLINK_JOB, self._autolink_job)
         scheduler = engram.scheduler
         scheduler.every("implicit_review_flush", settings.review_flush_seconds, self.reviews.flush)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -10,6 +11,8 @@ from .auth.context import AuthContext
 from .auth.guard import RequestLimits
 from .auth.service import AuthService
 from .cognitive import Cognitive
+from .embeddings.manager import EmbeddingManager
+from .embeddings.service import EmbeddingResult, EmbeddingService
 from .errors import Forbidden
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
@@ -40,15 +43,19 @@ def open_database(settings: Settings) -> Database:
 class Engram:
     """One Engram instance over one data dir. ``open`` it, ``start`` background work, ``close`` it."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, vectors: EmbeddingManager | None = None) -> None:
         self.settings = settings
         self.db = db
+        self.vectors = vectors or EmbeddingManager(settings, db, None, "no embedding model configured")
+        self.embedder = self.vectors.embedder
+        self.embedding_service = EmbeddingService(settings, default=self.embedder)
         self.auth = AuthService(db, settings)
-        self.memories = MemoryService(db, settings)
+        self.memories = MemoryService(db, settings, self.vectors)
         self.search = SearchService(db, settings)
         self.limits = RequestLimits(settings)
         self.jobs = JobQueue(db, start_delay=settings.jobs_start_delay)
         self.memories.on_write(lambda _user, _ids: self.jobs.wake())
+        self.jobs.register("reembed", self._reembed_job)
         self.scheduler = Scheduler()
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
@@ -57,19 +64,66 @@ class Engram:
 
     @classmethod
     def open(cls, settings: Settings) -> Engram:
-        """Open (and migrate) the database named by ``settings``."""
-        return cls(settings, open_database(settings))
+        """Open (and migrate) the database named by ``settings`` and load the embedding model."""
+        db = open_database(settings)
+        try:
+            return cls(settings, db, EmbeddingManager.load(settings, db))
+        except BaseException:
+            db.close()
+            raise
 
     async def start(self) -> None:
         """Start background work (called by the server lifespan)."""
         await self.memories.sweep_expired()
         await self.jobs.start()
+        if self.vectors.enabled and await self.db.aread(self.vectors.pending):
+            await self.enqueue_reembed(None)  # backfill what was stored while no model was loaded
         self.scheduler.start()
 
     async def stop(self) -> None:
         await self.scheduler.stop()
         await self.cognitive.stop()
         await self.jobs.stop()
+        await self.vectors.close()
+
+    async def enqueue_reembed(self, auth: AuthContext | None) -> dict[str, Any]:
+        """Queue one re-embed job (unless one is queued already); returns it."""
+        from .jobs.queue import enqueue
+
+        def tx(conn: Any) -> int:
+            row = conn.execute("SELECT id FROM jobs WHERE kind = 'reembed' AND status IN ('queued', 'running')").fetchone()
+            return int(row[0]) if row else enqueue(conn, "reembed", {"requested_by": auth.user_id if auth else None})
+
+        job_id = await self.db.awrite(tx)
+        self.jobs.wake()
+        return await self.jobs.get(job_id, None)
+
+    async def embedding_info(self) -> dict[str, Any]:
+        info = await asyncio.get_running_loop().run_in_executor(None, self.vectors.info)
+        info["pending"] = await self.db.aread(self.vectors.pending) if self.vectors.enabled else None
+        return info
+
+    @staticmethod
+    def openai_embeddings_response(results: list[EmbeddingResult]) -> dict[str, Any]:
+        """The OpenAI response shape; with several models, one entry per model and input."""
+        data: list[dict[str, Any]] = []
+        for result in results:
+            for i, vec in enumerate(result.vectors):
+                data.append({"object": "embedding", "index": i, "model": result.model, "embedding": vec.tolist()})
+        tokens = sum(r.total_tokens for r in results)
+        out: dict[str, Any] = {
+            "object": "list",
+            "data": data,
+            "model": results[0].model if len(results) == 1 else "*",
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        if len(results) > 1:
+            out["timing"] = {r.model: {"ms": round(r.elapsed_ms, 3), "fingerprint": r.fingerprint} for r in results}
+        return out
+
+    async def _reembed_job(self, payload: dict[str, Any], user_id: int | None) -> dict[str, Any]:
+        count = await asyncio.get_running_loop().run_in_executor(None, self.vectors.reembed_sync)
+        return {"embedded": count, "fingerprint": self.vectors.fingerprint}
 
     def close(self) -> None:
         self.cognitive.close()
@@ -95,8 +149,8 @@ class Engram:
             "status": "ok",
             "version": __version__,
             "counts": await self.db.aread(counts),
-            "embedding_model": None,
-            "vector_search": {"enabled": False, "reason": "no embedding model configured"},
+            "embedding_model": self.vectors.fingerprint,
+            "vector_search": {"enabled": self.vectors.enabled, "reason": self.vectors.reason},
             "llm_configured": False,
             "jobs": self.scheduler.status(),
         }

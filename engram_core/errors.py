@@ -11,7 +11,8 @@
     ├── RateLimited        429  too many requests; carries retry_after seconds
     ├── Unavailable        503  a component (model, index) is not ready
     ├── Locked             503  an encrypted database without (the right) key
-    └── MigrationError          a migration file was edited after it was applied, or failed
+    ├── MigrationError          a migration file was edited after it was applied, or failed
+    └── ModelMismatch           the DB's vectors come from another embedding model (startup error)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "Invalid",
     "Locked",
     "MigrationError",
+    "ModelMismatch",
     "NotFound",
     "PayloadTooLarge",
     "QuotaExceeded",
@@ -91,3 +93,7 @@ class Locked(EngramError):
 
 class MigrationError(EngramError):
     """A migration failed, or an applied migration file was edited."""
+
+
+class ModelMismatch(EngramError):
+    """The database's vectors were made by another embedding model than the one configured."""

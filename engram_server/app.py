@@ -20,6 +20,7 @@ from .errors import engram_error_handler, http_error_handler, unexpected_error_h
 from .routes import (
     auth,
     conversations,
+    embeddings,
     entities,
     episodes,
     fsrs,
@@ -42,6 +43,7 @@ def all_routes() -> list[BaseRoute]:
         *memories.routes,
         *search.routes,
         *jobs.routes,
+        *embeddings.routes,
         *fsrs.routes,
         *links.routes,
         *graph.routes,

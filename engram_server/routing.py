@@ -121,6 +121,8 @@ def api(
         if takes_body and request.method != "GET":
             limit = min(max_body or settings.max_body_bytes, settings.max_body_bytes)
             data = await read_json(request, limit, settings.max_json_depth)
+            if body is not None and data is not None and not isinstance(data, dict):
+                raise Invalid("body", "must be a JSON object")
         params: dict[str, Any] = {}
         if query is not None:
             qp = request.query_params

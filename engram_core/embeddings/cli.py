@@ -83,6 +83,30 @@ def _list(settings: Settings) -> int:
     return 0
 
 
+def _reembed(settings: Settings) -> int:
+    """Re-embed every memory with the configured model (the fix for a fingerprint mismatch)."""
+    from ..engram import open_database
+    from .manager import EmbeddingManager
+
+    db = open_database(settings)
+    try:
+        manager = EmbeddingManager.load(settings, db, check=False)
+        if not manager.enabled:
+            print(f"engram models reembed: {manager.reason}", file=sys.stderr)
+            return 1
+        width = 30
+
+        def bar(done: int, total: int) -> None:
+            filled = width * done // max(total, 1)
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", flush=True)
+
+        count = manager.reembed_sync(bar)
+        print(f"\nre-embedded {count} memories with {manager.fingerprint}")
+        return 0
+    finally:
+        db.close()
+
+
 def main(argv: list[str]) -> int:
     """Run ``engram models ...``; the exit status."""
     args = _parser().parse_args(argv)
@@ -103,10 +127,7 @@ def main(argv: list[str]) -> int:
             print(f"{name}: {found.info.fingerprint} in {found.directory} ({found.origin})")
             return 0
         if args.command == "reembed":
-            # TODO(integrator): open the database, re-embed every memory with the current model and
-            # record the new fingerprint; the storage layer owns that loop.
-            print("engram models reembed: not yet available", file=sys.stderr)
-            return 2
+            return _reembed(settings)
     except EngramError as exc:
         print(f"engram models {args.command}: {exc.message}", file=sys.stderr)
         return 1

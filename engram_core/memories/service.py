@@ -8,6 +8,7 @@ from typing import Any
 
 from ..auth.context import AuthContext
 from ..decay import decay_score, initial_state
+from ..embeddings.manager import EmbeddingManager
 from ..timeutil import to_datetime
 from ..settings import Settings
 from ..storage.database import Database
@@ -26,9 +27,10 @@ TxHook = Callable[[Any, int, int], None]
 class MemoryService:
     """Memory operations for one authenticated caller at a time. Every method checks the scope it needs."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, vectors: EmbeddingManager) -> None:
         self.db = db
         self.settings = settings
+        self.vectors = vectors
         self._write_hooks: list[WriteHook] = []
         self._tx_hooks: list[TxHook] = []
 
@@ -58,6 +60,16 @@ class MemoryService:
         quota = self.settings.memory_quota
         fp = fingerprint(fields["content"])
         max_distance = self.settings.dedup_distance
+        client_vector = fields.pop("embedding", None)
+        vector_columns: dict[str, Any] = {}
+        if client_vector is not None:
+            vector_columns = self.vectors.columns(self.vectors.client_vector(client_vector))
+        elif self.vectors.enabled:
+            # Embed outside the write transaction, unless this is a duplicate we would not store.
+            dup = await self.db.aread(lambda c: find_recent_duplicate(c, auth.user_id, fp, max_distance))
+            if dup is None:
+                vectors = await self.vectors.embed([fields["content"]])
+                vector_columns = self.vectors.columns(vectors[0] if vectors is not None else None)
 
         def tx(conn: Any) -> tuple[int, dict[str, Any]]:
             dup = find_recent_duplicate(conn, auth.user_id, fp, max_distance)
@@ -67,7 +79,7 @@ class MemoryService:
                              "distance": dup[1]}  # fmt: skip
             reviewed_at = to_datetime(fields["created_at"]) if fields.get("created_at") else datetime.now(UTC)
             state = initial_state(reviewed_at)
-            extra = {"simhash": fp, **state.to_row()}
+            extra = {"simhash": fp, **state.to_row(), **vector_columns}
             memory_id = writes.insert_memory(conn, auth, fields, quota=quota, extra=extra)
             for hook in self._tx_hooks:
                 hook(conn, auth.user_id, memory_id)
@@ -89,7 +101,12 @@ class MemoryService:
     async def update(self, auth: AuthContext, memory_id: int, body: Any) -> dict[str, Any]:
         auth.require("write")
         changes = {k: v for k, v in UPDATE.parse(body, partial=True).items() if v is not None}
-        extra = {"simhash": fingerprint(changes["content"])} if "content" in changes else None
+        extra: dict[str, Any] | None = None
+        if "content" in changes:
+            extra = {"simhash": fingerprint(changes["content"]), "embedding": None, "embedding_model": None}
+            vectors = await self.vectors.embed([changes["content"]])
+            if vectors is not None:
+                extra.update(self.vectors.columns(vectors[0]))
 
         def tx(conn: Any) -> dict[str, Any]:
             result = writes.update_memory(conn, auth, memory_id, changes, extra)

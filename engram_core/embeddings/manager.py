@@ -1,0 +1,158 @@
+"""EmbeddingManager: the server's embedding model bound to its database.
+
+It loads the configured model (never pulling at startup, never raising for a missing model: the vector
+channel is then off and ``reason`` says why), checks the database's recorded fingerprint, embeds on the
+store path through the micro-batcher, and runs the backfill and re-embed jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import Invalid, ModelMismatch
+from ..settings import Settings
+from ..storage.database import Database
+from .base import Embedder
+from .batcher import EmbedBatcher
+from .vectors import normalise, to_blob
+
+__all__ = ["FINGERPRINT_KEY", "EmbeddingManager"]
+
+log = logging.getLogger("engram.embeddings")
+FINGERPRINT_KEY = "embedding_fingerprint"
+_BATCH = 64
+
+
+def recorded_fingerprint(db: Database) -> str | None:
+    row = db.read(lambda c: c.execute("SELECT value FROM meta WHERE key = ?", (FINGERPRINT_KEY,)).fetchone())
+    return None if row is None else str(row[0])
+
+
+def _record(conn: Any, fingerprint: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (FINGERPRINT_KEY, fingerprint))
+
+
+class EmbeddingManager:
+    def __init__(self, settings: Settings, db: Database, embedder: Embedder | None, reason: str) -> None:
+        self.settings = settings
+        self.db = db
+        self.embedder = embedder
+        self.reason = reason
+        self.batcher = EmbedBatcher(embedder, settings.embed_batch_size) if embedder is not None else None
+        self.after_embed: list[Callable[[Any, int, int], None]] = []  # (conn, user_id, memory_id) in the tx
+
+    @classmethod
+    def load(cls, settings: Settings, db: Database, *, check: bool = True) -> EmbeddingManager:
+        """Load the configured model; with ``check``, refuse a database embedded by another model."""
+        from .registry import load_embedder
+
+        embedder, reason = load_embedder(settings)
+        if embedder is None:
+            log.warning("vector search is off: %s", reason)
+            return cls(settings, db, None, reason)
+        fingerprint = str(embedder.fingerprint)
+        recorded = recorded_fingerprint(db)
+        if check and recorded is not None and recorded != fingerprint:
+            raise ModelMismatch(
+                f"{settings.db_path} was embedded with {recorded} but the configured model is {fingerprint}; "
+                "run `engram models reembed` to re-embed every memory with the configured model "
+                f"(or set ENGRAM_EMBEDDING_MODEL back to the model that made {recorded.split(':')[0]!r})"
+            )
+        if recorded is None:
+            db.write(lambda c: _record(c, fingerprint))
+        return cls(settings, db, embedder, reason)
+
+    # -- state ----------------------------------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        return self.embedder is not None
+
+    @property
+    def fingerprint(self) -> str | None:
+        return str(self.embedder.fingerprint) if self.embedder is not None else None
+
+    def info(self) -> dict[str, Any]:
+        e = self.embedder
+        return {
+            "enabled": e is not None,
+            "model": e.name if e else self.settings.embedding_model,
+            "fingerprint": self.fingerprint,
+            "recorded_fingerprint": recorded_fingerprint(self.db),
+            "dim": e.dim if e else None,
+            "max_tokens": e.max_tokens if e else None,
+            "reason": self.reason,
+        }
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the model's tokenizer (about 4 characters a token without a model)."""
+        if self.embedder is not None:
+            return int(self.embedder.count_tokens(text))
+        return max(1, (len(text) + 3) // 4) if text else 0
+
+    # -- embedding ------------------------------------------------------------------------------------
+    async def embed(self, texts: list[str]) -> np.ndarray | None:
+        if self.batcher is None:
+            return None
+        return await self.batcher.embed(texts)
+
+    def client_vector(self, values: list[float]) -> np.ndarray:
+        """Check and normalise a vector a client sent with ``embedding``."""
+        if self.embedder is None:
+            raise Invalid("embedding", f"no embedding model is loaded ({self.reason}), so a client vector cannot be checked")
+        if len(values) != self.embedder.dim:
+            raise Invalid("embedding", f"must have {self.embedder.dim} numbers for {self.fingerprint}, got {len(values)}")
+        vec = normalise(np.asarray(values, dtype=np.float32))
+        if not np.any(vec):
+            raise Invalid("embedding", "must not be all zeros")
+        return vec
+
+    def columns(self, vector: np.ndarray | None) -> dict[str, Any]:
+        """The memory columns for a vector (empty without one)."""
+        if vector is None:
+            return {}
+        return {"embedding": to_blob(vector), "embedding_model": self.fingerprint}
+
+    # -- backfill and re-embed ------------------------------------------------------------------------
+    def pending(self, conn: Any) -> int:
+        return int(conn.execute(
+            "SELECT count(*) FROM memories WHERE is_deleted = 0 AND (embedding IS NULL OR embedding_model IS NOT ?)",
+            (self.fingerprint,),
+        ).fetchone()[0])  # fmt: skip
+
+    def reembed_sync(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Embed every memory lacking a vector of the current model, in batches; resumable. Returns the count."""
+        if self.embedder is None or self.batcher is None:
+            raise Invalid("model", f"no embedding model is loaded: {self.reason}")
+        fp = self.fingerprint
+        total = self.db.read(self.pending)
+        done = 0
+        while True:
+            rows = self.db.read(lambda c: c.execute(
+                "SELECT id, user_id, content FROM memories WHERE is_deleted = 0"
+                " AND (embedding IS NULL OR embedding_model IS NOT ?) ORDER BY id LIMIT ?", (fp, _BATCH),
+            ).fetchall())  # fmt: skip
+            if not rows:
+                break
+            vectors = self.batcher.embed_sync([r["content"] for r in rows])
+
+            def tx(conn: Any, rows: list[Any] = rows, vectors: np.ndarray = vectors) -> None:
+                for r, vec in zip(rows, vectors, strict=True):
+                    conn.execute("UPDATE memories SET embedding = ?, embedding_model = ? WHERE id = ?",
+                                 (to_blob(vec), fp, r["id"]))  # fmt: skip
+                    for hook in self.after_embed:
+                        hook(conn, r["user_id"], r["id"])
+
+            self.db.write(tx)
+            done += len(rows)
+            if progress:
+                progress(done, total)
+        self.db.write(lambda c: _record(c, str(fp)))
+        return done
+
+    async def close(self) -> None:
+        if self.batcher is not None:
+            await self.batcher.close()

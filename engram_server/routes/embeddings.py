@@ -1,0 +1,50 @@
+"""OpenAI-compatible embeddings and the embedding admin routes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from engram_core.validation import Field, Schema
+
+from ..routing import ApiRequest, api
+
+EMBED = Schema(
+    Field("input", "any", required=True, help="A string or a list of strings."),
+    Field("model", "str", max_len=200, help="A model name, or '*' / 'all' for every enabled model."),
+    description="OpenAI-compatible embeddings.",
+)
+
+
+async def embeddings(r: ApiRequest) -> Any:
+    """Embed text (OpenAI-compatible)."""
+    service = r.engram.embedding_service
+    model = r.body.get("model") if isinstance(r.body, dict) else None
+    results = await asyncio.get_running_loop().run_in_executor(
+        None, service.embed, service.default_name if model in (None, "") else ("*" if model == "all" else model),
+        r.body.get("input") if isinstance(r.body, dict) else None,
+    )  # fmt: skip
+    return r.engram.openai_embeddings_response(results)
+
+
+async def models(r: ApiRequest) -> Any:
+    """Models served by /v1/embeddings."""
+    return {"object": "list", "data": [{"object": "model", **m} for m in r.engram.embedding_service.list_models()]}
+
+
+async def reembed(r: ApiRequest) -> Any:
+    """Re-embed every memory with the configured model (a background job)."""
+    return 202, {"job": await r.engram.enqueue_reembed(r.auth)}
+
+
+async def embedding_info(r: ApiRequest) -> Any:
+    """The embedding model, the database's recorded fingerprint, and how many memories lack a vector."""
+    return await r.engram.embedding_info()
+
+
+routes = [
+    api("/v1/embeddings", embeddings, methods=("POST",), body=EMBED, tag="embeddings"),
+    api("/v1/models", models, tag="embeddings"),
+    api("/admin/reembed", reembed, methods=("POST",), scope="admin", tag="admin"),
+    api("/admin/embedding-info", embedding_info, scope="admin", tag="admin"),
+]
