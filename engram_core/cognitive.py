@@ -57,7 +57,7 @@ class Cognitive:
         self.episodes = EpisodeService(db)
         self.conversations = ConversationService(db)
         engram.memories.in_write_tx(self._in_write_tx)
-        engram.vectors.after_embed.append(enqueue_autolink)  # embedded later (backfill): link it then
+        engram.vectors.after_embed.append(self._after_embed)  # embedded later (backfill): link it then
         engram.jobs.register(AUTOLINK_JOB, self._autolink_job)
         scheduler = engram.scheduler
         scheduler.every("implicit_review_flush", settings.review_flush_seconds, self.reviews.flush)
@@ -74,6 +74,9 @@ class Cognitive:
             "SELECT count(*) FROM memory_links WHERE source_id = ? AND link_type = 'updates'", (memory_id,)
         ).fetchone()[0]
         bump_links_changed(conn, user_id, updates)
+
+    def _after_embed(self, conn: Any, user_id: int, memory_id: int) -> None:
+        enqueue_autolink(conn, user_id, memory_id)
 
     async def _autolink_job(self, payload: dict[str, Any], user_id: int | None) -> dict[str, Any]:
         if user_id is None:
