@@ -76,7 +76,7 @@ class Engram:
         """Start background work (called by the server lifespan)."""
         await self.memories.sweep_expired()
         await self.jobs.start()
-        if self.vectors.enabled and await self.db.aread(self.vectors.pending):
+        if self.vectors.enabled and await self.db.aread(self.vectors.pending) > 0:
             await self.enqueue_reembed(None)  # backfill what was stored while no model was loaded
         self.scheduler.start()
 

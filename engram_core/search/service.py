@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..auth.context import AuthContext
+from ..memories.records import row_decay_score
 from ..settings import Settings
 from ..storage.database import Database
-from ..memories.records import row_decay_score
 from .channels.fts import fts_channel
 from .schemas import SEARCH
 
