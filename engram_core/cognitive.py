@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .decay.implicit import ImplicitReviews
+from .decay.apply import ImplicitReviews
 from .decay.service import FsrsService
 from .graph.autolink import autolink
 from .graph.entities import EntityService
