@@ -57,9 +57,7 @@ def all_routes() -> list[BaseRoute]:
 def create_app(settings: Settings | None = None, engram: Engram | None = None) -> Starlette:
     """Build the app. The Engram instance is opened in the lifespan unless one is handed in."""
     settings = settings or (engram.settings if engram else Settings.from_env())
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -132,9 +132,7 @@ class FsrsService:
             now = datetime.now(UTC)
             rows = conn.execute("SELECT id, created_at FROM memories WHERE fsrs_stability IS NULL").fetchall()
             for r in rows:
-                write_state(
-                    conn, r["id"], refresh(initial_state(parse_utc(r["created_at"], "created_at")), now)
-                )
+                write_state(conn, r["id"], refresh(initial_state(parse_utc(r["created_at"], "created_at")), now))
             audit.record(conn, auth, "fsrs.init", None, None, {"initialized": len(rows)})
             return {"initialized": len(rows)}
 

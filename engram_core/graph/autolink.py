@@ -28,14 +28,11 @@ def decode_vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4")
 
 
-def plan_links(
-    conn: Any, user_id: int, memory_id: int, threshold: float, limit: int
-) -> list[tuple[int, float]] | None:
+def plan_links(conn: Any, user_id: int, memory_id: int, threshold: float, limit: int) -> list[tuple[int, float]] | None:
     """``[(other_id, similarity)]`` best first, or None when the memory is gone or not embedded."""
     params: dict[str, Any] = {"user": user_id, "id": memory_id, "now": now_iso()}
     row = conn.execute(
-        "SELECT m.embedding, m.embedding_model FROM memories m WHERE m.id = :id AND m.user_id = :user AND "
-        + VISIBLE,
+        "SELECT m.embedding, m.embedding_model FROM memories m WHERE m.id = :id AND m.user_id = :user AND " + VISIBLE,
         params,
     ).fetchone()
     if row is None or row["embedding"] is None or limit <= 0:
@@ -61,17 +58,12 @@ def plan_links(
 
 
 def _write(conn: Any, user_id: int, memory_id: int, plan: list[tuple[int, float]]) -> int:
-    exists = conn.execute(
-        "SELECT 1 FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)
-    ).fetchone()
+    exists = conn.execute("SELECT 1 FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)).fetchone()
     if exists is None:
         return 0
     changed = 0
     for other, similarity in plan:
-        if (
-            conn.execute("SELECT 1 FROM memories WHERE id = ? AND user_id = ?", (other, user_id)).fetchone()
-            is None
-        ):
+        if conn.execute("SELECT 1 FROM memories WHERE id = ? AND user_id = ?", (other, user_id)).fetchone() is None:
             continue
         changed += upsert_link(conn, user_id, memory_id, other, "similarity", similarity)
         changed += upsert_link(conn, user_id, other, memory_id, "similarity", similarity)
@@ -80,9 +72,7 @@ def _write(conn: Any, user_id: int, memory_id: int, plan: list[tuple[int, float]
     return changed
 
 
-async def autolink(
-    db: Database, user_id: int, memory_id: int, *, threshold: float, limit: int
-) -> dict[str, Any]:
+async def autolink(db: Database, user_id: int, memory_id: int, *, threshold: float, limit: int) -> dict[str, Any]:
     """Run the auto-link step for one memory; returns what it did (the job's result)."""
     plan = await db.aread(lambda conn: plan_links(conn, user_id, memory_id, threshold, limit))
     if plan is None:

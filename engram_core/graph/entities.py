@@ -72,8 +72,7 @@ def attach(conn: Any, user_id: int, entity_id: int, memory_id: int) -> bool:
     """Attach an entity to a memory and count the new co-occurrences; False if already attached."""
     now = now_iso()
     cur = conn.execute(
-        "INSERT OR IGNORE INTO memory_entities (memory_id, entity_id, user_id, created_at) VALUES (?, ?, ?,"
-        " ?)",
+        "INSERT OR IGNORE INTO memory_entities (memory_id, entity_id, user_id, created_at) VALUES (?, ?, ?, ?)",
         (memory_id, entity_id, user_id, now),
     )
     if not cur.rowcount:
@@ -155,9 +154,7 @@ class EntityService:
             sql += " AND e.name LIKE ? ESCAPE '\\'"
             args.append("%" + q["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
         sql += " ORDER BY memory_count DESC, e.name LIMIT ? OFFSET ?"
-        rows = await self.db.aread(
-            lambda conn: conn.execute(sql, (*args, q["limit"], q["offset"])).fetchall()
-        )
+        rows = await self.db.aread(lambda conn: conn.execute(sql, (*args, q["limit"], q["offset"])).fetchall())
         entities = [{**entity_dict(r), "memory_count": r["memory_count"]} for r in rows]
         return {"entities": entities, "count": len(entities)}
 
@@ -167,9 +164,7 @@ class EntityService:
 
         def run(conn: Any) -> dict[str, Any]:
             row = get_owned(conn, "entities", auth.user_id, entity_id, "entity")
-            count = conn.execute(
-                "SELECT count(*) FROM memory_entities WHERE entity_id = ?", (entity_id,)
-            ).fetchone()[0]
+            count = conn.execute("SELECT count(*) FROM memory_entities WHERE entity_id = ?", (entity_id,)).fetchone()[0]
             rels = conn.execute(
                 "SELECT r.*, s.name AS source_name, t.name AS target_name FROM entity_relationships r"
                 " JOIN entities s ON s.id = r.source_id JOIN entities t ON t.id = r.target_id"
@@ -227,9 +222,7 @@ class EntityService:
                 + VISIBLE
                 + " ORDER BY m.created_at DESC LIMIT :limit"
             )
-            return memory_summaries(
-                conn, sql, {"e": entity_id, "user": auth.user_id, "now": now_iso(), "limit": limit}
-            )
+            return memory_summaries(conn, sql, {"e": entity_id, "user": auth.user_id, "now": now_iso(), "limit": limit})
 
         found = await self.db.aread(run)
         return {"entity_id": entity_id, "memories": found, "count": len(found)}

@@ -147,9 +147,7 @@ class LinkService:
         def tx(conn: Any) -> dict[str, Any]:
             for mid in (q["source_id"], q["target_id"]):
                 _owned_memory(conn, auth.user_id, mid)
-            changed = upsert_link(
-                conn, auth.user_id, q["source_id"], q["target_id"], q["link_type"], q["weight"]
-            )
+            changed = upsert_link(conn, auth.user_id, q["source_id"], q["target_id"], q["link_type"], q["weight"])
             bump_links_changed(conn, auth.user_id, int(changed))
             row = conn.execute(
                 "SELECT * FROM memory_links WHERE source_id = ? AND target_id = ? AND link_type = ?",
@@ -165,9 +163,7 @@ class LinkService:
         auth.require("write")
 
         def tx(conn: Any) -> dict[str, Any]:
-            cur = conn.execute(
-                "DELETE FROM memory_links WHERE id = ? AND user_id = ?", (link_id, auth.user_id)
-            )
+            cur = conn.execute("DELETE FROM memory_links WHERE id = ? AND user_id = ?", (link_id, auth.user_id))
             if not cur.rowcount:
                 raise NotFound(f"link {link_id} not found")
             bump_links_changed(conn, auth.user_id, 1)

@@ -77,9 +77,7 @@ class GraphRanker:
             computed = datetime.now(UTC)
 
             def tx(conn: Any) -> None:
-                conn.execute(
-                    "UPDATE memories SET pagerank = 0.0 WHERE user_id = ? AND pagerank != 0.0", (user_id,)
-                )
+                conn.execute("UPDATE memories SET pagerank = 0.0 WHERE user_id = ? AND pagerank != 0.0", (user_id,))
                 conn.executemany(
                     "UPDATE memories SET pagerank = ? WHERE id = ? AND user_id = ?",
                     [(float(score), node, user_id) for node, score in scores.items()],
@@ -90,9 +88,7 @@ class GraphRanker:
                     " pagerank_at = excluded.pagerank_at",
                     (user_id, now_iso(), seen),
                 )
-                audit.record(
-                    conn, None, "graph.pagerank", None, None, {"nodes": len(scores)}, user_id=user_id
-                )
+                audit.record(conn, None, "graph.pagerank", None, None, {"nodes": len(scores)}, user_id=user_id)
 
             await self.db.awrite(tx)
         return {
@@ -122,9 +118,7 @@ class GraphRanker:
                     " ON CONFLICT(user_id) DO UPDATE SET communities_at = excluded.communities_at",
                     (user_id, now_iso()),
                 )
-                audit.record(
-                    conn, None, "graph.communities", None, None, {"nodes": len(parts)}, user_id=user_id
-                )
+                audit.record(conn, None, "graph.communities", None, None, {"nodes": len(parts)}, user_id=user_id)
 
             await self.db.awrite(tx)
         return {"user_id": user_id, "nodes": len(parts), "communities": len(set(parts.values()))}
@@ -153,8 +147,6 @@ class GraphRanker:
     async def all_communities(self) -> list[dict[str, Any]]:
         """Scheduler task and admin route: Louvain for every user that has links."""
         users = await self.db.aread(
-            lambda conn: [
-                r[0] for r in conn.execute("SELECT DISTINCT user_id FROM memory_links ORDER BY user_id")
-            ]
+            lambda conn: [r[0] for r in conn.execute("SELECT DISTINCT user_id FROM memory_links ORDER BY user_id")]
         )
         return [await self.detect_communities(user_id) for user_id in users]

@@ -88,9 +88,7 @@ class GraphService:
         """Members of one community."""
         auth.require("read")
         limit = COMMUNITIES.parse(query)["limit"]
-        members = await self.db.aread(
-            lambda conn: views.community_members(conn, auth.user_id, community, limit)
-        )
+        members = await self.db.aread(lambda conn: views.community_members(conn, auth.user_id, community, limit))
         if not members:
             raise NotFound(f"community {community} not found")
         return {"id": community, "members": members, "count": len(members)}
@@ -105,9 +103,5 @@ class GraphService:
         if not auth.is_admin:
             raise Forbidden("this route needs an admin key")
         user_id = DETECT.parse(body)["user_id"]
-        runs = (
-            [await self.ranker.detect_communities(user_id)]
-            if user_id
-            else await self.ranker.all_communities()
-        )
+        runs = [await self.ranker.detect_communities(user_id)] if user_id else await self.ranker.all_communities()
         return {"users": runs, "count": len(runs)}

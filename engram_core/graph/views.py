@@ -123,9 +123,7 @@ def search_seeds(conn: Any, user_id: int, query: str, limit: int) -> list[int]:
         + visible("m")
         + " ORDER BY bm25(memories_fts) LIMIT :limit"
     )
-    return [
-        r[0] for r in conn.execute(sql, {"match": match, "user": user_id, "now": now_iso(), "limit": limit})
-    ]
+    return [r[0] for r in conn.execute(sql, {"match": match, "user": user_id, "now": now_iso(), "limit": limit})]
 
 
 def timeline(conn: Any, user_id: int, weeks: int) -> dict[str, Any]:
@@ -167,7 +165,5 @@ def community_members(conn: Any, user_id: int, community: int, limit: int) -> li
         + visible("m")
         + " ORDER BY m.pagerank DESC, m.id LIMIT :limit"
     )
-    ids = [
-        r[0] for r in conn.execute(sql, {"user": user_id, "c": community, "now": now_iso(), "limit": limit})
-    ]
+    ids = [r[0] for r in conn.execute(sql, {"user": user_id, "c": community, "now": now_iso(), "limit": limit})]
     return node_dicts(conn, user_id, ids)

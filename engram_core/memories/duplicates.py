@@ -99,9 +99,7 @@ def merge(conn: Any, auth: AuthContext, max_distance: int, limit: int, dry_run: 
             "UPDATE memories SET source_count = source_count + ?, updated_at = ? WHERE id = ?",
             (extra, now, keeper),
         )
-        conn.execute(
-            f"UPDATE memories SET is_consolidated = 1, updated_at = ? WHERE id IN ({marks})", (now, *others)
-        )
+        conn.execute(f"UPDATE memories SET is_consolidated = 1, updated_at = ? WHERE id IN ({marks})", (now, *others))
         for other in others:
             links += upsert_link(conn, auth.user_id, keeper, other, "consolidates", 1.0)
         audit.record(conn, auth, "memory.deduplicate", "memory", keeper, {"merged": others})

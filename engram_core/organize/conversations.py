@@ -39,9 +39,7 @@ MESSAGE = Schema(
     Field("content", "text", required=True, max_len=200_000),
     description="Append a message to a conversation.",
 )
-MESSAGE_PAGE = Schema(
-    Field("limit", "int", default=200, min=1, max=2000), Field("offset", "int", default=0, min=0)
-)
+MESSAGE_PAGE = Schema(Field("limit", "int", default=200, min=1, max=2000), Field("offset", "int", default=0, min=0))
 MESSAGE_SEARCH = Schema(
     Field("query", "text", required=True, max_len=2000),
     Field("conversation_id", "int", min=1),
@@ -104,9 +102,7 @@ class ConversationService:
                 ),
             )
             audit.record(conn, auth, "conversation.create", "conversation", int(cur.lastrowid))
-            return conversation_dict(
-                get_owned(conn, "conversations", auth.user_id, int(cur.lastrowid), "conversation")
-            )
+            return conversation_dict(get_owned(conn, "conversations", auth.user_id, int(cur.lastrowid), "conversation"))
 
         return 201, await self.db.awrite(tx)
 
@@ -133,9 +129,9 @@ class ConversationService:
 
         def run(conn: Any) -> dict[str, Any]:
             row = get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation")
-            n = conn.execute(
-                "SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
-            ).fetchone()[0]
+            n = conn.execute("SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)).fetchone()[
+                0
+            ]
             return {**conversation_dict(row), "message_count": n}
 
         return await self.db.aread(run)
@@ -153,12 +149,8 @@ class ConversationService:
                     f"UPDATE conversations SET {sets}, updated_at = ? WHERE id = ?",
                     (*values, now_iso(), conversation_id),
                 )
-            audit.record(
-                conn, auth, "conversation.update", "conversation", conversation_id, {"fields": sorted(q)}
-            )
-            return conversation_dict(
-                get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation")
-            )
+            audit.record(conn, auth, "conversation.update", "conversation", conversation_id, {"fields": sorted(q)})
+            return conversation_dict(get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation"))
 
         return await self.db.awrite(tx)
 
@@ -175,9 +167,7 @@ class ConversationService:
 
         return await self.db.awrite(tx)
 
-    async def add_message(
-        self, auth: AuthContext, conversation_id: int, body: Any
-    ) -> tuple[int, dict[str, Any]]:
+    async def add_message(self, auth: AuthContext, conversation_id: int, body: Any) -> tuple[int, dict[str, Any]]:
         """Append a message to a conversation."""
         auth.require("write")
         q = MESSAGE.parse(body)
@@ -186,15 +176,12 @@ class ConversationService:
             get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation")
             now = now_iso()
             cur = conn.execute(
-                "INSERT INTO messages (user_id, conversation_id, role, content, created_at) VALUES (?, ?,"
-                " ?, ?, ?)",
+                "INSERT INTO messages (user_id, conversation_id, role, content, created_at) VALUES (?, ?, ?, ?, ?)",
                 (auth.user_id, conversation_id, q["role"], q["content"], now),
             )
             conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
             audit.record(conn, auth, "message.create", "message", int(cur.lastrowid))
-            return message_dict(
-                conn.execute("SELECT * FROM messages WHERE id = ?", (cur.lastrowid,)).fetchone()
-            )
+            return message_dict(conn.execute("SELECT * FROM messages WHERE id = ?", (cur.lastrowid,)).fetchone())
 
         return 201, await self.db.awrite(tx)
 
@@ -206,8 +193,7 @@ class ConversationService:
         def run(conn: Any) -> list[dict[str, Any]]:
             get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation")
             rows = conn.execute(
-                "SELECT * FROM messages WHERE conversation_id = ? AND user_id = ? ORDER BY id"
-                " LIMIT ? OFFSET ?",
+                "SELECT * FROM messages WHERE conversation_id = ? AND user_id = ? ORDER BY id LIMIT ? OFFSET ?",
                 (conversation_id, auth.user_id, q["limit"], q["offset"]),
             )
             return [message_dict(r) for r in rows]
@@ -232,8 +218,6 @@ class ConversationService:
             if q[name] is not None:
                 sql += f" AND x.{name} = :{name}"
                 params[name] = q[name]
-        rows = await self.db.aread(
-            lambda c: c.execute(sql + " ORDER BY rank LIMIT :limit", params).fetchall()
-        )
+        rows = await self.db.aread(lambda c: c.execute(sql + " ORDER BY rank LIMIT :limit", params).fetchall())
         found = [{**message_dict(r), "score": round(-r["rank"], 6)} for r in rows]
         return {"results": found, "count": len(found)}

@@ -99,9 +99,7 @@ class EpisodeService:
                 sql += f" AND e.{name} = ?"
                 args.append(q[name])
         rows = await self.db.aread(
-            lambda c: c.execute(
-                sql + " ORDER BY e.started_at DESC, e.id DESC LIMIT ?", (*args, q["limit"])
-            ).fetchall()
+            lambda c: c.execute(sql + " ORDER BY e.started_at DESC, e.id DESC LIMIT ?", (*args, q["limit"])).fetchall()
         )
         episodes = [{**episode_dict(r), "memory_count": r["memory_count"]} for r in rows]
         return {"episodes": episodes, "count": len(episodes)}
@@ -178,8 +176,7 @@ class EpisodeService:
                 raise Conflict(f"episode {episode_id} is finalized already")
             now = now_iso()
             conn.execute(
-                "UPDATE episodes SET status = 'finalized', ended_at = ?, summary = ?, updated_at = ? WHERE"
-                " id = ?",
+                "UPDATE episodes SET status = 'finalized', ended_at = ?, summary = ?, updated_at = ? WHERE id = ?",
                 (now, summary if summary is not None else row["summary"], now, episode_id),
             )
             audit.record(conn, auth, "episode.finalize", "episode", episode_id)

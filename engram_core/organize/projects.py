@@ -28,9 +28,7 @@ PROJECT_UPDATE = Schema(
     Field("status", "str", choices=_STATUSES),
     description="Change a project (only the fields given).",
 )
-PROJECT_LIST = Schema(
-    Field("status", "str", choices=_STATUSES), Field("limit", "int", default=100, min=1, max=1000)
-)
+PROJECT_LIST = Schema(Field("status", "str", choices=_STATUSES), Field("limit", "int", default=100, min=1, max=1000))
 _COLUMNS = {"name": "name", "description": "description", "status": "status"}
 
 
@@ -153,8 +151,7 @@ class ProjectService:
             get_owned(conn, "projects", auth.user_id, project_id, "project")
             require_memories(conn, auth.user_id, [memory_id])
             cur = conn.execute(
-                "INSERT OR IGNORE INTO project_memories (project_id, memory_id, user_id, added_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO project_memories (project_id, memory_id, user_id, added_at) VALUES (?, ?, ?, ?)",
                 (project_id, memory_id, auth.user_id, now_iso()),
             )
             conn.execute("UPDATE projects SET updated_at = ? WHERE id = ?", (now_iso(), project_id))

@@ -69,9 +69,7 @@ def test_autolink_job_survives_sigkill(tmp_path: Path) -> None:
     try:
         with httpx.Client(base_url=base, headers=h, timeout=10) as c:
             a = c.post("/store", json={"content": "Our cat Miso sleeps all day", "embedding": _vec((0, 1.0))})
-            b = c.post(
-                "/store", json={"content": "Miso the cat loves tuna", "embedding": _vec((0, 1.0), (1, 0.3))}
-            )
+            b = c.post("/store", json={"content": "Miso the cat loves tuna", "embedding": _vec((0, 1.0), (1, 0.3))})
             assert a.status_code == 201 and b.status_code == 201
     finally:
         proc.send_signal(signal.SIGKILL)

@@ -54,15 +54,10 @@ def test_recall_through_search_raises_stability(fast: Api) -> None:
     hits = fast.call("POST", "/search", key, json={"query": "lab gate code"}).json()["results"]
     assert [h["id"] for h in hits] == [mid]
     after = _wait(
-        lambda: (
-            (s := fast.call("GET", "/fsrs/state", key, params={"id": mid}).json())["fsrs"]["reps"] == 2 and s
-        )
+        lambda: (s := fast.call("GET", "/fsrs/state", key, params={"id": mid}).json())["fsrs"]["reps"] == 2 and s
     )
     assert after["fsrs"]["stability"] > before["fsrs"]["stability"]
-    assert (
-        after["retrievability"] > 0.99
-        and after["fsrs"]["storage_strength"] > before["fsrs"]["storage_strength"]
-    )
+    assert after["retrievability"] > 0.99 and after["fsrs"]["storage_strength"] > before["fsrs"]["storage_strength"]
 
 
 def test_forget_and_archive_record_again(api: Api) -> None:
@@ -165,9 +160,7 @@ def test_louvain_separates_two_disconnected_clusters(api: Api) -> None:
     assert r.status_code == 200 and r.json()["count"] == 2
     comms = api.call("GET", "/communities", alice).json()["communities"]
     assert [c["size"] for c in comms] == [3, 3]
-    members = [
-        {m["id"] for m in api.call("GET", f"/communities/{c['id']}", alice).json()["members"]} for c in comms
-    ]
+    members = [{m["id"] for m in api.call("GET", f"/communities/{c['id']}", alice).json()["members"]} for c in comms]
     assert sorted(members, key=min) == [set(left), set(right)]
     bob_comms = api.call("GET", "/communities", bob).json()["communities"]
     assert [c["size"] for c in bob_comms] == [2]
@@ -182,10 +175,7 @@ def test_typed_links_and_delete(api: Api) -> None:
     link = api.call("GET", f"/links/{a}", key).json()["outgoing"][0]
     assert link["link_type"] == "caused_by" and link["other"]["id"] == b
     assert (
-        api.call(
-            "POST", "/links", key, json={"source_id": a, "target_id": b, "link_type": "nope"}
-        ).status_code
-        == 400
+        api.call("POST", "/links", key, json={"source_id": a, "target_id": b, "link_type": "nope"}).status_code == 400
     )
     assert api.call("DELETE", f"/links/{link['id']}", key).json() == {"deleted": True, "id": link["id"]}
     assert api.call("DELETE", f"/links/{link['id']}", key).status_code == 404
@@ -201,10 +191,7 @@ def test_duplicates_and_deduplicate(api: Api) -> None:
     pairs = api.call("GET", "/duplicates", key).json()["pairs"]
     assert pairs == [{"a": first, "b": second, "distance": 0}]
     dry = api.call("POST", "/deduplicate", key, json={"dry_run": True}).json()
-    assert (
-        dry["groups"] == [{"kept": first, "merged": [second]}]
-        and api.call("GET", "/list", key).json()["total"] == 2
-    )
+    assert dry["groups"] == [{"kept": first, "merged": [second]}] and api.call("GET", "/list", key).json()["total"] == 2
     done = api.call("POST", "/deduplicate", key, json={}).json()
     assert done["merged_count"] == 1 and api.call("GET", "/list", key).json()["total"] == 1
     kept = api.call("GET", f"/memory/{first}", key).json()
@@ -212,3 +199,16 @@ def test_duplicates_and_deduplicate(api: Api) -> None:
     links = api.call("GET", f"/links/{first}", key).json()["outgoing"]
     assert [(x["target_id"], x["link_type"]) for x in links] == [(second, "consolidates")]
     assert api.call("GET", "/duplicates", key).json()["pairs"] == []
+
+
+def test_the_scheduler_refreshes_pagerank_after_link_changes(settings: Settings) -> None:
+    tuned = settings.replace(pagerank_interval_seconds=0.05, pagerank_link_threshold=1)
+    with TestClient(create_app(tuned), raise_server_exceptions=False) as client:
+        api = Api(client, client.post("/bootstrap", json={"secret": BOOTSTRAP_SECRET}).json()["key"])
+        key = api.admin_key
+        hub, leaf = _chain(api, key, ["the hub memory", "the leaf memory"])
+        _link(api, key, leaf, hub)
+        _wait(lambda: api.call("GET", f"/memory/{hub}", key).json()["pagerank"] == 1.0)
+        assert api.call("GET", f"/memory/{leaf}", key).json()["pagerank"] < 1.0
+        weeks = api.call("GET", "/graph/timeline", key).json()["weeks"]
+        assert len(weeks) == 1 and len(weeks[0]["week_start"]) == 10 and weeks[0]["links"] == 1

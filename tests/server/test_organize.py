@@ -37,9 +37,7 @@ def test_entity_cooccurrence_counts_shared_memories(api: Api) -> None:
     )
     got = api.call("GET", f"/entities/{grace['id']}", key).json()
     assert got["memory_count"] == 2 and got["relationships"][0]["id"] == rel["id"]
-    put = api.call(
-        "PUT", f"/entities/{linus['id']}", key, json={"description": "kernel", "memory_ids": [m1]}
-    ).json()
+    put = api.call("PUT", f"/entities/{linus['id']}", key, json={"description": "kernel", "memory_ids": [m1]}).json()
     assert put["description"] == "kernel" and put["attached"] == 1
     listed = api.call("GET", "/entities", key, params={"q": "a"}).json()["entities"]
     assert {e["name"] for e in listed} == {"Ada", "Grace"}
@@ -57,20 +55,12 @@ def test_projects_episodes_and_conversations(api: Api) -> None:
     assert api.call("PUT", f"/projects/{p['id']}", key, json={"status": "done"}).json()["status"] == "done"
     assert _post(api, key, "/projects", {"name": "apollo"}, status=409)
     e = _post(api, key, "/episodes", {"title": "sprint 1", "session_id": "s1"})
-    assert (
-        api.call("POST", f"/episodes/{e['id']}/memories", key, json={"memory_ids": [m2, m1]}).json()["added"]
-        == 2
-    )
+    assert api.call("POST", f"/episodes/{e['id']}/memories", key, json={"memory_ids": [m2, m1]}).json()["added"] == 2
     assert [m["id"] for m in api.call("GET", f"/episodes/{e['id']}", key).json()["memories"]] == [m2, m1]
-    assert (
-        api.call("PATCH", f"/episodes/{e['id']}", key, json={"title": "Sprint 1"}).json()["title"]
-        == "Sprint 1"
-    )
+    assert api.call("PATCH", f"/episodes/{e['id']}", key, json={"title": "Sprint 1"}).json()["title"] == "Sprint 1"
     fin = api.call("POST", f"/episodes/{e['id']}/finalize", key, json={"summary": "shipped"}).json()
     assert fin["status"] == "finalized" and fin["summary"] == "shipped" and fin["ended_at"]
-    assert (
-        api.call("POST", f"/episodes/{e['id']}/memories", key, json={"memory_ids": [m1]}).status_code == 409
-    )
+    assert api.call("POST", f"/episodes/{e['id']}/memories", key, json={"memory_ids": [m1]}).status_code == 409
     assert api.call("GET", "/episodes", key, params={"status": "finalized"}).json()["count"] == 1
     c = _post(api, key, "/conversations", {"title": "support chat", "metadata": {"channel": "web"}})
     _post(api, key, f"/conversations/{c['id']}/messages", {"role": "user", "content": "My invoice is wrong"})
