@@ -17,7 +17,23 @@ from engram_core.errors import EngramError
 from engram_core.settings import Settings
 
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
-from .routes import auth, context, embeddings, health, jobs, memories, personality, search
+from .routes import (
+    auth,
+    context,
+    conversations,
+    embeddings,
+    entities,
+    episodes,
+    fsrs,
+    graph,
+    health,
+    jobs,
+    links,
+    memories,
+    personality,
+    projects,
+    search,
+)
 
 __all__ = ["all_routes", "create_app"]
 
@@ -32,6 +48,13 @@ def all_routes() -> list[BaseRoute]:
         *personality.routes,
         *jobs.routes,
         *embeddings.routes,
+        *fsrs.routes,
+        *links.routes,
+        *graph.routes,
+        *entities.routes,
+        *projects.routes,
+        *episodes.routes,
+        *conversations.routes,
     ]
 
 
