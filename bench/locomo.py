@@ -57,6 +57,7 @@ async def _conversation(
         engram = Engram.open(Settings.for_data_dir(Path(tmp) / "data", **overrides))
         try:
             engram.db.write(lambda c: c.execute("INSERT INTO users (id, name, created_at) VALUES (1, 'bench', 'x')"))
+            await engram.start()
             auth = AuthContext.local(1)
             key_of: dict[int, str] = {}
             turns = data.turns[sid]
@@ -68,6 +69,7 @@ async def _conversation(
                 for turn, (_, body) in zip(chunk, bodies, strict=True):
                     key_of.setdefault(int(body.get("id") or body["existing_id"]), turn.key)
             channels.add(engram.search.vector_status()["enabled"] and "vector" or "no vector")
+            await _drain_jobs(engram)  # post-commit jobs (auto-links) run before the questions
             ranked: dict[str, list[str]] = {}
             for q in (q for q in data.questions if q.sample_id == sid):
                 parsed = SEARCH.parse({"query": q.question, "limit": TOP_K})
@@ -77,8 +79,17 @@ async def _conversation(
                 ranked[q.question] = [key_of[r["id"]] for r in outcome.results if r["id"] in key_of]
             return ranked
         finally:
-            await engram.vectors.close()
+            await engram.stop()
             engram.close()
+
+
+async def _drain_jobs(engram: Engram, timeout: float = 600.0) -> None:
+    """Wait until the durable job queue is empty (or ``timeout`` seconds pass)."""
+    deadline = time.monotonic() + timeout
+    sql = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
+    while time.monotonic() < deadline and await engram.db.aread(lambda c: c.execute(sql).fetchone()[0]):
+        engram.jobs.wake()
+        await asyncio.sleep(0.05)
 
 
 def evaluate(data: Locomo, overrides: dict[str, Any]) -> tuple[dict[str, dict[str, float]], list[float], set[str]]:

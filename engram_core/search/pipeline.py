@@ -31,7 +31,7 @@ import numpy as np
 from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import to_datetime
-from .boosts import passes_vector_floor
+from .boosts import VECTOR_FLOOR, passes_vector_floor
 from .channels.fts import fts_search
 from .channels.graph import graph_search
 from .channels.personality import personality_search
@@ -160,7 +160,9 @@ class SearchPipeline:
                 {c: [i for i, _ in hits] for c, hits in lists.items()}, weights, DEFAULT_K, GRAPH_SEEDS
             )
             if weights.get("graph", 0.0) > 0 and seeds:
-                lists["graph"] = graph_search(conn, scope, {f.id: f.score for f in seeds}, sizes["graph"])
+                # Vector hits under the floor do not count as found: they would be dropped after fusion.
+                found = {i for c, hits in lists.items() for i, s in hits if c != "vector" or s >= VECTOR_FLOOR}
+                lists["graph"] = graph_search(conn, scope, {f.id: f.score for f in seeds}, sizes["graph"], found)
             timings["graph_ms"] = _ms(t)
             t = time.perf_counter()
             out = self._fuse_and_score(conn, scope, q, strategy, lists, weights, now, explain)

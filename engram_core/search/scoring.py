@@ -69,7 +69,7 @@ def outdated_ids(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, float
     rows = conn.execute(
         "SELECT l.target_id, max(l.weight) FROM json_each(?) j CROSS JOIN memory_links l ON l.target_id = j.value"
         " JOIN memories s ON s.id = l.source_id JOIN memories t ON t.id = l.target_id"
-        " WHERE l.user_id = ? AND l.link_type = 'contradicts' AND s.created_at > t.created_at"
+        " WHERE +l.user_id = ? AND l.link_type = 'contradicts' AND s.created_at > t.created_at"
         " AND s.is_deleted = 0 AND s.is_forgotten = 0 GROUP BY l.target_id",
         (json.dumps([int(i) for i in ids]), user_id),
     ).fetchall()
@@ -148,10 +148,10 @@ def links_of(conn: Any, user_id: int, memory_id: int, root_id: int | None) -> di
         for r in conn.execute(
             "SELECT l.target_id AS other, l.link_type, 'out' AS direction, l.weight, m.content"
             " FROM memory_links l"
-            " JOIN memories m ON m.id = l.target_id WHERE l.source_id = :id AND l.user_id = :user"
+            " JOIN memories m ON m.id = l.target_id WHERE l.source_id = :id AND +l.user_id = :user"
             " AND m.is_deleted = 0 AND m.is_forgotten = 0"
             " UNION ALL SELECT l.source_id, l.link_type, 'in', l.weight, m.content FROM memory_links l"
-            " JOIN memories m ON m.id = l.source_id WHERE l.target_id = :id AND l.user_id = :user"
+            " JOIN memories m ON m.id = l.source_id WHERE l.target_id = :id AND +l.user_id = :user"
             " AND m.is_deleted = 0 AND m.is_forgotten = 0 LIMIT 50",
             {"id": memory_id, "user": user_id},
         )

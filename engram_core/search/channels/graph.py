@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..filters import Scope
@@ -39,11 +39,12 @@ def _edges(conn: Any, user_id: int, ids: list[int]) -> list[tuple[int, int, floa
     """(from, to, weight) for every link touching ``ids``, both directions, from the ``ids`` side."""
     if not ids:
         return []
+    # ``+l.user_id``: keep SQLite on the source/target indexes (the user index would scan every link).
     rows = conn.execute(
         "SELECT l.source_id, l.target_id, l.link_type, l.weight FROM json_each(:ids) j"
-        " CROSS JOIN memory_links l ON l.source_id = j.value WHERE l.user_id = :user"
+        " CROSS JOIN memory_links l ON l.source_id = j.value WHERE +l.user_id = :user"
         " UNION ALL SELECT l.source_id, l.target_id, l.link_type, l.weight FROM json_each(:ids) j"
-        " CROSS JOIN memory_links l ON l.target_id = j.value WHERE l.user_id = :user LIMIT :cap",
+        " CROSS JOIN memory_links l ON l.target_id = j.value WHERE +l.user_id = :user LIMIT :cap",
         {"user": user_id, "ids": json.dumps(ids), "cap": _MAX_EDGES},
     ).fetchall()
     wanted = set(ids)
@@ -68,8 +69,15 @@ def _visible(conn: Any, scope: Scope, ids: list[int]) -> dict[int, float]:
     return {int(r[0]): (0.5 + min(1.0, float(r[1]))) if r[1] and r[1] > 0 else 1.0 for r in rows}
 
 
-def graph_search(conn: Any, scope: Scope, seeds: Mapping[int, float], limit: int) -> list[tuple[int, float]]:
-    """``(memory_id, score)`` best first: neighbours (1 and 2 hops) of ``seeds`` (id -> weight)."""
+def graph_search(
+    conn: Any, scope: Scope, seeds: Mapping[int, float], limit: int, exclude: Collection[int] = ()
+) -> list[tuple[int, float]]:
+    """``(memory_id, score)`` best first: neighbours (1 and 2 hops) of ``seeds`` (id -> weight).
+
+    ``exclude``: ids the other channels already found. The graph channel adds what they missed; it does
+    not re-score their hits (similarity links are made from the same vectors, so a link between two vector
+    hits would count the same evidence twice, and in rank fusion it reorders the strong channels' ranks).
+    """
     if not seeds or limit <= 0:
         return []
     top = max(seeds.values()) or 1.0
@@ -86,7 +94,8 @@ def graph_search(conn: Any, scope: Scope, seeds: Mapping[int, float], limit: int
     raw: dict[int, float] = defaultdict(float)
     for table in (first, second):
         for i, s in table.items():
-            raw[i] += s
+            if i not in exclude:
+                raw[i] += s
     if not raw:
         return []
     factors = _visible(conn, scope, list(raw))
