@@ -8,10 +8,15 @@ reported per category and overall, with the search latency p50/p95.
 
 Usage::
 
-    PYTHONPATH=. python bench/locomo.py [--model-dir DIR] [--json out.json]
+    PYTHONPATH=. python bench/locomo.py [--model-dir DIR] [--embed-cache FILE] [--sessions] [--json out.json]
 
 With ``--model-dir`` (a converted minilm) the store path embeds every turn and the vector channel is on;
 without a model it is off (FTS + personality + graph). Nothing here keys on LoCoMo's wording or speakers.
+
+``--embed-cache FILE`` keeps every text's vector (turns and questions) in a pickle, so a re-run with
+the same model skips the model (vectors are identical: the cache only changes how long a run takes).
+``--sessions`` stores each turn with ``session_id`` = its conversation session, as a client storing
+conversation turns would; without it no session is passed.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import pickle
 import statistics
 import sys
 import tempfile
@@ -28,7 +34,9 @@ from collections.abc import Callable, Collection, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.locomo_data import CATEGORIES, DEFAULT_PATH, Locomo, load_locomo
+import numpy as np
+
+from bench.locomo_data import CATEGORIES, DEFAULT_PATH, Locomo, Turn, load_locomo
 from bench.metrics import hit_at_k, ndcg_at_k, recall_at_k
 from engram_core.auth.context import AuthContext
 from engram_core.engram import Engram
@@ -49,23 +57,64 @@ METRICS: dict[str, Metric] = {
 }
 
 
+class EmbedCache:
+    """A persistent text -> vector cache wrapped around an embedder's ``embed`` (bench speed only)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path is not None and path.exists():
+            self.vectors = pickle.loads(path.read_bytes())
+        self.dirty = False
+
+    def wrap(self, engram: Engram) -> None:
+        """Route ``engram``'s embedder through the cache (no-op without a model or a cache file)."""
+        embedder = engram.vectors.embedder
+        if embedder is None or self.path is None:
+            return
+        inner = embedder.embed
+
+        def embed(texts: Sequence[str]) -> np.ndarray:
+            missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+            if missing:
+                for text, vec in zip(missing, np.asarray(inner(missing), dtype=np.float32), strict=True):
+                    self.vectors[text] = vec
+                self.dirty = True
+            return np.vstack([self.vectors[t] for t in texts]) if texts else inner(texts)
+
+        embedder.embed = embed  # type: ignore[method-assign]
+
+    def save(self) -> None:
+        if self.path is not None and self.dirty:
+            self.path.write_bytes(pickle.dumps(self.vectors))
+            self.dirty = False
+
+
 async def _conversation(
-    data: Locomo, sid: str, overrides: dict[str, Any], latencies: list[float], channels: set[str]
+    data: Locomo,
+    sid: str,
+    overrides: dict[str, Any],
+    latencies: list[float],
+    channels: set[str],
+    cache: EmbedCache,
+    sessions: bool,
 ) -> dict[str, list[str]]:
     """Store one conversation in a fresh Engram and return question -> ranked turn keys."""
     with tempfile.TemporaryDirectory() as tmp:
         engram = Engram.open(Settings.for_data_dir(Path(tmp) / "data", **overrides))
+        cache.wrap(engram)
         try:
             engram.db.write(lambda c: c.execute("INSERT INTO users (id, name, created_at) VALUES (1, 'bench', 'x')"))
             await engram.start()
             auth = AuthContext.local(1)
             key_of: dict[int, str] = {}
             turns = data.turns[sid]
-            for start in range(0, len(turns), _CONCURRENT):  # concurrent stores share embedding batches
-                chunk = turns[start : start + _CONCURRENT]
-                bodies = await asyncio.gather(
-                    *(engram.memories.store(auth, {"content": t.text, "created_at": t.created_at}) for t in chunk)
-                )
+            # Concurrent stores share embedding batches but may commit out of order; with --sessions the
+            # turns are stored one by one, in order, as a chat client would (session order = id order).
+            step = 1 if sessions else _CONCURRENT
+            for start in range(0, len(turns), step):
+                chunk = turns[start : start + step]
+                bodies = await asyncio.gather(*(engram.memories.store(auth, _body(t, sessions)) for t in chunk))
                 for turn, (_, body) in zip(chunk, bodies, strict=True):
                     key_of.setdefault(int(body.get("id") or body["existing_id"]), turn.key)
             channels.add(engram.search.vector_status()["enabled"] and "vector" or "no vector")
@@ -83,6 +132,14 @@ async def _conversation(
             engram.close()
 
 
+def _body(turn: Turn, sessions: bool) -> dict[str, Any]:
+    """The store body of one turn; with ``sessions`` it names the turn's session, as a chat client would."""
+    body: dict[str, Any] = {"content": turn.text, "created_at": turn.created_at}
+    if sessions:
+        body["session_id"] = f"{turn.sample_id}/{turn.dia_id.split(':')[0]}"
+    return body
+
+
 async def _drain_jobs(engram: Engram, timeout: float = 600.0) -> None:
     """Wait until the durable job queue is empty (or ``timeout`` seconds pass)."""
     deadline = time.monotonic() + timeout
@@ -92,14 +149,18 @@ async def _drain_jobs(engram: Engram, timeout: float = 600.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def evaluate(data: Locomo, overrides: dict[str, Any]) -> tuple[dict[str, dict[str, float]], list[float], set[str]]:
+def evaluate(
+    data: Locomo, overrides: dict[str, Any], cache: EmbedCache | None = None, sessions: bool = False
+) -> tuple[dict[str, dict[str, float]], list[float], set[str]]:
     """Mean metrics per category and overall, every search latency in ms, and whether vectors were on."""
+    cache = cache or EmbedCache(None)
     latencies: list[float] = []
     channels: set[str] = set()
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     counts: dict[str, int] = defaultdict(int)
     for sid in data.turns:
-        ranked = asyncio.run(_conversation(data, sid, overrides, latencies, channels))
+        ranked = asyncio.run(_conversation(data, sid, overrides, latencies, channels, cache, sessions))
+        cache.save()
         for q in (q for q in data.questions if q.sample_id == sid):
             for group in (CATEGORIES[q.category], "overall"):
                 counts[group] += 1
@@ -127,13 +188,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--model-dir", default=None, help="directory of the converted minilm model")
     parser.add_argument("--reranker-dir", default=None, help="not used yet (reranker wiring is pending)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--embed-cache", default=None, help="pickle of text -> vector, reused across runs")
+    parser.add_argument("--sessions", action="store_true", help="store turns with their session_id")
     args = parser.parse_args(argv)
     data = load_locomo(args.data)
     overrides: dict[str, Any] = {"search_cache_size": 0}
     if args.model_dir:
         overrides["embedding_model_dir"] = Path(args.model_dir)
     started = time.perf_counter()
-    results, latencies, channels = evaluate(data, overrides)
+    cache = EmbedCache(Path(args.embed_cache) if args.embed_cache else None)
+    results, latencies, channels = evaluate(data, overrides, cache, args.sessions)
     cuts = statistics.quantiles(latencies, n=100)
     print(f"LoCoMo dev: {len(data.questions)} questions; vector channel: {', '.join(sorted(channels))}")
     print(table(results))

@@ -8,9 +8,12 @@
    :mod:`~engram_core.search.index`), then vector, FTS and personality (only for questions of the
    preference or generalization type: about tastes, values, habits); the graph channel expands from
    the top seeds of a first fusion of those three.
-4. **Fusion**: weighted RRF (k = 60) of the four lists.
-5. **Boosts** per row (:mod:`~engram_core.search.scoring`), then the vector-only floor.
-6. **Rerank** (optional): when ``reranker`` is loaded and enabled, the top ``reranker_top_k`` are
+4. **Fusion**: weighted RRF (k = 60) of the four lists plus a min-max normalised score term for the
+   relevance-scored channels (BM25, cosine), see :func:`~engram_core.search.fusion.fuse`.
+5. **Session context** (:mod:`~engram_core.search.channels.session`): the neighbours of the top
+   results in the same ``session_id`` (the turn before and after) receive a share of their score.
+6. **Boosts** per row (:mod:`~engram_core.search.scoring`), then the vector-only floor.
+7. **Rerank** (optional): when ``reranker`` is loaded and enabled, the top ``reranker_top_k`` are
    rescored as ``0.7 x cross-encoder + 0.3 x fused`` (fused normalised to the best one); the rest keep
    their order below them.
 
@@ -35,9 +38,10 @@ from .boosts import VECTOR_FLOOR, passes_vector_floor
 from .channels.fts import fts_search
 from .channels.graph import graph_search
 from .channels.personality import personality_search
+from .channels.session import add_session_context
 from .channels.vector import vector_search
 from .filters import Scope
-from .fusion import DEFAULT_K, Fused, rrf
+from .fusion import DEFAULT_K, SCORE_WEIGHT, SCORED_CHANNELS, Fused, fuse
 from .index import VectorIndex
 from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict
 from .strategy import Strategy, strategy_for
@@ -156,9 +160,7 @@ class SearchPipeline:
                 )
             timings["channels_ms"] = _ms(t)
             t = time.perf_counter()
-            seeds = rrf(
-                {c: [i for i, _ in hits] for c, hits in lists.items()}, weights, DEFAULT_K, GRAPH_SEEDS
-            )
+            seeds = fuse(lists, weights, DEFAULT_K, GRAPH_SEEDS)
             if weights.get("graph", 0.0) > 0 and seeds:
                 # Vector hits under the floor do not count as found: they would be dropped after fusion.
                 found = {i for c, hits in lists.items() for i, s in hits if c != "vector" or s >= VECTOR_FLOOR}
@@ -185,13 +187,18 @@ class SearchPipeline:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
         raw = {c: dict(hits) for c, hits in lists.items()}
         pool_size = max(q["limit"] * 3, self.settings.reranker_top_k, 30)
-        fused: list[Fused[int]] = rrf({c: [i for i, _ in h] for c, h in lists.items()}, weights, DEFAULT_K)
+        fused: list[Fused[int]] = fuse(lists, weights, DEFAULT_K)
         fused = [f for f in fused if passes_vector_floor(list(f.ranks), raw.get("vector", {}).get(f.id))]
+        fused, raw["session"] = add_session_context(conn, scope, fused)
         fused = fused[:pool_size]
         rows = fetch_rows(conn, scope.user_id, [f.id for f in fused])
         outdated = outdated_ids(conn, scope.user_id, rows)
         window = find_window(q["query"], now)
-        ideal = sum(weights.get(c, 1.0) for c in lists if lists[c]) / (DEFAULT_K + 1) or 1.0
+        ideal = sum(
+            weights.get(c, 1.0) * (1 / (DEFAULT_K + 1) + (SCORE_WEIGHT if c in SCORED_CHANNELS else 0.0))
+            for c in lists
+            if lists[c]
+        ) or 1.0
         scored: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
         for f in fused:
             row = rows.get(f.id)

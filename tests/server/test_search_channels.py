@@ -164,7 +164,10 @@ class _LengthReranker:
     def score(self, query: str, docs: list[str]) -> Any:
         import numpy as np
 
-        return np.asarray([1.0 / len(d) for d in docs], dtype=np.float32)
+        # On a cross-encoder's 0..1 scale (shortest document 1.0): fused scores now keep real score gaps
+        # (the score term of ``fusion.fuse``), so a reranker whose scores are all near 0 could not win.
+        shortest = min(len(d) for d in docs)
+        return np.asarray([shortest / len(d) for d in docs], dtype=np.float32)
 
 
 def test_reranker_reorders_the_top_results(tmp_path: Any) -> None:
@@ -184,3 +187,36 @@ def test_reranker_reorders_the_top_results(tmp_path: Any) -> None:
         assert [r["id"] for r in body["results"]][:2] == [short_id, long_id]
         assert body["results"][0]["search_type"].endswith("+rerank") and "rerank" in body["explain"][0]
         assert body["timings"]["rerank_ms"] >= 0
+
+
+def test_session_context_brings_the_turn_next_to_a_hit(api: Api) -> None:
+    key = api.admin_key
+    _seed(api, key)
+    before = api.store(key, "We adopted two turtles from the shelter", session_id="chat-1")
+    after = api.store(key, "I have had them for three years now", session_id="chat-1")
+    far = api.store(key, "Unrelated remark about the rainy weather", session_id="chat-1")
+    other = api.store(key, "I have had them fixed twice", session_id="chat-2")
+    results = _search(api, key, query="how long turtles")["results"]
+    ids = [r["id"] for r in results]
+    assert ids[0] == before
+    hit = _by_id(results, after)
+    assert hit["channels"] == ["session"]
+    # window 2: the turn two steps away gets half the share, ranks below the direct neighbour
+    assert ids.index(after) < ids.index(far)
+    assert other not in ids  # another session's turn is not context
+
+
+def test_session_context_respects_visibility(api: Api) -> None:
+    key = api.admin_key
+    hit = api.store(key, "The boiler pressure valve is leaking", session_id="s")
+    hidden = api.store(key, "Plumber comes on Tuesday", session_id="s")
+    assert api.call("POST", f"/memory/{hidden}/forget", key, json={}).status_code == 200
+    ids = [r["id"] for r in _search(api, key, query="boiler valve")["results"]]
+    assert ids == [hit]
+
+
+def test_no_session_no_context(api: Api) -> None:
+    key = api.admin_key
+    hit = api.store(key, "The boiler pressure valve is leaking")
+    api.store(key, "Plumber comes on Tuesday")
+    assert [r["id"] for r in _search(api, key, query="boiler valve")["results"]] == [hit]

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from engram_core.errors import Invalid
-from engram_core.search.fusion import rrf
+from engram_core.search.fusion import SCORE_WEIGHT, fuse, minmax, rrf
 
 
 def test_hand_computed_scores() -> None:
@@ -79,3 +79,49 @@ def test_bad_weights(bad: dict[str, float]) -> None:
 def test_bad_k() -> None:
     with pytest.raises(Invalid):
         rrf({"a": [1]}, k=0)
+
+
+# -- score-aware fusion (RRF + normalised score term) ---------------------------------------------------
+
+
+def test_minmax_maps_best_to_one_and_worst_to_zero() -> None:
+    assert minmax([10.0, 5.0, 0.0]) == [1.0, 0.5, 0.0]
+    assert minmax([3.0, 3.0]) == [1.0, 1.0]
+    assert minmax([2.0]) == [1.0]
+    assert minmax([]) == []
+    assert minmax([float("nan"), 4.0, 2.0]) == [0.0, 1.0, 0.0]
+
+
+def test_fuse_without_score_weight_is_plain_rrf() -> None:
+    hits = {"fts": [(1, 9.0), (2, 1.0)], "vector": [(2, 0.9), (3, 0.2)]}
+    plain = rrf({c: [i for i, _ in h] for c, h in hits.items()}, {"fts": 1.0, "vector": 0.5})
+    fused = fuse(hits, {"fts": 1.0, "vector": 0.5}, score_weight=0.0)
+    assert [(f.id, f.score) for f in fused] == [(f.id, f.score) for f in plain]
+
+
+def test_fuse_keeps_a_clear_winner_above_a_mediocre_agreement() -> None:
+    # id 1 is far ahead in BM25; id 2 is a weak second in both channels. Plain RRF puts 2 first.
+    hits = {"fts": [(1, 20.0), (2, 2.0), (4, 1.0)], "vector": [(3, 0.6), (2, 0.31), (5, 0.3)]}
+    weights = {"fts": 1.0, "vector": 0.5}
+    assert rrf({c: [i for i, _ in h] for c, h in hits.items()}, weights)[0].id == 2
+    fused = fuse(hits, weights)
+    assert fused[0].id == 1
+    top = fused[0]
+    assert top.contributions["fts"] == pytest.approx(1 / 61 + SCORE_WEIGHT * 1.0)
+    assert top.score == pytest.approx(sum(top.contributions.values()))
+
+
+def test_fuse_score_term_only_for_relevance_channels() -> None:
+    fused = fuse({"graph": [(1, 100.0), (2, 1.0)]})
+    assert [f.score for f in fused] == pytest.approx([1 / 61, 1 / 62])
+    fused = fuse({"graph": [(1, 100.0), (2, 1.0)]}, scored={"graph"})
+    assert fused[0].score == pytest.approx(1 / 61 + SCORE_WEIGHT)
+
+
+def test_fuse_counts_a_repeated_id_once_and_rejects_bad_weights() -> None:
+    fused = fuse({"fts": [(7, 5.0), (7, 5.0), (8, 1.0)]})
+    assert fused[0].id == 7 and fused[0].score == pytest.approx(1 / 61 + SCORE_WEIGHT)
+    with pytest.raises(Invalid):
+        fuse({"fts": [(1, 1.0)]}, score_weight=-1.0)
+    with pytest.raises(Invalid):
+        fuse({"fts": [(1, 1.0)]}, score_weight=float("nan"))
