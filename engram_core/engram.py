@@ -9,6 +9,7 @@ from typing import Any
 from . import __version__
 from .auth.context import AuthContext
 from .auth.guard import RequestLimits
+from .auth.quotas import QuotaService
 from .auth.service import AuthService
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingResult, EmbeddingService
@@ -18,6 +19,7 @@ from .jobs.scheduler import Scheduler
 from .memories.service import MemoryService
 from .search.service import SearchService
 from .settings import Settings
+from .storage.backups import BackupService
 from .storage.database import Database
 
 __all__ = ["Engram", "open_database"]
@@ -52,6 +54,8 @@ class Engram:
         self.memories = MemoryService(db, settings, self.vectors)
         self.search = SearchService(db, settings)
         self.limits = RequestLimits(settings)
+        self.quotas = QuotaService(db, settings)
+        self.backups = BackupService(settings, db)
         self.jobs = JobQueue(db)
         self.memories.on_write(lambda _user, _ids: self.jobs.wake())
         self.jobs.register("reembed", self._reembed_job)
@@ -71,6 +75,7 @@ class Engram:
 
     async def start(self) -> None:
         """Start background work (called by the server lifespan)."""
+        self.backups.sweep_stale()  # work files of a backup interrupted by a crash
         await self.memories.sweep_expired()
         await self.jobs.start()
         if self.vectors.enabled and await self.db.aread(self.vectors.pending):
@@ -122,6 +127,7 @@ class Engram:
         return {"embedded": count, "fingerprint": self.vectors.fingerprint}
 
     def close(self) -> None:
+        self.backups.close()
         self.db.close()
 
     async def _checkpoint(self) -> None:

@@ -17,13 +17,15 @@ from engram_core.errors import EngramError
 from engram_core.settings import Settings
 
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
-from .routes import auth, embeddings, health, jobs, memories, search
+from .routes import auth, embeddings, health, jobs, maintenance, memories, search
+from .security import SecurityHeaders
 
 __all__ = ["all_routes", "create_app"]
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*health.routes, *auth.routes, *memories.routes, *search.routes, *jobs.routes, *embeddings.routes]
+    return [*health.routes, *auth.routes, *memories.routes, *search.routes, *jobs.routes, *embeddings.routes,
+            *maintenance.routes]
 
 
 def create_app(settings: Settings | None = None, engram: Engram | None = None) -> Starlette:
@@ -44,7 +46,7 @@ def create_app(settings: Settings | None = None, engram: Engram | None = None) -
             if owned:
                 instance.close()
 
-    middleware = []
+    middleware = [Middleware(SecurityHeaders)]  # outermost: headers on CORS preflights too
     if settings.allowed_origins:
         middleware.append(
             Middleware(
