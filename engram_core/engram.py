@@ -78,7 +78,7 @@ class Engram:
         self.backups.sweep_stale()  # work files of a backup interrupted by a crash
         await self.memories.sweep_expired()
         await self.jobs.start()
-        if self.vectors.enabled and await self.db.aread(self.vectors.pending):
+        if self.vectors.enabled and await self.db.aread(self.vectors.pending) > 0:
             await self.enqueue_reembed(None)  # backfill what was stored while no model was loaded
         self.scheduler.start()
 

@@ -126,7 +126,7 @@ def api(
         params: dict[str, Any] = {}
         if query is not None:
             qp = request.query_params
-            params = coerce_query(query, {k: qp.getlist(k) for k in qp.keys()})
+            params = coerce_query(query, {k: qp.getlist(k) for k in qp})
         result = await handler(ApiRequest(request, engram, auth, data, params))
         if isinstance(result, Response):
             return result

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+
 @dataclass
 class Api:
     """A TestClient plus the keys of the users a test made."""

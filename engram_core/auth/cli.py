@@ -63,7 +63,8 @@ def main(argv: list[str]) -> int:
             return 0
         for user in db.read(list_users):
             print(f"user {user['id']} {user['name']}{' (admin)' if user['is_admin'] else ''}")
-            for key in db.read(lambda conn, uid=user["id"]: list_keys(conn, uid)):
+            uid: int = user["id"]
+            for key in db.read(lambda conn, uid=uid: list_keys(conn, uid)):  # type: ignore[misc]
                 state = "revoked" if key["revoked_at"] else ("expires " + key["expires_at"] if key["expires_at"] else "active")
                 print(f"  key {key['id']} engram_{key['prefix']}... {','.join(key['scopes'])} {state} {key['name']}")
         return 0

@@ -52,10 +52,10 @@ class EmbedBatcher:
             batch = [await queue.get()]
             size = len(batch[0][0])
             while size < self.batch_size and not queue.empty():
-                item = queue.get_nowait()
-                batch.append(item)
-                size += len(item[0])
-            texts = [t for item, _ in batch for t in item]
+                waiting = queue.get_nowait()
+                batch.append(waiting)
+                size += len(waiting[0])
+            texts = [text for pending, _ in batch for text in pending]
             try:
                 vectors = await loop.run_in_executor(self.executor, self.embedder.embed, texts)
             except Exception as exc:
@@ -64,10 +64,10 @@ class EmbedBatcher:
                         fut.set_exception(exc)
                 continue
             start = 0
-            for item, fut in batch:
+            for pending, fut in batch:
                 if not fut.done():
-                    fut.set_result(vectors[start : start + len(item)])
-                start += len(item)
+                    fut.set_result(vectors[start : start + len(pending)])
+                start += len(pending)
 
     async def close(self) -> None:
         if self._worker is not None:

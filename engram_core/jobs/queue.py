@@ -110,7 +110,7 @@ class JobQueue:
 
     async def _claim(self) -> list[Any]:
         def tx(conn: Any) -> list[Any]:
-            rows = conn.execute(
+            rows: list[Any] = conn.execute(
                 "SELECT * FROM jobs WHERE status = 'queued' AND run_after <= ? ORDER BY id LIMIT ?",
                 (now_iso(), self.concurrency * 4),
             ).fetchall()
@@ -121,7 +121,8 @@ class JobQueue:
                 )
             return rows
 
-        return await self.db.awrite(tx)
+        rows: list[Any] = await self.db.awrite(tx)
+        return rows
 
     async def _run(self) -> None:
         assert self._wake is not None
@@ -138,7 +139,7 @@ class JobQueue:
                 continue
             sem = asyncio.Semaphore(self.concurrency)
 
-            async def one(row: Any) -> None:
+            async def one(row: Any, sem: asyncio.Semaphore = sem) -> None:
                 async with sem:
                     await self._execute(row)
 
@@ -157,10 +158,12 @@ class JobQueue:
             delay = self.base_delay * (2 ** (attempts - 1))
             log.warning("job %s (%s) failed, attempt %s: %s", job_id, row["kind"], attempts, exc)
             run_after = format_ts(datetime.now(UTC) + timedelta(seconds=delay))
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            status = "failed" if final else "queued"
             await self.db.awrite(
                 lambda c: c.execute(
                     "UPDATE jobs SET status = ?, last_error = ?, run_after = ?, updated_at = ? WHERE id = ?",
-                    ("failed" if final else "queued", f"{type(exc).__name__}: {exc}"[:2000], run_after, now_iso(), job_id),
+                    (status, error, run_after, now_iso(), job_id),
                 )
             )
             return
@@ -175,7 +178,7 @@ class JobQueue:
     # -- queries for the routes -----------------------------------------------------------------------
     async def list(self, user_id: int | None, *, status: str | None, limit: int) -> list[dict[str, Any]]:
         def run(conn: Any) -> list[dict[str, Any]]:
-            sql, args = "SELECT * FROM jobs WHERE 1 = 1", []
+            sql, args = "SELECT * FROM jobs WHERE 1 = 1", list[Any]()
             if user_id is not None:
                 sql += " AND user_id = ?"
                 args.append(user_id)

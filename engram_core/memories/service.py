@@ -9,13 +9,13 @@ from typing import Any
 from ..auth.context import AuthContext
 from ..decay import decay_score, initial_state
 from ..embeddings.manager import EmbeddingManager
-from ..timeutil import to_datetime
 from ..settings import Settings
 from ..storage.database import Database
+from ..timeutil import to_datetime
 from . import reads, writes
 from .dedup import boost_duplicate, find_recent_duplicate
-from .simhash import fingerprint
 from .schemas import FORGET, LIST, STORE, TAGS, UPDATE
+from .simhash import fingerprint
 
 __all__ = ["MemoryService"]
 

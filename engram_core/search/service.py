@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 from ..auth.context import AuthContext
+from ..memories.records import row_decay_score
 from ..settings import Settings
 from ..storage.database import Database
-from ..memories.records import row_decay_score
 from .channels.fts import fts_channel
 from .schemas import SEARCH
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from starlette.testclient import TestClient
+
 from engram_core.settings import Settings
 from engram_server.app import create_app
-from starlette.testclient import TestClient
 from tests.conftest import BOOTSTRAP_SECRET
 
 

@@ -10,7 +10,6 @@ import pytest
 from engram_core.validation import Field
 from engram_server.app import all_routes
 from engram_server.routing import RouteSpec
-
 from tests.helpers import Api
 
 SPECS: list[RouteSpec] = [r.spec for r in all_routes()]  # type: ignore[attr-defined]

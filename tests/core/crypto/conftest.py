@@ -5,10 +5,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.core.crypto.cryptohelp import populate
 
 from engram_core.crypto.keys import generate_keyfile
 from engram_core.storage.connection import connect
+from tests.core.crypto.cryptohelp import populate
 
 
 @pytest.fixture(autouse=True)

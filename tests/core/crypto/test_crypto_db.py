@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.core.crypto.cryptohelp import FAST, SENTENCE, populate
 
 from engram_core.crypto.dbops import (
     DbOpError,
@@ -26,6 +25,7 @@ from engram_core.crypto.keys import (
 from engram_core.errors import Locked
 from engram_core.settings import Settings
 from engram_core.storage.connection import SQLITE_HEADER, connect
+from tests.core.crypto.cryptohelp import FAST, SENTENCE, populate
 
 
 def _raw_bytes(db: Path) -> bytes:

@@ -9,7 +9,6 @@ import types
 from pathlib import Path
 
 import pytest
-from tests.core.crypto.cryptohelp import FAST
 
 from engram_core.crypto.keys import (
     ARGON2_DEFAULT,
@@ -27,6 +26,7 @@ from engram_core.crypto.keys import (
 from engram_core.errors import Locked
 from engram_core.settings import Settings
 from engram_core.storage.connection import connect
+from tests.core.crypto.cryptohelp import FAST
 
 
 def test_generate_keyfile_is_0600_32_bytes_and_never_overwrites(tmp_path: Path) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import fsrs
-import tests.core.decay.fsrs_reference as ref
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tests.core.decay.fsrs_reference as ref
 from engram_core.decay import (
     FsrsState,
     Grade,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-import tests.core.decay.fsrs_reference as ref
 import pytest
 
+import tests.core.decay.fsrs_reference as ref
 from engram_core.decay import fsrs6
 
 REL = 1e-9
