@@ -8,6 +8,7 @@ The same declaration feeds ``/openapi.json`` and the route-table tests.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -72,9 +73,24 @@ async def read_json(request: Request, limit: int, max_depth: int) -> Any:
         return None
     check_raw_json_depth(raw, max_depth)  # before json.loads, which recurses
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except (ValueError, RecursionError):
         raise Invalid("body", "is not valid JSON") from None
+    if _SURROGATE_ESCAPE.search(raw):
+        _refuse_lone_surrogates(data)
+    return data
+
+
+# Raw UTF-8 cannot carry a surrogate (json.loads refuses it); only a \uD800-\uDFFF escape can, and one
+# left unpaired would fail later, when SQLite or a tokenizer encodes the text.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(data: Any) -> None:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid("body", "contains an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)") from None
 
 
 def api(
