@@ -20,8 +20,8 @@ from starlette.routing import Route
 from engram_core.auth.context import AuthContext
 from engram_core.auth.limits import check_raw_json_depth
 from engram_core.engram import Engram
-from engram_core.errors import Forbidden, Invalid, PayloadTooLarge
-from engram_core.validation import Schema, coerce_query
+from engram_core.errors import Forbidden, Invalid, NotFound, PayloadTooLarge
+from engram_core.validation import INT_MAX, Schema, coerce_query
 
 __all__ = ["ApiRequest", "RouteSpec", "api"]
 
@@ -41,6 +41,8 @@ class RouteSpec:
     query: Schema | None
     max_body: int | None
     tag: str
+    ok: tuple[int, ...] = ()  # success statuses; empty: 200 (201 for POST store/create routes)
+    produces: str = "application/json"
 
 
 @dataclass
@@ -52,8 +54,11 @@ class ApiRequest:
     query: dict[str, Any]
 
     def path_int(self, name: str = "id") -> int:
-        value = self.request.path_params[name]
-        return int(value)
+        """An integer path parameter; one past SQLite's 64-bit range names nothing (404)."""
+        value = int(self.request.path_params[name])
+        if value > INT_MAX:
+            raise NotFound(f"no object with {name} {value}")
+        return value
 
 
 async def read_json(request: Request, limit: int, max_depth: int) -> Any:
@@ -104,8 +109,11 @@ def api(
     max_body: int | None = None,
     tag: str = "memory",
     summary: str | None = None,
+    ok: tuple[int, ...] = (),
+    produces: str = "application/json",
 ) -> Route:
-    """Declare one API route. ``scope`` is open, read, write or admin."""
+    """Declare one API route. ``scope`` is open, read, write or admin; ``ok`` lists the success statuses
+    the handler answers and ``produces`` its media type (both for /openapi.json)."""
     if scope not in SCOPES:
         raise ValueError(scope)
     spec = RouteSpec(
@@ -117,6 +125,8 @@ def api(
         query=query,
         max_body=max_body,
         tag=tag,
+        ok=ok,
+        produces=produces,
     )
     takes_body = any(m in {"POST", "PUT", "PATCH", "DELETE"} for m in methods)
 
