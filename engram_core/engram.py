@@ -11,6 +11,7 @@ from .auth.context import AuthContext
 from .auth.guard import RequestLimits
 from .auth.quotas import QuotaService
 from .auth.service import AuthService
+from .cognitive import Cognitive
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingResult, EmbeddingService
 from .errors import Forbidden
@@ -56,12 +57,14 @@ class Engram:
         self.limits = RequestLimits(settings)
         self.quotas = QuotaService(db, settings)
         self.backups = BackupService(settings, db)
-        self.jobs = JobQueue(db)
+        self.jobs = JobQueue(db, start_delay=settings.jobs_start_delay)
         self.memories.on_write(lambda _user, _ids: self.jobs.wake())
         self.jobs.register("reembed", self._reembed_job)
         self.scheduler = Scheduler()
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
+        self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
+        self.search.recalled = self.on_recalled
 
     @classmethod
     def open(cls, settings: Settings) -> Engram:
@@ -84,6 +87,7 @@ class Engram:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.cognitive.stop()
         await self.jobs.stop()
         await self.vectors.close()
 
@@ -128,7 +132,12 @@ class Engram:
 
     def close(self) -> None:
         self.backups.close()
+        self.cognitive.close()
         self.db.close()
+
+    def on_recalled(self, user_id: int, memory_ids: list[int]) -> None:
+        """Memories returned by search, recall or context: each gets an implicit Good review (batched)."""
+        self.cognitive.on_recalled(user_id, memory_ids)
 
     async def _checkpoint(self) -> None:
         await self.db.awrite_raw("PRAGMA wal_checkpoint(PASSIVE)")

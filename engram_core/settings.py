@@ -49,6 +49,8 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_READ_POOL_SIZE", "int", 4, "Number of read-only SQLite connections."),
     _S("ENGRAM_BUSY_TIMEOUT_MS", "int", 5000, "SQLite busy timeout (milliseconds)."),
     _S("ENGRAM_TTL_SWEEP_SECONDS", "float", 60.0, "Interval of the sweep that forgets memories past forget_after."),
+    _S("ENGRAM_JOBS_START_DELAY", "float", 0.0, "Seconds after startup before the job queue runs jobs (tests)."),
+    _S("ENGRAM_REVIEW_FLUSH_SECONDS", "float", 3.0, "Interval of the flush of implicit FSRS reviews (recalls)."),
     # auth
     _S("ENGRAM_BOOTSTRAP_SECRET", "str", "", "Secret for the one-shot POST /bootstrap. Empty: bootstrap disabled."),
     _S("ENGRAM_API_KEY_PEPPER", "str", "", "Server-side pepper mixed into API key hashes (HMAC-SHA256)."),
@@ -126,6 +128,8 @@ class Settings:
     read_pool_size: int
     busy_timeout_ms: int
     ttl_sweep_seconds: float
+    jobs_start_delay: float
+    review_flush_seconds: float
     bootstrap_secret: str
     api_key_pepper: str
     open_access: bool

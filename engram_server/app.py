@@ -17,15 +17,44 @@ from engram_core.errors import EngramError
 from engram_core.settings import Settings
 
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
-from .routes import auth, embeddings, health, jobs, maintenance, memories, search
+from .routes import (
+    auth,
+    conversations,
+    embeddings,
+    entities,
+    episodes,
+    fsrs,
+    graph,
+    health,
+    jobs,
+    links,
+    maintenance,
+    memories,
+    projects,
+    search,
+)
 from .security import SecurityHeaders
 
 __all__ = ["all_routes", "create_app"]
 
 
 def all_routes() -> list[BaseRoute]:
-    return [*health.routes, *auth.routes, *memories.routes, *search.routes, *jobs.routes, *embeddings.routes,
-            *maintenance.routes]
+    return [
+        *health.routes,
+        *auth.routes,
+        *memories.routes,
+        *search.routes,
+        *jobs.routes,
+        *embeddings.routes,
+        *fsrs.routes,
+        *links.routes,
+        *graph.routes,
+        *entities.routes,
+        *projects.routes,
+        *episodes.routes,
+        *conversations.routes,
+        *maintenance.routes,
+    ]
 
 
 def create_app(settings: Settings | None = None, engram: Engram | None = None) -> Starlette:

@@ -54,7 +54,8 @@ def _operation(spec: RouteSpec, method: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": spec.body.json_schema()}},
         }
     creates = method == "POST" and spec.summary.lower().startswith(("store", "create"))
-    oks = spec.ok or ((201,) if spec.scope != "read" and creates else (200,))
+    # Undeclared POST routes may create (201) or not (200): both are documented until they declare ``ok``.
+    oks = spec.ok or ((201,) if spec.scope != "read" and creates else (200, 201) if method == "POST" else (200,))
     body = {"type": "string", "format": "binary"} if spec.produces != "application/json" else {"type": "object"}
     responses: dict[str, Any] = {
         str(code): {"description": "OK", "content": {spec.produces: {"schema": body}}} for code in oks

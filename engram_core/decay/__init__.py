@@ -1,7 +1,9 @@
-"""Memory decay: FSRS-6 scheduling and the dual-strength (storage / retrieval) model. No I/O.
+"""Memory decay: FSRS-6 scheduling and the dual-strength (storage / retrieval) model.
 
 ``fsrs6`` holds the formulas, ``state`` the immutable ``FsrsState`` and its SQL row mapping, ``review``
-the state machine and scores built on them.
+the state machine and scores built on them (those three do no I/O). ``apply`` writes reviews to memory
+rows (explicit, Again on forget/archive, batched implicit Good reviews); ``service`` serves the FSRS
+and decay routes.
 """
 
 from __future__ import annotations

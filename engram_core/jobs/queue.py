@@ -57,8 +57,17 @@ def _job_row(r: Any) -> dict[str, Any]:
 class JobQueue:
     """Runs queued jobs on the event loop, a few at a time, with retries and backoff."""
 
-    def __init__(self, db: Database, *, max_attempts: int = 5, base_delay: float = 2.0, concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_attempts: int = 5,
+        base_delay: float = 2.0,
+        concurrency: int = 2,
+        start_delay: float = 0.0,
+    ) -> None:
         self.db = db
+        self.start_delay = start_delay
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.concurrency = concurrency
@@ -126,6 +135,8 @@ class JobQueue:
 
     async def _run(self) -> None:
         assert self._wake is not None
+        if self.start_delay > 0:  # ENGRAM_JOBS_START_DELAY: leave queued jobs alone for a while
+            await asyncio.sleep(self.start_delay)
         while True:
             try:
                 rows = await self._claim()

@@ -13,6 +13,8 @@ from ..auth import audit
 from ..auth.context import AuthContext
 from ..auth.quotas import check_memory_quota
 from ..auth.spaces import check_space
+from ..decay.apply import apply_review
+from ..decay.state import Grade
 from ..errors import Conflict, NotFound
 from ..timeutil import now_iso
 
@@ -162,13 +164,16 @@ def forget(conn: Any, auth: AuthContext, memory_id: int, reason: str | None) -> 
         "UPDATE memories SET is_forgotten = 1, forgotten_at = ?, forget_reason = ?, updated_at = ? WHERE id = ?",
         (now, reason, now, memory_id),
     )
+    apply_review(conn, row, Grade.AGAIN)  # forgetting is a failed recall
     audit.record(conn, auth, "memory.forget", "memory", memory_id, {"reason": reason})
     return {"forgotten": True, "id": memory_id}
 
 
 def archive(conn: Any, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-    _flag(conn, auth, memory_id, "UPDATE memories SET is_archived = 1, updated_at = ? WHERE id = ?", (now_iso(),),
-          "memory.archive")  # fmt: skip
+    """Archive a memory; records an FSRS Again review (archiving is a failed recall)."""
+    row = _flag(conn, auth, memory_id, "UPDATE memories SET is_archived = 1, updated_at = ? WHERE id = ?",
+                (now_iso(),), "memory.archive")  # fmt: skip
+    apply_review(conn, row, Grade.AGAIN)
     return {"archived": True, "id": memory_id}
 
 

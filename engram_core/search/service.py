@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..auth.context import AuthContext
@@ -23,6 +24,8 @@ class SearchService:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        #: Called with (user_id, ids) after every search: implicit FSRS reviews (set by Engram).
+        self.recalled: Callable[[int, list[int]], None] | None = None
 
     async def search(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         auth.require("read")
@@ -66,6 +69,8 @@ class SearchService:
             return out
 
         results = await self.db.aread(run)
+        if self.recalled is not None and results:
+            self.recalled(auth.user_id, [r["id"] for r in results])
         return {
             "results": results,
             "abstained": not results,

@@ -76,7 +76,7 @@ def test_encrypted_workload_leaves_no_plaintext(tmp_path: Path, caplog: pytest.L
     # Server-side records only: the test's own HTTP client (httpx) logs the URLs it requests.
     server_logs = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
     logs = (server_logs + out + err).encode("utf-8")
-    assert "job 1 (reembed) failed" in server_logs  # DEBUG logging was on and captured
+    assert "(reembed) failed" in server_logs  # DEBUG logging was on and captured
     for needle in _needles():
         for path, raw in files.items():
             assert needle not in raw, f"{needle!r} in {path.relative_to(data)}"

@@ -1,0 +1,102 @@
+"""The cognitive core wired into one Engram: FSRS reviews, dedup, links, graph ranking, entities,
+projects, episodes, conversations, their durable jobs and periodic tasks.
+
+``Cognitive(engram)`` builds the services and registers, on the engram's memory service, job queue and
+scheduler:
+
+* in every store/update transaction, and in the backfill transaction that embeds a memory later: the
+  durable ``autolink`` job (and a changed-link count for the ``updates`` link an update writes);
+* job ``autolink``: similarity links for a memory (see ``graph.autolink``);
+* task ``implicit_review_flush``: the batched Good reviews of recalled memories;
+* task ``pagerank_refresh``: PageRank for users with enough changed links or a stale rank;
+* task ``communities``: Louvain for every user with links.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .decay.apply import ImplicitReviews
+from .decay.service import FsrsService
+from .graph.autolink import autolink
+from .graph.entities import EntityService
+from .graph.links import AUTOLINK_JOB, LinkService, bump_links_changed, enqueue_autolink
+from .graph.ranking import GraphRanker
+from .graph.service import GraphService
+from .memories.duplicates import DedupService
+from .organize.conversations import ConversationService
+from .organize.episodes import EpisodeService
+from .organize.projects import ProjectService
+
+if TYPE_CHECKING:
+    from .engram import Engram
+
+__all__ = ["Cognitive", "PAGERANK_CHECK_SECONDS"]
+
+#: How often the PageRank task looks for users that are due (it refreshes only those).
+PAGERANK_CHECK_SECONDS = 10.0
+
+
+class Cognitive:
+    """The cognitive services of one Engram (see the module docstring for what gets registered)."""
+
+    def __init__(self, engram: Engram) -> None:
+        db, settings = engram.db, engram.settings
+        self.settings = settings
+        self.db = db
+        self.reviews = ImplicitReviews(db)
+        self.fsrs = FsrsService(db)
+        self.dedup = DedupService(db, settings)
+        self.links = LinkService(db)
+        self.ranker = GraphRanker(
+            db, link_threshold=settings.pagerank_link_threshold, interval=settings.pagerank_interval_seconds
+        )
+        self.graph = GraphService(db, self.ranker)
+        self.entities = EntityService(db)
+        self.projects = ProjectService(db)
+        self.episodes = EpisodeService(db)
+        self.conversations = ConversationService(db)
+        engram.memories.in_write_tx(self._in_write_tx)
+        engram.vectors.after_embed.append(self._after_embed)  # embedded later (backfill): link it then
+        engram.jobs.register(AUTOLINK_JOB, self._autolink_job)
+        scheduler = engram.scheduler
+        scheduler.every("implicit_review_flush", settings.review_flush_seconds, self.reviews.flush)
+        scheduler.every(
+            "pagerank_refresh",
+            min(PAGERANK_CHECK_SECONDS, settings.pagerank_interval_seconds),
+            self.ranker.tick,
+        )
+        scheduler.every("communities", settings.community_interval_seconds, self.ranker.all_communities)
+
+    def _in_write_tx(self, conn: Any, user_id: int, memory_id: int) -> None:
+        enqueue_autolink(conn, user_id, memory_id)
+        updates = conn.execute(
+            "SELECT count(*) FROM memory_links WHERE source_id = ? AND link_type = 'updates'", (memory_id,)
+        ).fetchone()[0]
+        bump_links_changed(conn, user_id, updates)
+
+    def _after_embed(self, conn: Any, user_id: int, memory_id: int) -> None:
+        enqueue_autolink(conn, user_id, memory_id)
+
+    async def _autolink_job(self, payload: dict[str, Any], user_id: int | None) -> dict[str, Any]:
+        if user_id is None:
+            raise ValueError("autolink jobs belong to a user")
+        return await autolink(
+            self.db,
+            user_id,
+            int(payload["memory_id"]),
+            threshold=self.settings.autolink_threshold,
+            limit=self.settings.autolink_max,
+        )
+
+    def on_recalled(self, user_id: int, memory_ids: list[int]) -> None:
+        """Queue implicit Good reviews of memories a search, recall or context returned."""
+        self.reviews.add(user_id, memory_ids)
+
+    async def stop(self) -> None:
+        """Flush pending implicit reviews (called when the engram stops)."""
+        await self.reviews.flush()
+
+    def close(self) -> None:
+        """Release the graph executor."""
+        self.ranker.close()

@@ -1,0 +1,3 @@
+"""User-curated structure over memories: projects, episodes, conversations (and shared helpers)."""
+
+from __future__ import annotations

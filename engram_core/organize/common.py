@@ -1,0 +1,91 @@
+"""Helpers shared by the entity, project, episode and conversation services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import Invalid, NotFound
+from ..validation import INT_MAX, Field
+
+__all__ = ["get_owned", "ids_field", "memory_summaries", "require_memories", "set_clause"]
+
+
+def _to_ids(name: str) -> Any:
+    def check(values: list[float]) -> list[int]:
+        out: list[int] = []
+        for i, v in enumerate(values):
+            if not float(v).is_integer() or not 1 <= v <= INT_MAX:
+                raise Invalid(f"{name}[{i}]", "must be a positive integer id")
+            if int(v) not in out:
+                out.append(int(v))
+        return out
+
+    return check
+
+
+def ids_field(name: str = "memory_ids", *, required: bool = False, max_items: int = 500) -> Field:
+    """A list of positive integer ids (declared as numbers, checked to be integers)."""
+    return Field(
+        name,
+        "float_list",
+        required=required,
+        max_items=max_items,
+        check=_to_ids(name),
+        help="Memory ids (integers).",
+        schema={"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX}, "minItems": 1,
+                "maxItems": max_items, "description": "Memory ids (integers)."},
+    )
+
+
+def require_memories(conn: Any, user_id: int, ids: list[int]) -> None:
+    """NotFound unless every id is one of the user's memories (not in the trash)."""
+    if not ids:
+        return
+    marks = ", ".join("?" for _ in ids)
+    found = {
+        r[0]
+        for r in conn.execute(
+            f"SELECT id FROM memories WHERE user_id = ? AND is_deleted = 0 AND id IN ({marks})",
+            (user_id, *ids),
+        )
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"memory {missing[0]} not found")
+
+
+def get_owned(conn: Any, table: str, user_id: int, row_id: int, noun: str) -> Any:
+    """The row ``row_id`` of ``table`` if the user owns it, else NotFound (another user's id included)."""
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ? AND user_id = ?", (row_id, user_id)).fetchone()
+    if row is None:
+        raise NotFound(f"{noun} {row_id} not found")
+    return row
+
+
+def set_clause(changes: dict[str, Any], columns: dict[str, str]) -> tuple[str, list[Any]]:
+    """``"a = ?, b = ?"`` and values for the changed fields (``columns`` maps field -> column)."""
+    parts, values = [], []
+    for field, column in columns.items():
+        if field in changes and changes[field] is not None:
+            value = changes[field]
+            parts.append(f"{column} = ?")
+            values.append(json.dumps(value) if isinstance(value, list | dict) else value)
+    return ", ".join(parts), values
+
+
+def memory_summaries(conn: Any, sql: str, args: Any) -> list[dict[str, Any]]:
+    """Short memory shapes for a query selecting ``m.*`` (plus any extra columns)."""
+    out = []
+    for r in conn.execute(sql, args):
+        out.append(
+            {
+                "id": r["id"],
+                "content": r["content"],
+                "category": r["category"],
+                "importance": r["importance"],
+                "created_at": r["created_at"],
+                "tags": json.loads(r["tags"]),
+            }
+        )
+    return out
