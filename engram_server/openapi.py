@@ -8,7 +8,7 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from engram_core import __version__
-from engram_core.validation import INT_MAX
+from engram_core.validation import INT_MAX, NO_NUL_PATTERN
 
 from .errors import STATUS
 from .routing import RouteSpec
@@ -44,7 +44,7 @@ def _operation(spec: RouteSpec, method: str) -> dict[str, Any]:
         for f in spec.query.fields:
             schema = f.json_schema()
             if schema.get("type") == "array":
-                schema = {"type": "string", "description": "comma-separated"}
+                schema = {"type": "string", "pattern": NO_NUL_PATTERN, "description": "comma-separated"}
             params.append({"name": f.name, "in": "query", "required": f.required, "schema": schema})
     if params:
         op["parameters"] = params
@@ -53,9 +53,9 @@ def _operation(spec: RouteSpec, method: str) -> dict[str, Any]:
             "required": any(f.required for f in spec.body.fields),
             "content": {"application/json": {"schema": spec.body.json_schema()}},
         }
-    creates = method == "POST" and spec.summary.lower().startswith(("store", "create"))
-    # Undeclared POST routes may create (201) or not (200): both are documented until they declare ``ok``.
-    oks = spec.ok or ((201,) if spec.scope != "read" and creates else (200, 201) if method == "POST" else (200,))
+    # Undeclared POST routes may create (201) or not (200, e.g. an entity that exists): both are documented
+    # until the route declares ``ok``.
+    oks = spec.ok or ((200, 201) if method == "POST" else (200,))
     body = {"type": "string", "format": "binary"} if spec.produces != "application/json" else {"type": "object"}
     responses: dict[str, Any] = {
         str(code): {"description": "OK", "content": {spec.produces: {"schema": body}}} for code in oks

@@ -94,7 +94,8 @@ def test_memory_quota_default_and_per_user_override(tmp_path: Path) -> None:
         assert r.status_code == 403 and "quota" in r.json()["error"]
         count = api.call("GET", "/me/stats", alice).json()["memories"]
         assert count == 2  # nothing half-written
-        alice_id = [u for u in api.call("GET", "/users", api.admin_key).json()["users"] if u["name"] == "alice"][0]["id"]
+        users = api.call("GET", "/users", api.admin_key).json()["users"]
+        alice_id = next(u["id"] for u in users if u["name"] == "alice")
         assert api.call("PUT", "/admin/quotas", alice, json={"user_id": alice_id, "max_memories": 9}).status_code == 403
         r = api.call("PUT", "/admin/quotas", api.admin_key, json={"user_id": alice_id, "max_memories": 3})
         assert r.status_code == 200 and r.json()["memories"]["source"] == "user"
@@ -106,7 +107,8 @@ def test_memory_quota_default_and_per_user_override(tmp_path: Path) -> None:
         assert r.json()["memories"]["source"] == "default" and r.json()["memories"]["limit"] == 2
         listed = api.call("GET", "/admin/quotas", api.admin_key).json()
         assert listed["default"] == 2 and {u["user_id"] for u in listed["users"]} == {1, alice_id}
-        assert api.call("PUT", "/admin/quotas", api.admin_key, json={"user_id": 999, "max_memories": 1}).status_code == 404
-        assert api.call("PUT", "/admin/quotas", api.admin_key, json={"user_id": alice_id, "max_memories": -1}).status_code == 400
+        for body, status in (({"user_id": 999, "max_memories": 1}, 404),
+                             ({"user_id": alice_id, "max_memories": -1}, 400)):  # fmt: skip
+            assert api.call("PUT", "/admin/quotas", api.admin_key, json=body).status_code == status
         actions = [e["action"] for e in api.call("GET", "/audit", api.admin_key).json()["entries"]]
         assert actions.count("quota.set") == 3

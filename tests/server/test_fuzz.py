@@ -152,7 +152,8 @@ def test_fts_query_path_never_reaches_match_unsafely(fuzz_api: Api) -> None:
         _count("fts")
         match = build_match(text, prefix_last=prefix)
         if match is not None:  # whatever the text, the expression is valid FTS5 syntax
-            db.read(lambda c: c.execute("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (match,)).fetchall())
+            sql = "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?"
+            db.read(lambda c: c.execute(sql, (match,)).fetchall())
         hits = db.read(lambda c: fts_channel(c, 1, text, q, 10))
         assert all(isinstance(i, int) for i, _ in hits)
 
@@ -187,7 +188,8 @@ def test_arbitrary_json_to_every_body_route(fuzz_api: Api, spec: RouteSpec) -> N
 def test_lone_surrogate_escapes_are_refused_not_crashed(fuzz_api: Api) -> None:
     """Found by this fuzzer: a lone \\uDFFF escape used to reach SQLite's UTF-8 encoder and answer 500."""
     for raw in (b'{"content": "a\\udfffb"}', b'{"content": "ok", "tags": ["\\ud800"]}'):
-        r = fuzz_api.call("POST", "/store", fuzz_api.admin_key, content=raw, headers={"Content-Type": "application/json"})
+        r = fuzz_api.call("POST", "/store", fuzz_api.admin_key, content=raw,
+                          headers={"Content-Type": "application/json"})  # fmt: skip
         assert r.status_code == 400 and r.json()["field"] == "body", r.text
     r = fuzz_api.call("POST", "/store", fuzz_api.admin_key, content=b'{"content": "pair \\ud83d\\ude00 ok"}',
                       headers={"Content-Type": "application/json"})  # fmt: skip

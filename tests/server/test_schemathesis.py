@@ -83,15 +83,18 @@ def test_operation_conforms(live: tuple[str, dict[str, str]], op: Any) -> None:
     if op.body or any(True for _ in op.iter_parameters()):  # nothing to get wrong otherwise
         modes.append((GenerationMode.NEGATIVE, NEGATIVE))
     for mode, count in modes:
+        _run_mode(op, mode, count, base, headers)
 
-        @settings(max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck),
-                  phases=[Phase.explicit, Phase.generate])  # no shrinking: a failure is reported as found
-        @given(case=op.as_strategy(generation_mode=mode))
-        def run(case: Any) -> None:
-            EXAMPLES[mode.value] += 1
-            _check(case, base, headers, mode)
 
-        run()
+def _run_mode(op: Any, mode: GenerationMode, count: int, base: str, headers: dict[str, str]) -> None:
+    @settings(max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              phases=[Phase.explicit, Phase.generate])  # no shrinking: a failure is reported as found
+    @given(case=op.as_strategy(generation_mode=mode))
+    def run(case: Any) -> None:
+        EXAMPLES[mode.value] += 1
+        _check(case, base, headers, mode)
+
+    run()
 
 
 def test_schemathesis_example_counts() -> None:
