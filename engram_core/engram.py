@@ -54,8 +54,9 @@ class Engram:
         self.embedding_service = EmbeddingService(settings, default=self.embedder)
         self.auth = AuthService(db, settings)
         self.memories = MemoryService(db, settings, self.vectors)
-        # The reranker is set by the embeddings integration when one is loaded; None: no rerank stage.
+        # The cross-encoder reranker (ENGRAM_RERANKER_ENABLED); None: no rerank stage, see reranker_reason.
         self.reranker: Any = None
+        self.reranker_reason = "disabled (ENGRAM_RERANKER_ENABLED=false)"
         self.embed_executor: Any = self.vectors.batcher.executor if self.vectors.batcher is not None else None
         self.search = SearchService(db, settings, self)
         self.recall = RecallService(self.search)
@@ -77,10 +78,17 @@ class Engram:
         """Open (and migrate) the database named by ``settings`` and load the embedding model."""
         db = open_database(settings)
         try:
-            return cls(settings, db, EmbeddingManager.load(settings, db))
+            engram = cls(settings, db, EmbeddingManager.load(settings, db))
         except BaseException:
             db.close()
             raise
+        if settings.reranker_enabled:
+            from .embeddings.rerank import load_reranker
+
+            engram.reranker, engram.reranker_reason = load_reranker(settings)
+            if engram.reranker is None:
+                log.warning("reranking is off: %s", engram.reranker_reason)
+        return engram
 
     async def start(self) -> None:
         """Start background work (called by the server lifespan)."""
@@ -162,6 +170,7 @@ class Engram:
             "counts": await self.db.aread(counts),
             "embedding_model": self.vectors.fingerprint,
             "vector_search": {"enabled": self.vectors.enabled, "reason": self.vectors.reason},
+            "reranker": {"enabled": self.reranker is not None, "reason": self.reranker_reason},
             "llm_configured": False,
             "jobs": self.scheduler.status(),
         }
