@@ -59,6 +59,8 @@ class Engram:
         self.reranker_reason = "disabled (ENGRAM_RERANKER_ENABLED=false)"
         self.embed_executor: Any = self.vectors.batcher.executor if self.vectors.batcher is not None else None
         self.search = SearchService(db, settings, self)
+        if self.embedder is not None:
+            self.search.index.use_model(str(self.embedder.fingerprint), int(self.embedder.dim))
         self.recall = RecallService(self.search)
         self.personality = PersonalityService(db)
         self.memories.in_write_tx(extract_in_tx)
