@@ -18,6 +18,9 @@ from .errors import Forbidden
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .memories.service import MemoryService
+from .intelligence.personality_service import PersonalityService
+from .intelligence.signals_store import extract_in_tx
+from .search.recall import RecallService
 from .search.service import SearchService
 from .settings import Settings
 from .storage.backups import BackupService
@@ -53,7 +56,17 @@ class Engram:
         self.embedding_service = EmbeddingService(settings, default=self.embedder)
         self.auth = AuthService(db, settings)
         self.memories = MemoryService(db, settings, self.vectors)
-        self.search = SearchService(db, settings)
+        # The cross-encoder reranker (ENGRAM_RERANKER_ENABLED); None: no rerank stage, see reranker_reason.
+        self.reranker: Any = None
+        self.reranker_reason = "disabled (ENGRAM_RERANKER_ENABLED=false)"
+        self.embed_executor: Any = self.vectors.batcher.executor if self.vectors.batcher is not None else None
+        self.search = SearchService(db, settings, self)
+        if self.embedder is not None:
+            self.search.index.use_model(str(self.embedder.fingerprint), int(self.embedder.dim))
+        self.recall = RecallService(self.search)
+        self.personality = PersonalityService(db)
+        self.memories.in_write_tx(extract_in_tx)
+        self.memories.on_write(self.search.on_write)
         self.limits = RequestLimits(settings)
         self.quotas = QuotaService(db, settings)
         self.backups = BackupService(settings, db)
@@ -64,17 +77,24 @@ class Engram:
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
         self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
-        self.search.recalled = self.on_recalled
+        # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).
 
     @classmethod
     def open(cls, settings: Settings) -> Engram:
         """Open (and migrate) the database named by ``settings`` and load the embedding model."""
         db = open_database(settings)
         try:
-            return cls(settings, db, EmbeddingManager.load(settings, db))
+            engram = cls(settings, db, EmbeddingManager.load(settings, db))
         except BaseException:
             db.close()
             raise
+        if settings.reranker_enabled:
+            from .embeddings.rerank import load_reranker
+
+            engram.reranker, engram.reranker_reason = load_reranker(settings)
+            if engram.reranker is None:
+                log.warning("reranking is off: %s", engram.reranker_reason)
+        return engram
 
     async def start(self) -> None:
         """Start background work (called by the server lifespan)."""
@@ -128,6 +148,7 @@ class Engram:
 
     async def _reembed_job(self, payload: dict[str, Any], user_id: int | None) -> dict[str, Any]:
         count = await asyncio.get_running_loop().run_in_executor(None, self.vectors.reembed_sync)
+        self.search.index.reset()  # vectors changed outside the store path: every user's index reloads
         return {"embedded": count, "fingerprint": self.vectors.fingerprint}
 
     def close(self) -> None:
@@ -157,6 +178,7 @@ class Engram:
             "counts": await self.db.aread(counts),
             "embedding_model": self.vectors.fingerprint,
             "vector_search": {"enabled": self.vectors.enabled, "reason": self.vectors.reason},
+            "reranker": {"enabled": self.reranker is not None, "reason": self.reranker_reason},
             "llm_configured": False,
             "jobs": self.scheduler.status(),
         }

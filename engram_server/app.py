@@ -19,6 +19,7 @@ from engram_core.settings import Settings
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
 from .routes import (
     auth,
+    context,
     conversations,
     embeddings,
     entities,
@@ -30,6 +31,7 @@ from .routes import (
     links,
     maintenance,
     memories,
+    personality,
     projects,
     search,
 )
@@ -44,6 +46,8 @@ def all_routes() -> list[BaseRoute]:
         *auth.routes,
         *memories.routes,
         *search.routes,
+        *context.routes,
+        *personality.routes,
         *jobs.routes,
         *embeddings.routes,
         *fsrs.routes,

@@ -1,79 +1,140 @@
-"""SearchService: runs the channels for one user and shapes the results.
+"""SearchService: the search routes' behaviour (search, explain, faceted, tags, time travel) for one caller.
 
-The FTS5 channel is live; the vector, personality and graph channels and RRF fusion plug in here.
+Owns the vector index, the pipeline and the per-user result cache. :meth:`SearchService.on_write` is the
+``memories.on_write`` hook: it marks the written ids dirty in the vector index and drops the user's
+cached results. After results go back, the facade's ``on_recalled(user_id, ids)`` (when it has one: the
+cognitive core's implicit FSRS review) is scheduled on the event loop, off the request's path.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable
+import asyncio
+import inspect
+import logging
+from collections.abc import Iterable
 from typing import Any
 
 from ..auth.context import AuthContext
-from ..memories.records import row_decay_score
 from ..settings import Settings
 from ..storage.database import Database
-from .channels.fts import fts_channel
-from .schemas import SEARCH
+from ..timeutil import now_iso
+from .cache import ResultCache
+from .facets import facet_counts, list_scope, tag_search
+from .filters import Scope, as_of_scope, search_scope
+from .index import VectorIndex
+from .pipeline import ModelHost, Outcome, SearchPipeline
+from .schemas import EXPLAIN, FACETED, SEARCH, TAG_SEARCH, TIMETRAVEL
 
 __all__ = ["SearchService"]
 
+log = logging.getLogger("engram.search")
+
 
 class SearchService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    """Hybrid search over one Engram's database; models are looked up on ``host`` at call time."""
+
+    def __init__(self, db: Database, settings: Settings, host: ModelHost) -> None:
         self.db = db
         self.settings = settings
-        #: Called with (user_id, ids) after every search: implicit FSRS reviews (set by Engram).
-        self.recalled: Callable[[int, list[int]], None] | None = None
+        self.host = host
+        self.index = VectorIndex()
+        self.pipeline = SearchPipeline(db, settings, host, self.index)
+        self.cache = ResultCache(settings.search_cache_size)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- hooks ----------------------------------------------------------------------------------------
+    def on_write(self, user_id: int, ids: list[int]) -> None:
+        """The ``memories.on_write`` hook: refresh these ids in the index, drop the user's cached results."""
+        self.index.mark_dirty(user_id, ids)
+        self.cache.invalidate(user_id)
+
+    def recalled(self, user_id: int, ids: Iterable[int]) -> None:
+        """Tell the facade's ``on_recalled`` hook (if any) which memories were returned, after this call."""
+        hook = getattr(self.host, "on_recalled", None)
+        ids = [int(i) for i in ids]
+        if hook is None or not ids:
+            return
+
+        def fire() -> None:
+            try:
+                outcome = hook(user_id, ids)
+                if inspect.isawaitable(outcome):
+                    task = asyncio.ensure_future(outcome)
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+            except Exception:  # a failing review hook must never fail a search
+                log.exception("on_recalled hook failed")
+
+        asyncio.get_running_loop().call_soon(fire)
+
+    # -- search ---------------------------------------------------------------------------------------
+    async def run(self, scope: Scope, q: dict[str, Any], *, explain: bool = False) -> Outcome:
+        """Run the pipeline (no cache, no hook): for callers that compose searches (recall, context)."""
+        return await self.pipeline.run(scope, q, explain=explain)
+
+    async def _cached(self, auth: AuthContext, kind: str, q: dict[str, Any], scope: Scope) -> dict[str, Any]:
+        key = ResultCache.key(kind, q)
+        hit = self.cache.get(auth.user_id, key)
+        if hit is None:
+            generation = self.cache.generation(auth.user_id)
+            hit = (await self.pipeline.run(scope, q)).response()
+            self.cache.put(auth.user_id, key, hit, generation)
+        self.recalled(auth.user_id, (r["id"] for r in hit["results"]))
+        return hit
 
     async def search(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        """POST /search: ``{"results", "abstained", "top_score"}``."""
         auth.require("read")
         q = SEARCH.parse(body)
-        started = time.perf_counter()
+        return await self._cached(auth, "search", q, search_scope(auth.user_id, q))
 
-        def run(conn: Any) -> list[dict[str, Any]]:
-            hits = fts_channel(conn, auth.user_id, q["query"], q, q["limit"])
-            if not hits:
-                return []
-            top = max(score for _, score in hits) or 1.0
-            ids = [mid for mid, _ in hits]
-            marks = ", ".join("?" for _ in ids)
-            rows = {r["id"]: r for r in conn.execute(f"SELECT * FROM memories WHERE id IN ({marks})", ids)}
-            out = []
-            for mid, fts_score in hits:
-                r = rows[mid]
-                score = fts_score / top if top > 0 else 0.0
-                if q["threshold"] is not None and score < q["threshold"]:
-                    continue
-                out.append(
-                    {
-                        "id": mid,
-                        "content": r["content"],
-                        "category": r["category"],
-                        "source": r["source"],
-                        "importance": r["importance"],
-                        "created_at": r["created_at"],
-                        "tags": json.loads(r["tags"]),
-                        "score": round(score, 6),
-                        "search_type": "fts",
-                        "channels": ["fts"],
-                        "decay_score": row_decay_score(r),
-                        "question_type": q["question_type"] or "fact_recall",
-                        "semantic_score": None,
-                        "fts_score": round(fts_score, 6),
-                        "graph_score": None,
-                        "combined_score": round(score, 6),
-                    }
-                )
-            return out
-
-        results = await self.db.aread(run)
-        if self.recalled is not None and results:
-            self.recalled(auth.user_id, [r["id"] for r in results])
+    async def explain(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        """POST /search/explain: the search plus per-result channel ranks/scores, multipliers and timings."""
+        auth.require("read")
+        q = EXPLAIN.parse(body)
+        outcome = await self.pipeline.run(search_scope(auth.user_id, q), q, explain=True)
         return {
-            "results": results,
-            "abstained": not results,
-            "top_score": results[0]["score"] if results else 0.0,
-            "took_ms": round((time.perf_counter() - started) * 1000, 3),
+            **outcome.response(),
+            "strategy": outcome.strategy.as_dict(),
+            "channels": outcome.channel_counts,
+            "vector_search": self.vector_status(),
+            "explain": outcome.explain,
+            "timings": outcome.timings,
         }
+
+    async def faceted(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        """POST /search/faceted: results (searched, or newest first without a query) and facet counts."""
+        auth.require("read")
+        q = FACETED.parse(body)
+        scope = search_scope(auth.user_id, q)
+        facets = await self.db.aread(lambda conn: facet_counts(conn, scope))
+        if q.get("query") and q["query"].strip():
+            response = (await self.pipeline.run(scope, {**q, "query": q["query"].strip()})).response()
+        else:
+            results = await self.db.aread(lambda conn: list_scope(conn, scope, q["limit"]))
+            response = {"results": results, "abstained": False, "top_score": 0.0}
+        self.recalled(auth.user_id, (r["id"] for r in response["results"]))
+        return {**response, "facets": facets}
+
+    async def tags(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        """POST /tags/search: memories with any (or all) of the tags."""
+        auth.require("read")
+        q = TAG_SEARCH.parse(body)
+        return await self.db.aread(
+            lambda conn: tag_search(conn, auth.user_id, q["tags"], q["match"], q["limit"], q["offset"])
+        )
+
+    async def timetravel(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        """POST /timetravel: search the memories as they stood at ``at`` (see ``filters.as_of_scope``)."""
+        auth.require("read")
+        q = TIMETRAVEL.parse(body)
+        at = q.get("at") or now_iso()
+        outcome = await self.pipeline.run(as_of_scope(auth.user_id, q, at), {**q, "include_links": False})
+        return {**outcome.response(), "as_of": at}
+
+    def vector_status(self) -> dict[str, Any]:
+        """Whether the vector channel is on, and with which model."""
+        embedder = getattr(self.host, "embedder", None)
+        if embedder is None:
+            return {"enabled": False, "reason": "no embedding model loaded"}
+        return {"enabled": True, "model": str(embedder.fingerprint), "dim": int(embedder.dim)}

@@ -1,0 +1,158 @@
+"""Search latency through the HTTP API (uvicorn on loopback), one user with N memories, with the split.
+
+Setup: a data dir is filled through the library (memories inserted in bulk with their minilm vectors,
+personality signals extracted; no HTTP), then ``engram serve`` runs on a free loopback port with the
+result cache off, and distinct queries are sent one at a time with httpx: ``/search`` for p50/p95 of the
+whole request, ``/search/explain`` for the server-side split (embed, channels, graph, fuse, rerank).
+Texts: 8-24 words drawn Zipf-like from a 3,000-word synthetic vocabulary plus common English words.
+
+Usage::
+
+    PYTHONPATH=. python bench/search_latency.py --model-dir DIR [--n 10000] [--queries 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from engram_core.engram import Engram
+from engram_core.intelligence.signals_store import extract_in_tx
+from engram_core.settings import Settings
+from engram_core.timeutil import now_iso
+
+COMMON = (  # noqa: SIM905 - a word list reads best as text
+    "i we love like prefer decided meeting project budget deploy release coffee travel flight hotel museum "
+    "garden piano football marathon recipe pasta team review design bug fix test latency model search"
+).split()
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [w for w in ("".join(rng.choice(letters) for _ in range(rng.randint(4, 9))) for _ in range(3000))]
+
+
+def _text(rng: random.Random, vocab: list[str]) -> str:
+    words = [COMMON[int(rng.paretovariate(1.2)) % len(COMMON)] if rng.random() < 0.3
+             else vocab[int(rng.paretovariate(0.8)) % len(vocab)] for _ in range(rng.randint(8, 24))]  # fmt: skip
+    return " ".join(words).capitalize() + "."
+
+
+def populate(data_dir: Path, model_dir: Path, n: int, rng: random.Random) -> tuple[str, list[str]]:
+    """Fill ``data_dir`` with ``n`` embedded memories for user 1; returns an admin key and the vocabulary."""
+    settings = Settings.for_data_dir(data_dir, embedding_model_dir=model_dir)
+    engram = Engram.open(settings)
+    try:
+        from engram_core.auth.users import create_user
+
+        key = engram.db.write(lambda c: create_user(c, None, "bench", is_admin=True))["api_key"]
+        vocab = _vocabulary(rng)
+        embedder = engram.embedder
+        if embedder is None:
+            sys.exit(f"no embedding model: {engram.vectors.reason}")
+        model = str(embedder.fingerprint)
+        for start in range(0, n, 256):
+            texts = [_text(rng, vocab) for _ in range(min(256, n - start))]
+            vectors = embedder.embed(texts)
+            now = now_iso()
+
+            def tx(conn: Any, texts: list[str] = texts, vectors: Any = vectors, now: str = now) -> None:
+                for text, vec in zip(texts, vectors, strict=True):
+                    cur = conn.execute(
+                        "INSERT INTO memories (user_id, content, created_at, updated_at, embedding, embedding_model)"
+                        " VALUES (1, ?, ?, ?, ?, ?)",
+                        (text, now, now, vec.astype("<f4").tobytes(), model),
+                    )
+                    conn.execute("UPDATE memories SET root_id = id WHERE id = ?", (cur.lastrowid,))
+                    extract_in_tx(conn, 1, int(cur.lastrowid))
+
+            engram.db.write(tx)
+        return str(key), vocab
+    finally:
+        engram.close()
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _quantiles(values: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(values, n=100)
+    return round(cuts[49], 2), round(cuts[94], 2)
+
+
+def run(n: int, queries: int, model_dir: Path) -> dict[str, Any]:
+    rng = random.Random(11)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        t0 = time.perf_counter()
+        key, vocab = populate(data_dir, model_dir, n, rng)
+        fill_s = time.perf_counter() - t0
+        port = _port()
+        env = {**os.environ, "ENGRAM_DATA_DIR": str(data_dir), "ENGRAM_PORT": str(port),
+               "ENGRAM_EMBEDDING_MODEL_DIR": str(model_dir), "ENGRAM_SEARCH_CACHE_SIZE": "0",
+               "ENGRAM_LOG_LEVEL": "warning", "ENGRAM_RATE_LIMIT_PER_MINUTE": "1000000",
+               "ENGRAM_IP_RATE_LIMIT_PER_MINUTE": "1000000"}  # fmt: skip
+        proc = subprocess.Popen([sys.executable, "-m", "engram_core.cli", "serve"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+                for _ in range(200):
+                    try:
+                        if client.get("/health").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                pool = vocab[:400] + COMMON
+                qs = [" ".join(rng.choice(pool) for _ in range(rng.randint(2, 6))) for _ in range(queries)]
+                for q in qs[:20]:  # warm-up: index load, sessions
+                    client.post("/search", json={"query": q})
+                wall: list[float] = []
+                for q in qs:
+                    t = time.perf_counter()
+                    r = client.post("/search", json={"query": q + " " + rng.choice(vocab), "limit": 10})
+                    wall.append((time.perf_counter() - t) * 1000)
+                    assert r.status_code == 200, r.text
+                split: dict[str, list[float]] = {}
+                for q in qs[: max(50, queries // 3)]:
+                    r = client.post("/search/explain", json={"query": q, "limit": 10})
+                    assert r.status_code == 200, r.text
+                    timings = r.json()["timings"]
+                    for name, value in timings.items():
+                        split.setdefault(name, []).append(value)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    p50, p95 = _quantiles(wall)
+    return {"n": n, "queries": queries, "fill_s": round(fill_s, 1), "http_p50_ms": p50, "http_p95_ms": p95,
+            "split_p50_ms": {k: _quantiles(v)[0] for k, v in split.items()},
+            "split_p95_ms": {k: _quantiles(v)[1] for k, v in split.items()}}  # fmt: skip
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", required=True, type=Path)
+    parser.add_argument("--n", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args(argv)
+    for n in args.n:
+        print(json.dumps(run(n, args.queries, args.model_dir), indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,104 @@
+"""The graph channel: memories linked to the best candidates of the other channels.
+
+From the top fused seeds (each carrying its fused score, normalised so the best seed is 1.0), links are
+followed in both directions over ``memory_links``:
+
+* 1 hop: ``seed_weight x type_weight x link_weight x pagerank_factor``
+* 2 hops: the same product along both edges, times 0.5.
+
+Type weights: ``caused_by`` 2.0, ``updates``/``corrects`` 1.5, ``extends``/``contradicts`` 1.3, any other
+type 1.0. ``pagerank_factor`` is ``0.5 + pagerank`` when the graph has been ranked (PageRank is
+max-normalised, 0..1, by the cognitive core) and 1.0 before that. A neighbour's score is the sum over
+every path that reaches it, so a memory tied to several seeds ranks higher. Neighbours are filtered by
+the scope's SQL (user, visibility, filters), so a link never leaks a hidden or foreign memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from ..filters import Scope
+
+__all__ = ["SECOND_HOP", "TYPE_WEIGHTS", "graph_search"]
+
+TYPE_WEIGHTS: Mapping[str, float] = {
+    "caused_by": 2.0,
+    "updates": 1.5,
+    "corrects": 1.5,
+    "extends": 1.3,
+    "contradicts": 1.3,
+}
+SECOND_HOP = 0.5
+_MAX_EDGES = 5000
+
+
+def _edges(conn: Any, user_id: int, ids: list[int]) -> list[tuple[int, int, float]]:
+    """(from, to, weight) for every link touching ``ids``, both directions, from the ``ids`` side."""
+    if not ids:
+        return []
+    # ``+l.user_id``: keep SQLite on the source/target indexes (the user index would scan every link).
+    rows = conn.execute(
+        "SELECT l.source_id, l.target_id, l.link_type, l.weight FROM json_each(:ids) j"
+        " CROSS JOIN memory_links l ON l.source_id = j.value WHERE +l.user_id = :user"
+        " UNION ALL SELECT l.source_id, l.target_id, l.link_type, l.weight FROM json_each(:ids) j"
+        " CROSS JOIN memory_links l ON l.target_id = j.value WHERE +l.user_id = :user LIMIT :cap",
+        {"user": user_id, "ids": json.dumps(ids), "cap": _MAX_EDGES},
+    ).fetchall()
+    wanted = set(ids)
+    out: list[tuple[int, int, float]] = []
+    for src, dst, kind, weight in rows:
+        w = TYPE_WEIGHTS.get(str(kind).lower(), 1.0) * (float(weight) if weight and weight > 0 else 1.0)
+        if src in wanted:
+            out.append((int(src), int(dst), w))
+        if dst in wanted:
+            out.append((int(dst), int(src), w))
+    return out
+
+
+def _visible(conn: Any, scope: Scope, ids: list[int]) -> dict[int, float]:
+    """Visible ids of the scope -> their pagerank factor."""
+    rows = conn.execute(
+        "SELECT m.id, m.pagerank FROM json_each(:ids) j CROSS JOIN memories m ON m.id = j.value"
+        " WHERE m.user_id = :user"
+        + scope.where,
+        scope.bind(ids=json.dumps(ids)),
+    ).fetchall()
+    return {int(r[0]): (0.5 + min(1.0, float(r[1]))) if r[1] and r[1] > 0 else 1.0 for r in rows}
+
+
+def graph_search(
+    conn: Any, scope: Scope, seeds: Mapping[int, float], limit: int, exclude: Collection[int] = ()
+) -> list[tuple[int, float]]:
+    """``(memory_id, score)`` best first: neighbours (1 and 2 hops) of ``seeds`` (id -> weight).
+
+    ``exclude``: ids the other channels already found. The graph channel adds what they missed; it does
+    not re-score their hits (similarity links are made from the same vectors, so a link between two vector
+    hits would count the same evidence twice, and in rank fusion it reorders the strong channels' ranks).
+    """
+    if not seeds or limit <= 0:
+        return []
+    top = max(seeds.values()) or 1.0
+    seed_w = {i: w / top for i, w in seeds.items()}
+    first: dict[int, float] = defaultdict(float)
+    for src, dst, w in _edges(conn, scope.user_id, list(seed_w)):
+        if dst != src:
+            first[dst] += seed_w[src] * w
+    second: dict[int, float] = defaultdict(float)
+    hop1 = [i for i in first if i not in seed_w]
+    for src, dst, w in _edges(conn, scope.user_id, hop1[:200]):
+        if dst != src and dst not in first and dst not in seed_w:
+            second[dst] += SECOND_HOP * first[src] * w
+    raw: dict[int, float] = defaultdict(float)
+    for table in (first, second):
+        for i, s in table.items():
+            if i not in exclude:
+                raw[i] += s
+    if not raw:
+        return []
+    factors = _visible(conn, scope, list(raw))
+    scored = [(i, raw[i] * f) for i, f in factors.items()]
+    scored.sort(key=lambda p: (-p[1], p[0]))
+    return scored[:limit]

@@ -1,0 +1,95 @@
+"""The vector channel: cosine similarity between the query vector and the user's memory vectors.
+
+For ordinary searches the in-memory :class:`~engram_core.search.index.UserIndex` ranks every vector, and
+the best ones are checked against the scope's SQL filters in growing batches until ``limit`` pass (or the
+index is exhausted), so a filtered search still gets ``limit`` results when they exist. Scopes the index
+does not cover (time travel, forgotten or older versions) score the stored vectors straight from SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..filters import Scope
+from ..index import UserIndex, decode_vector
+
+__all__ = ["vector_search"]
+
+_FIRST_BATCH = 4  # times the limit
+
+
+def _json_ids(ids: list[int]) -> str:
+    return "[" + ",".join(str(i) for i in ids) + "]"
+
+
+def _allowed(conn: Any, scope: Scope, ids: list[int]) -> set[int]:
+    rows = conn.execute(
+        # CROSS JOIN makes SQLite walk the given ids by primary key instead of scanning the user's rows.
+        "SELECT m.id FROM json_each(:ids) j CROSS JOIN memories m ON m.id = j.value WHERE m.user_id = :user"
+        + scope.where,
+        scope.bind(ids=_json_ids(ids)),
+    )
+    return {int(r[0]) for r in rows}
+
+
+def _from_index(
+    conn: Any, scope: Scope, index: UserIndex, query: np.ndarray, limit: int
+) -> list[tuple[int, float]]:
+    out: list[tuple[int, float]] = []
+    want = max(limit * _FIRST_BATCH, 32)
+    checked = 0
+    while True:
+        with index.lock:
+            size = index.size
+            ranked = index.top(query, min(size, want))
+        batch = ranked[checked:]
+        if batch:
+            allowed = _allowed(conn, scope, [i for i, _ in batch])
+            out.extend(pair for pair in batch if pair[0] in allowed)
+        checked = len(ranked)
+        if len(out) >= limit or checked >= size:
+            return out[:limit]
+        want *= 4
+
+
+def _from_sql(conn: Any, scope: Scope, query: np.ndarray, limit: int, model: str) -> list[tuple[int, float]]:
+    dim = int(query.shape[0])
+    rows = conn.execute(
+        "SELECT m.id, m.embedding FROM memories m WHERE m.user_id = :user AND m.embedding IS NOT NULL"
+        " AND m.embedding_model = :model" + scope.where,
+        scope.bind(model=model),
+    ).fetchall()
+    ids: list[int] = []
+    vectors: list[np.ndarray] = []
+    for r in rows:
+        vec = decode_vector(r[1], dim)
+        if vec is not None:
+            ids.append(int(r[0]))
+            vectors.append(vec)
+    if not ids:
+        return []
+    scores = np.vstack(vectors) @ query
+    order = np.argsort(-scores, kind="stable")[:limit]
+    return [(ids[i], float(scores[i])) for i in order]
+
+
+def vector_search(
+    conn: Any, scope: Scope, index: UserIndex | None, query: np.ndarray, limit: int, model: str
+) -> list[tuple[int, float]]:
+    """``(memory_id, cosine)`` best first within ``scope``.
+
+    Args:
+        conn: A read connection.
+        scope: Who and which memories.
+        index: The user's synced index, or None to score from SQL.
+        query: The L2-normalised query vector.
+        limit: Most results.
+        model: The embedder's fingerprint (only vectors made by it are comparable).
+    """
+    if limit <= 0:
+        return []
+    if index is not None and scope.indexed:
+        return _from_index(conn, scope, index, query, limit)
+    return _from_sql(conn, scope, query, limit, model)

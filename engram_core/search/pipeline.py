@@ -1,0 +1,274 @@
+"""The hybrid search pipeline: strategy -> embed -> channels -> weighted RRF -> boosts -> floor -> rerank.
+
+1. **Strategy** (:func:`~engram_core.search.strategy.strategy_for`): question type, channel weights and
+   candidate sizes; an explicit ``question_type`` overrides detection.
+2. **Embed** the query once, on the embedding executor (never on the event loop), when an embedder is
+   loaded; without one the vector channel is off and the others carry the search.
+3. **Channels**, all in one read snapshot on a read-pool thread: the vector index is synced first (see
+   :mod:`~engram_core.search.index`), then vector, FTS and personality (only for questions of the
+   preference or generalization type: about tastes, values, habits); the graph channel expands from
+   the top seeds of a first fusion of those three.
+4. **Fusion**: weighted RRF (k = 60) of the four lists.
+5. **Boosts** per row (:mod:`~engram_core.search.scoring`), then the vector-only floor.
+6. **Rerank** (optional): when ``reranker`` is loaded and enabled, the top ``reranker_top_k`` are
+   rescored as ``0.7 x cross-encoder + 0.3 x fused`` (fused normalised to the best one); the rest keep
+   their order below them.
+
+``score`` in a result is the boosted fused score relative to an ideal one (first in every channel that
+ran), clamped to [0, 1], so it is comparable across queries; ``threshold`` applies to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..settings import Settings
+from ..storage.database import Database
+from ..timeutil import to_datetime
+from .boosts import VECTOR_FLOOR, passes_vector_floor
+from .channels.fts import fts_search
+from .channels.graph import graph_search
+from .channels.personality import personality_search
+from .channels.vector import vector_search
+from .filters import Scope
+from .fusion import DEFAULT_K, Fused, rrf
+from .index import VectorIndex
+from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict
+from .strategy import Strategy, strategy_for
+from .temporal import find_window
+
+__all__ = ["ModelHost", "Outcome", "SearchPipeline"]
+
+GRAPH_SEEDS = 8
+RERANK_CE_WEIGHT = 0.7
+
+
+class ModelHost(Protocol):
+    """Where the pipeline finds models at call time (the Engram facade): any may be None."""
+
+    embedder: Any
+    reranker: Any
+    embed_executor: Any
+
+
+@dataclass
+class Outcome:
+    """A finished search: the API results plus what /search/explain shows."""
+
+    results: list[dict[str, Any]]
+    strategy: Strategy
+    timings: dict[str, float]
+    explain: list[dict[str, Any]] = field(default_factory=list)
+    channel_counts: dict[str, int] = field(default_factory=dict)
+
+    def response(self) -> dict[str, Any]:
+        """The POST /search response body."""
+        return {
+            "results": self.results,
+            "abstained": not self.results,
+            "top_score": self.results[0]["score"] if self.results else 0.0,
+        }
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 3)
+
+
+class SearchPipeline:
+    """Runs one search for one scope; stateless apart from the shared vector index."""
+
+    def __init__(self, db: Database, settings: Settings, host: ModelHost, index: VectorIndex) -> None:
+        self.db = db
+        self.settings = settings
+        self.host = host
+        self.index = index
+
+    async def _embed(self, query: str) -> tuple[np.ndarray | None, str]:
+        embedder = getattr(self.host, "embedder", None)
+        if embedder is None:
+            return None, ""
+        model = str(embedder.fingerprint)
+        self.index.use_model(model, int(embedder.dim))
+        loop = asyncio.get_running_loop()
+        vectors = await loop.run_in_executor(
+            getattr(self.host, "embed_executor", None), embedder.embed, [query]
+        )
+        return np.asarray(vectors, dtype=np.float32)[0], model
+
+    async def run(self, scope: Scope, q: dict[str, Any], *, explain: bool = False) -> Outcome:
+        """Search ``q["query"]`` within ``scope`` (``q`` is a parsed SEARCH body)."""
+        query: str = q["query"]
+        limit: int = q["limit"]
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        strategy = strategy_for(query, q.get("question_type"))
+        qvec: np.ndarray | None = None
+        model = ""
+        if strategy.weights.get("vector", 0.0) > 0:
+            qvec, model = await self._embed(query)
+        timings["embed_ms"] = _ms(t0)
+        now = to_datetime(scope.now)
+        stage = self._stage(scope, q, strategy, qvec, model, now, explain, timings)
+        results, records, counts, pool = await self.db.aread(stage)
+        results, records = await self._rerank(query, results, records, pool, timings)
+        results = results[:limit]
+        if q.get("include_links") and results:
+            await self._add_links(scope.user_id, results)
+        timings["total_ms"] = _ms(t0)
+        return Outcome(results, strategy, timings, records[: len(results)] if explain else [], counts)
+
+    def _stage(
+        self,
+        scope: Scope,
+        q: dict[str, Any],
+        strategy: Strategy,
+        qvec: np.ndarray | None,
+        model: str,
+        now: datetime,
+        explain: bool,
+        timings: dict[str, float],
+    ) -> Any:
+        query: str = q["query"]
+        sizes = {c: max(n, q["limit"]) for c, n in strategy.candidates.items()}
+        weights = dict(strategy.weights)
+        preference = strategy.mix.get("preference", 0.0) > 0
+        # Personality signals answer questions about tastes, values and habits. On other questions even a
+        # small RRF weight reorders the strong channels' close top ranks (on LoCoMo it cost 6 points of
+        # recall@1 and gained nothing at 10), so the channel runs only when the strategy mixes these in.
+        personal = preference or strategy.mix.get("generalization", 0.0) > 0
+
+        def run(conn: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int], int]:
+            t = time.perf_counter()
+            index = self.index.sync(conn, scope.user_id) if qvec is not None and scope.indexed else None
+            lists: dict[str, list[tuple[int, float]]] = {}
+            if qvec is not None:
+                lists["vector"] = vector_search(conn, scope, index, qvec, sizes["vector"], model)
+            lists["fts"] = fts_search(conn, scope, query, sizes["fts"])
+            if personal and weights.get("personality", 0.0) > 0:
+                lists["personality"] = personality_search(
+                    conn, scope, query, sizes["personality"], preference=preference
+                )
+            timings["channels_ms"] = _ms(t)
+            t = time.perf_counter()
+            seeds = rrf(
+                {c: [i for i, _ in hits] for c, hits in lists.items()}, weights, DEFAULT_K, GRAPH_SEEDS
+            )
+            if weights.get("graph", 0.0) > 0 and seeds:
+                # Vector hits under the floor do not count as found: they would be dropped after fusion.
+                found = {i for c, hits in lists.items() for i, s in hits if c != "vector" or s >= VECTOR_FLOOR}
+                lists["graph"] = graph_search(conn, scope, {f.id: f.score for f in seeds}, sizes["graph"], found)
+            timings["graph_ms"] = _ms(t)
+            t = time.perf_counter()
+            out = self._fuse_and_score(conn, scope, q, strategy, lists, weights, now, explain)
+            timings["fuse_ms"] = _ms(t)
+            results, records, pool = out
+            return results, records, {c: len(v) for c, v in lists.items()}, pool
+
+        return run
+
+    def _fuse_and_score(
+        self,
+        conn: Any,
+        scope: Scope,
+        q: dict[str, Any],
+        strategy: Strategy,
+        lists: dict[str, list[tuple[int, float]]],
+        weights: dict[str, float],
+        now: datetime,
+        explain: bool,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        raw = {c: dict(hits) for c, hits in lists.items()}
+        pool_size = max(q["limit"] * 3, self.settings.reranker_top_k, 30)
+        fused: list[Fused[int]] = rrf({c: [i for i, _ in h] for c, h in lists.items()}, weights, DEFAULT_K)
+        fused = [f for f in fused if passes_vector_floor(list(f.ranks), raw.get("vector", {}).get(f.id))]
+        fused = fused[:pool_size]
+        rows = fetch_rows(conn, scope.user_id, [f.id for f in fused])
+        outdated = outdated_ids(conn, scope.user_id, rows)
+        window = find_window(q["query"], now)
+        ideal = sum(weights.get(c, 1.0) for c in lists if lists[c]) / (DEFAULT_K + 1) or 1.0
+        scored: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
+        for f in fused:
+            row = rows.get(f.id)
+            if row is None:
+                continue
+            boosted, decay = boost_row(f.score, row, now, window, outdated.get(f.id))
+            score = min(1.0, boosted.score / ideal)
+            if q.get("threshold") is not None and score < q["threshold"]:
+                continue
+            scores = {c: raw[c][f.id] for c in f.ranks}
+            result = result_dict(row, score=score, combined=boosted.score, channels=f.channels, raw=scores,
+                                 question_type=strategy.question_type, decay=decay)  # fmt: skip
+            record: dict[str, Any] = {
+                "id": f.id,
+                "fused_score": round(f.score, 8),
+                "final_score": round(boosted.score, 8),
+            }
+            if explain:
+                record["channels"] = {
+                    c: {
+                        "rank": f.ranks[c],
+                        "score": round(scores[c], 6),
+                        "contribution": round(f.contributions[c], 8),
+                    }
+                    for c in f.channels
+                }
+                record["multipliers"] = boosted.multipliers
+            scored.append((boosted.score, result, record))
+        scored.sort(key=lambda item: -item[0])
+        return [r for _, r, _ in scored], [e for _, _, e in scored], len(scored)
+
+    async def _rerank(
+        self,
+        query: str,
+        results: list[dict[str, Any]],
+        records: list[dict[str, Any]],
+        pool: int,
+        timings: dict[str, float],
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        reranker = getattr(self.host, "reranker", None)
+        top_k = min(self.settings.reranker_top_k, len(results))
+        if reranker is None or not self.settings.reranker_enabled or top_k < 2:
+            timings["rerank_ms"] = 0.0
+            return results, records
+        t = time.perf_counter()
+        docs = [r["content"] for r in results[:top_k]]
+        loop = asyncio.get_running_loop()
+        ce = await loop.run_in_executor(
+            getattr(self.host, "embed_executor", None), reranker.score, query, docs
+        )
+        best = max(r["combined_score"] for r in results[:top_k]) or 1.0
+        mixed = []
+        for i in range(top_k):
+            value = (
+                RERANK_CE_WEIGHT * float(ce[i]) + (1 - RERANK_CE_WEIGHT) * results[i]["combined_score"] / best
+            )
+            records[i]["rerank"] = {"cross_encoder": round(float(ce[i]), 6), "mixed": round(value, 6)}
+            mixed.append((value, i))
+        order = [i for _, i in sorted(mixed, key=lambda p: -p[0])]
+        results = [results[i] for i in order] + results[top_k:]
+        records = [records[i] for i in order] + records[top_k:]
+        for r in results[:top_k]:
+            r["search_type"] += "+rerank"
+        timings["rerank_ms"] = _ms(t)
+        return results, records
+
+    async def _add_links(self, user_id: int, results: list[dict[str, Any]]) -> None:
+        def run(conn: Any) -> list[dict[str, Any]]:
+            roots = {
+                int(r[0]): r[1]
+                for r in conn.execute(
+                    "SELECT id, root_id FROM memories WHERE user_id = ?"
+                    " AND id IN (SELECT value FROM json_each(?))",
+                    (user_id, "[" + ",".join(str(r["id"]) for r in results) + "]"),
+                )
+            }
+            return [links_of(conn, user_id, r["id"], roots.get(r["id"])) for r in results]
+
+        for result, extra in zip(results, await self.db.aread(run), strict=True):
+            result.update(extra)

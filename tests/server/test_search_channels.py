@@ -1,0 +1,186 @@
+"""Each channel finds what only it can find; explain, filters, cache, adversarial input (through the API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import Api
+from tests.search_support import HashEmbedder, embed_all, engram_of
+
+
+def _filler(i: int) -> str:
+    """Distinct words per memory, so the near-duplicate check (SimHash) never merges the fixtures."""
+    return " ".join(f"{w}{i * 7 + j}x" for j, w in enumerate(("alpha", "bravo", "delta", "echo", "gamma")))
+
+
+NOISE = [f"Notes from meeting {_filler(i)} about the weekly schedule and budget" for i in range(12)]
+
+
+def _search(api: Api, key: str, path: str = "/search", **body: Any) -> Any:
+    r = api.call("POST", path, key, json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _by_id(results: list[dict[str, Any]], mid: int) -> dict[str, Any]:
+    found = [r for r in results if r["id"] == mid]
+    assert found, (mid, [r["id"] for r in results])
+    return found[0]
+
+
+def _seed(api: Api, key: str) -> None:
+    for text in NOISE:
+        api.store(key, text)
+
+
+def test_fts_finds_an_exact_rare_token(api: Api) -> None:
+    key = api.admin_key
+    _seed(api, key)
+    mid = api.store(key, "The deploy token is qx7vzt9 for staging")
+    hit = _by_id(_search(api, key, query="qx7vzt9")["results"], mid)
+    assert hit["channels"] == ["fts"] and hit["search_type"] == "fts" and hit["fts_score"] > 0
+
+
+def test_vector_finds_a_paraphrase(api: Api) -> None:
+    engram = engram_of(api)
+    engram.embedder = HashEmbedder()
+    key = api.admin_key
+    _seed(api, key)
+    mid = api.store(key, "I purchased an automobile last spring")
+    embed_all(engram)
+    hit = _by_id(_search(api, key, query="bought car")["results"], mid)
+    assert hit["channels"] == ["vector"] and hit["semantic_score"] > 0.5
+
+
+def test_graph_finds_a_linked_memory(api: Api) -> None:
+    engram = engram_of(api)
+    key = api.admin_key
+    _seed(api, key)
+    seed = api.store(key, "The outage of the quokka cluster started on Monday")
+    linked = api.store(key, "Disk firmware was rolled back across the fleet")
+    engram.db.write(lambda c: c.execute(
+        "INSERT INTO memory_links (user_id, source_id, target_id, link_type, weight, created_at)"
+        " VALUES (1, ?, ?, 'caused_by', 1.0, '2024-01-01T00:00:00.000000Z')", (seed, linked)))  # fmt: skip
+    engram.search.on_write(1, [seed, linked])
+    results = _search(api, key, query="quokka outage")["results"]
+    assert _by_id(results, seed)["channels"] == ["fts"]
+    hit = _by_id(results, linked)
+    assert hit["channels"] == ["graph"] and hit["graph_score"] > 0
+
+
+def test_personality_finds_a_stated_preference(api: Api) -> None:
+    key = api.admin_key
+    _seed(api, key)
+    mid = api.store(key, "I really love sushi with friends")
+    hit = _by_id(_search(api, key, query="What food does the user enjoy most?")["results"], mid)
+    assert hit["channels"] == ["personality"] and hit["question_type"] == "preference"
+
+
+ADVERSARIAL = ['"', '""', "'", "NEAR(a b)", "a NEAR b", "*", "a*", "^start", "content:secret", "tags:x OR 1",
+               "(((", "AND OR NOT", "-", "\\", "🙂 emoji 漢字", "\u202e reversed", "%_", "x" * 5000,
+               "!@#$%^&*()" * 1000, '"unterminated', "col:umn:filter", "NOT", "a AND (b OR"]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", ADVERSARIAL, ids=range(len(ADVERSARIAL)))
+def test_adversarial_fts_input_never_errors(api: Api, query: str) -> None:
+    api.store(api.admin_key, "content secret near start tags")
+    for path in ("/search", "/search/explain", "/search/faceted", "/recall", "/context", "/timetravel"):
+        r = api.call("POST", path, api.admin_key, json={"query": query})
+        assert r.status_code == 200, (path, r.text)
+
+
+def test_filters_return_limit_results_when_they_exist(api: Api) -> None:
+    engram = engram_of(api)
+    engram.embedder = HashEmbedder()
+    key = api.admin_key
+    for i in range(70):
+        api.store(key, f"kiwi kiwi kiwi orchard harvest report {_filler(i)}", category="noise")
+    wanted = {api.store(key, f"kiwi note {_filler(100 + i)}", category="target", tags=["keep"]) for i in range(12)}
+    embed_all(engram)
+    for body in ({"category": "target"}, {"tags": ["keep"]}):
+        results = _search(api, key, query="kiwi orchard harvest", limit=10, **body)["results"]
+        assert len(results) == 10 and {r["id"] for r in results} <= wanted
+
+
+def test_explain_has_every_channel_rank_and_every_multiplier(api: Api) -> None:
+    engram = engram_of(api)
+    engram.embedder = HashEmbedder()
+    key = api.admin_key
+    _seed(api, key)
+    a = api.store(key, "I love the quokka budget meeting")
+    b = api.store(key, "Follow-up actions were assigned to Dana")
+    engram.db.write(lambda c: c.execute(
+        "INSERT INTO memory_links (user_id, source_id, target_id, link_type, weight, created_at)"
+        " VALUES (1, ?, ?, 'extends', 1.0, '2024-01-01T00:00:00.000000Z')", (a, b)))  # fmt: skip
+    embed_all(engram)
+    body = _search(api, key, "/search/explain", query="Which quokka budget meeting do I love?", limit=30)
+    assert set(body["timings"]) >= {"embed_ms", "channels_ms", "graph_ms", "fuse_ms", "rerank_ms", "total_ms"}
+    assert body["strategy"]["weights"] and body["vector_search"]["enabled"]
+    top = next(e for e in body["explain"] if e["id"] == a)
+    assert set(top["channels"]) == {"vector", "fts", "personality"}
+    for info in top["channels"].values():
+        assert info["rank"] >= 1 and "score" in info and info["contribution"] > 0
+    assert set(top["multipliers"]) == {
+        "retrievability",
+        "source_count",
+        "static",
+        "pagerank",
+        "temporal",
+        "outdated",
+    }
+    graph = next(e for e in body["explain"] if e["id"] == b)
+    assert "graph" in graph["channels"]
+
+
+def test_cache_is_invalidated_by_a_write(api: Api) -> None:
+    engram = engram_of(api)
+    key = api.admin_key
+    first = api.store(key, "The wombat report is due")
+    assert [r["id"] for r in _search(api, key, query="wombat")["results"]] == [first]
+    hits = engram.search.cache.hits
+    assert [r["id"] for r in _search(api, key, query="wombat")["results"]] == [first]
+    assert engram.search.cache.hits == hits + 1
+    second = api.store(key, "Another wombat sighting today")
+    assert {r["id"] for r in _search(api, key, query="wombat")["results"]} == {first, second}
+    api.call("POST", f"/memory/{first}/forget", key, json={})
+    assert [r["id"] for r in _search(api, key, query="wombat")["results"]] == [second]
+
+
+def test_recalled_hook_gets_the_returned_ids(api: Api) -> None:
+    engram = engram_of(api)
+    seen: list[tuple[int, list[int]]] = []
+    engram.on_recalled = lambda user, ids: seen.append((user, ids))  # type: ignore[attr-defined]
+    mid = api.store(api.admin_key, "The heron nested by the lake")
+    _search(api, api.admin_key, query="heron")
+    _search(api, api.admin_key, "/recall", query="heron")
+    assert seen and all(mid in ids for _, ids in seen)
+
+
+class _LengthReranker:
+    """Test fixture: a 'cross-encoder' that prefers shorter documents."""
+
+    def score(self, query: str, docs: list[str]) -> Any:
+        import numpy as np
+
+        return np.asarray([1.0 / len(d) for d in docs], dtype=np.float32)
+
+
+def test_reranker_reorders_the_top_results(tmp_path: Any) -> None:
+    from starlette.testclient import TestClient
+
+    from engram_core.settings import Settings
+    from engram_server.app import create_app
+    from tests.conftest import BOOTSTRAP_SECRET
+
+    settings = Settings.for_data_dir(tmp_path / "d", bootstrap_secret=BOOTSTRAP_SECRET, reranker_enabled=True)
+    with TestClient(create_app(settings)) as client:
+        api = Api(client, client.post("/bootstrap", json={"secret": BOOTSTRAP_SECRET}).json()["key"])
+        long_id = api.store(api.admin_key, "pelican pelican pelican report with many extra words " + _filler(1))
+        short_id = api.store(api.admin_key, "pelican note")
+        engram_of(api).reranker = _LengthReranker()
+        body = _search(api, api.admin_key, "/search/explain", query="pelican")
+        assert [r["id"] for r in body["results"]][:2] == [short_id, long_id]
+        assert body["results"][0]["search_type"].endswith("+rerank") and "rerank" in body["explain"][0]
+        assert body["timings"]["rerank_ms"] >= 0
