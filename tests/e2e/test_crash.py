@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,11 +19,21 @@ import httpx
 import pytest
 
 from engram_core.storage.connection import connect
-from tests.e2e.test_serve import _engram, _free_port
 
 pytestmark = pytest.mark.slow
 CLIENTS = 6
 MIN_ACKED = 150
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _engram(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engram_core.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
 
 
 def _start(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:
