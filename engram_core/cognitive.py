@@ -44,6 +44,7 @@ class Cognitive:
         db, settings = engram.db, engram.settings
         self.settings = settings
         self.db = db
+        self.index = engram.search.index  # the in-memory vectors autolink ranks against
         self.reviews = ImplicitReviews(db)
         self.fsrs = FsrsService(db)
         self.dedup = DedupService(db, settings)
@@ -87,6 +88,7 @@ class Cognitive:
             int(payload["memory_id"]),
             threshold=self.settings.autolink_threshold,
             limit=self.settings.autolink_max,
+            index=self.index,
         )
 
     def on_recalled(self, user_id: int, memory_ids: list[int]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from . import __version__
 from .auth.context import AuthContext
 from .auth.guard import RequestLimits
+from .auth.quotas import QuotaService
 from .auth.service import AuthService
 from .cognitive import Cognitive
 from .embeddings.manager import EmbeddingManager
@@ -22,6 +23,7 @@ from .intelligence.signals_store import extract_in_tx
 from .search.recall import RecallService
 from .search.service import SearchService
 from .settings import Settings
+from .storage.backups import BackupService
 from .storage.database import Database
 
 __all__ = ["Engram", "open_database"]
@@ -54,15 +56,20 @@ class Engram:
         self.embedding_service = EmbeddingService(settings, default=self.embedder)
         self.auth = AuthService(db, settings)
         self.memories = MemoryService(db, settings, self.vectors)
-        # The reranker is set by the embeddings integration when one is loaded; None: no rerank stage.
+        # The cross-encoder reranker (ENGRAM_RERANKER_ENABLED); None: no rerank stage, see reranker_reason.
         self.reranker: Any = None
+        self.reranker_reason = "disabled (ENGRAM_RERANKER_ENABLED=false)"
         self.embed_executor: Any = self.vectors.batcher.executor if self.vectors.batcher is not None else None
         self.search = SearchService(db, settings, self)
+        if self.embedder is not None:
+            self.search.index.use_model(str(self.embedder.fingerprint), int(self.embedder.dim))
         self.recall = RecallService(self.search)
         self.personality = PersonalityService(db)
         self.memories.in_write_tx(extract_in_tx)
         self.memories.on_write(self.search.on_write)
         self.limits = RequestLimits(settings)
+        self.quotas = QuotaService(db, settings)
+        self.backups = BackupService(settings, db)
         self.jobs = JobQueue(db, start_delay=settings.jobs_start_delay)
         self.memories.on_write(lambda _user, _ids: self.jobs.wake())
         self.jobs.register("reembed", self._reembed_job)
@@ -77,13 +84,21 @@ class Engram:
         """Open (and migrate) the database named by ``settings`` and load the embedding model."""
         db = open_database(settings)
         try:
-            return cls(settings, db, EmbeddingManager.load(settings, db))
+            engram = cls(settings, db, EmbeddingManager.load(settings, db))
         except BaseException:
             db.close()
             raise
+        if settings.reranker_enabled:
+            from .embeddings.rerank import load_reranker
+
+            engram.reranker, engram.reranker_reason = load_reranker(settings)
+            if engram.reranker is None:
+                log.warning("reranking is off: %s", engram.reranker_reason)
+        return engram
 
     async def start(self) -> None:
         """Start background work (called by the server lifespan)."""
+        self.backups.sweep_stale()  # work files of a backup interrupted by a crash
         await self.memories.sweep_expired()
         await self.jobs.start()
         if self.vectors.enabled and await self.db.aread(self.vectors.pending) > 0:
@@ -137,6 +152,7 @@ class Engram:
         return {"embedded": count, "fingerprint": self.vectors.fingerprint}
 
     def close(self) -> None:
+        self.backups.close()
         self.cognitive.close()
         self.db.close()
 
@@ -162,6 +178,7 @@ class Engram:
             "counts": await self.db.aread(counts),
             "embedding_model": self.vectors.fingerprint,
             "vector_search": {"enabled": self.vectors.enabled, "reason": self.vectors.reason},
+            "reranker": {"enabled": self.reranker is not None, "reason": self.reranker_reason},
             "llm_configured": False,
             "jobs": self.scheduler.status(),
         }

@@ -11,6 +11,7 @@
     ├── RateLimited        429  too many requests; carries retry_after seconds
     ├── Unavailable        503  a component (model, index) is not ready
     ├── Locked             503  an encrypted database without (the right) key
+    ├── DbOpError          503  a database operation (backup, verify, conversion) failed or did not verify
     ├── MigrationError          a migration file was edited after it was applied, or failed
     └── ModelMismatch           the DB's vectors come from another embedding model (startup error)
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 __all__ = [
     "Conflict",
+    "DbOpError",
     "EngramError",
     "Forbidden",
     "Invalid",
@@ -89,6 +91,10 @@ class Unavailable(EngramError):
 
 class Locked(EngramError):
     """The database is encrypted and the key is missing or wrong."""
+
+
+class DbOpError(EngramError):
+    """A database operation failed or its result did not verify; the original database is unchanged."""
 
 
 class MigrationError(EngramError):

@@ -13,7 +13,8 @@ def format_ts(moment: datetime) -> str:
     """``2026-11-21T03:20:03.123456Z``: UTC, microseconds, fixed width."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat pads the year to four digits (strftime's %Y does not for years before 1000)
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def now_iso() -> str:
@@ -37,5 +38,5 @@ def parse_ts(value: object, field: str) -> str:
         raise Invalid(field, "must be an ISO-8601 timestamp string")
     try:
         return format_ts(to_datetime(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 pushed out of range by the offset
         raise Invalid(field, f"cannot read {value[:40]!r} as an ISO-8601 timestamp") from None

@@ -18,6 +18,11 @@ from .timeutil import parse_ts
 __all__ = ["Field", "Schema", "coerce_query"]
 
 _MISSING: Any = object()
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # SQLite's INTEGER
+# Published patterns: no NUL anywhere; "text" also needs one character Python's str.strip() keeps.
+_WS = "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+TEXT_PATTERN = f"^[^\\u0000]*[^\\u0000{_WS}][^\\u0000]*$"
 
 
 @dataclass(frozen=True)
@@ -41,29 +46,39 @@ class Field:
     nullable: bool = True
     help: str = ""
     check: Callable[[Any], Any] | None = field(default=None, compare=False)
+    schema: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of this field. It never admits a value ``parse`` refuses (limits in UTF-8
+        bytes are published as a character count that always fits: ``max_len // 4``)."""
         base: dict[str, Any]
-        if self.kind in {"str", "text"}:
-            base = {"type": "string"}
+        if self.schema is not None:
+            base = dict(self.schema)
+        elif self.kind in {"str", "text"}:
+            base = {"type": "string", "pattern": TEXT_PATTERN if self.kind == "text" else NO_NUL_PATTERN}
             if self.kind == "text":
                 base["minLength"] = 1
             if self.max_len:
-                base["maxLength"] = self.max_len
+                base["maxLength"] = max(1, self.max_len // 4)
             if self.choices:
-                base["enum"] = list(self.choices)
+                base = {"type": "string", "enum": list(self.choices)}
         elif self.kind == "timestamp":
             base = {"type": "string", "format": "date-time"}
         elif self.kind == "int":
-            base = {"type": "integer"}
+            base = {"type": "integer", "minimum": INT_MIN, "maximum": INT_MAX}
         elif self.kind == "float":
             base = {"type": "number"}
         elif self.kind == "bool":
             base = {"type": "boolean"}
         elif self.kind in {"tags", "str_list"}:
-            base = {"type": "array", "items": {"type": "string"}}
+            item: dict[str, Any] = {"type": "string", "pattern": NO_NUL_PATTERN}
+            if self.kind == "tags":
+                item["maxLength"] = 100
+            if self.choices:
+                item = {"type": "string", "enum": list(self.choices)}
+            base = {"type": "array", "items": item}
         elif self.kind == "float_list":
-            base = {"type": "array", "items": {"type": "number"}}
+            base = {"type": "array", "items": {"type": "number"}, "minItems": 1}
         elif self.kind == "object":
             base = {"type": "object"}
         else:
@@ -75,7 +90,10 @@ class Field:
                 base["maximum"] = self.max
         if self.max_items is not None:
             base["maxItems"] = self.max_items
-        if self.help:
+        if self.max_len and self.kind in {"str", "text"}:
+            limit_note = f"At most {self.max_len} UTF-8 bytes."
+            base["description"] = f"{self.help} {limit_note}".strip()
+        if self.help and "description" not in base:
             base["description"] = self.help
         if self.default is not None:
             base["default"] = self.default
@@ -107,6 +125,8 @@ class Field:
                     value = int(value)
                 else:
                     raise Invalid(name, "must be an integer")
+            if not INT_MIN <= value <= INT_MAX:
+                raise Invalid(name, "is out of range (64-bit integers only)")
             self._range(value)
         elif kind == "float":
             if isinstance(value, bool) or not isinstance(value, int | float):

@@ -29,11 +29,13 @@ from .routes import (
     health,
     jobs,
     links,
+    maintenance,
     memories,
     personality,
     projects,
     search,
 )
+from .security import SecurityHeaders
 
 __all__ = ["all_routes", "create_app"]
 
@@ -55,6 +57,7 @@ def all_routes() -> list[BaseRoute]:
         *projects.routes,
         *episodes.routes,
         *conversations.routes,
+        *maintenance.routes,
     ]
 
 
@@ -76,7 +79,7 @@ def create_app(settings: Settings | None = None, engram: Engram | None = None) -
             if owned:
                 instance.close()
 
-    middleware = []
+    middleware = [Middleware(SecurityHeaders)]  # outermost: headers on CORS preflights too
     if settings.allowed_origins:
         middleware.append(
             Middleware(

@@ -10,6 +10,8 @@ from starlette.responses import JSONResponse, Response
 
 from engram_core import errors as e
 
+from .security import SECURITY_HEADERS
+
 __all__ = ["STATUS", "engram_error_handler", "http_error_handler", "unexpected_error_handler"]
 
 log = logging.getLogger("engram.server")
@@ -25,6 +27,7 @@ STATUS: tuple[tuple[type[e.EngramError], int], ...] = (
     (e.PayloadTooLarge, 413),
     (e.RateLimited, 429),
     (e.Locked, 503),
+    (e.DbOpError, 503),
     (e.Unavailable, 503),
     (e.MigrationError, 503),
 )
@@ -68,4 +71,6 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse({"error": "internal error"}, status_code=500)
+    # Answered by the outermost ServerErrorMiddleware, past SecurityHeaders: add them here.
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+    return JSONResponse({"error": "internal error"}, status_code=500, headers=headers)

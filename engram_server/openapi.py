@@ -8,7 +8,9 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from engram_core import __version__
+from engram_core.validation import INT_MAX, NO_NUL_PATTERN
 
+from .errors import STATUS
 from .routing import RouteSpec
 
 __all__ = ["build_openapi", "specs"]
@@ -36,14 +38,13 @@ def _operation(spec: RouteSpec, method: str) -> dict[str, Any]:
         op["security"] = [{"bearer": []}]
     params: list[dict[str, Any]] = []
     for name, conv in _PARAM.findall(spec.path):
-        params.append(
-            {"name": name, "in": "path", "required": True, "schema": {"type": "integer" if conv == "int" else "string"}}
-        )
+        schema = {"type": "integer", "minimum": 0, "maximum": INT_MAX} if conv == "int" else {"type": "string"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
     if spec.query is not None:
         for f in spec.query.fields:
             schema = f.json_schema()
             if schema.get("type") == "array":
-                schema = {"type": "string", "description": "comma-separated"}
+                schema = {"type": "string", "pattern": NO_NUL_PATTERN, "description": "comma-separated"}
             params.append({"name": f.name, "in": "query", "required": f.required, "schema": schema})
     if params:
         op["parameters"] = params
@@ -52,16 +53,18 @@ def _operation(spec: RouteSpec, method: str) -> dict[str, Any]:
             "required": any(f.required for f in spec.body.fields),
             "content": {"application/json": {"schema": spec.body.json_schema()}},
         }
-    ok = "201" if spec.scope != "read" and method == "POST" and spec.summary.lower().startswith(("store", "create")) else "200"
-    responses: dict[str, Any] = {ok: {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}}
+    # Undeclared POST routes may create (201) or not (200, e.g. an entity that exists): both are documented
+    # until the route declares ``ok``.
+    oks = spec.ok or ((200, 201) if method == "POST" else (200,))
+    body = {"type": "string", "format": "binary"} if spec.produces != "application/json" else {"type": "object"}
+    responses: dict[str, Any] = {
+        str(code): {"description": "OK", "content": {spec.produces: {"schema": body}}} for code in oks
+    }
     err = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-    codes = ["400", "413", "429"] if spec.body is not None else ["400", "429"]
-    if spec.scope != "open":
-        codes += ["401", "403"]
-    if "{" in spec.path:
-        codes.append("404")
-    for code in sorted(set(codes)):
-        responses[code] = err
+    # Any route may answer any status of the one error table (a space_id on /store can be 404, a locked
+    # database 503 anywhere), plus 404/405 from the router.
+    for code in sorted({status for _, status in STATUS} | {404, 405}):
+        responses[str(code)] = err
     op["responses"] = responses
     return op
 

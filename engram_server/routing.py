@@ -8,6 +8,7 @@ The same declaration feeds ``/openapi.json`` and the route-table tests.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,8 @@ from starlette.routing import Route
 from engram_core.auth.context import AuthContext
 from engram_core.auth.limits import check_raw_json_depth
 from engram_core.engram import Engram
-from engram_core.errors import Forbidden, Invalid, PayloadTooLarge
-from engram_core.validation import Schema, coerce_query
+from engram_core.errors import Forbidden, Invalid, NotFound, PayloadTooLarge
+from engram_core.validation import INT_MAX, Schema, coerce_query
 
 __all__ = ["ApiRequest", "RouteSpec", "api"]
 
@@ -40,6 +41,8 @@ class RouteSpec:
     query: Schema | None
     max_body: int | None
     tag: str
+    ok: tuple[int, ...] = ()  # success statuses; empty: 200 (201 for POST store/create routes)
+    produces: str = "application/json"
 
 
 @dataclass
@@ -51,8 +54,11 @@ class ApiRequest:
     query: dict[str, Any]
 
     def path_int(self, name: str = "id") -> int:
-        value = self.request.path_params[name]
-        return int(value)
+        """An integer path parameter; one past SQLite's 64-bit range names nothing (404)."""
+        value = int(self.request.path_params[name])
+        if value > INT_MAX:
+            raise NotFound(f"no object with {name} {value}")
+        return value
 
 
 async def read_json(request: Request, limit: int, max_depth: int) -> Any:
@@ -72,9 +78,24 @@ async def read_json(request: Request, limit: int, max_depth: int) -> Any:
         return None
     check_raw_json_depth(raw, max_depth)  # before json.loads, which recurses
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except (ValueError, RecursionError):
         raise Invalid("body", "is not valid JSON") from None
+    if _SURROGATE_ESCAPE.search(raw):
+        _refuse_lone_surrogates(data)
+    return data
+
+
+# Raw UTF-8 cannot carry a surrogate (json.loads refuses it); only a \uD800-\uDFFF escape can, and one
+# left unpaired would fail later, when SQLite or a tokenizer encodes the text.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(data: Any) -> None:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid("body", "contains an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)") from None
 
 
 def api(
@@ -88,8 +109,11 @@ def api(
     max_body: int | None = None,
     tag: str = "memory",
     summary: str | None = None,
+    ok: tuple[int, ...] = (),
+    produces: str = "application/json",
 ) -> Route:
-    """Declare one API route. ``scope`` is open, read, write or admin."""
+    """Declare one API route. ``scope`` is open, read, write or admin; ``ok`` lists the success statuses
+    the handler answers and ``produces`` its media type (both for /openapi.json)."""
     if scope not in SCOPES:
         raise ValueError(scope)
     spec = RouteSpec(
@@ -101,6 +125,8 @@ def api(
         query=query,
         max_body=max_body,
         tag=tag,
+        ok=ok,
+        produces=produces,
     )
     takes_body = any(m in {"POST", "PUT", "PATCH", "DELETE"} for m in methods)
 

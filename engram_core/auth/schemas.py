@@ -8,17 +8,21 @@ __all__ = ["AUDIT", "BOOTSTRAP", "CREATE_KEY", "CREATE_SPACE", "CREATE_USER", "R
 
 BOOTSTRAP = Schema(Field("secret", "str", required=True, max_len=1000), Field("name", "text", default="admin", max_len=100))
 
+# Published: one to three of the known scopes (the parse check refuses an empty or unknown list).
+SCOPES_SCHEMA = {"type": "array", "items": {"type": "string", "enum": ["read", "write", "admin"]}, "minItems": 1,
+                 "maxItems": 3, "default": ["read", "write"]}  # fmt: skip
+
 CREATE_USER = Schema(
     Field("name", "text", required=True, max_len=100),
     Field("email", "str", max_len=320),
     Field("is_admin", "bool", default=False),
-    Field("scopes", "str_list", default=["read", "write"], max_items=3),
+    Field("scopes", "str_list", default=["read", "write"], max_items=3, schema=SCOPES_SCHEMA),
     description="Create a user (admin); the response carries the user's first key, shown once.",
 )
 
 CREATE_KEY = Schema(
     Field("name", "str", default="", max_len=100),
-    Field("scopes", "str_list", default=["read", "write"], max_items=3),
+    Field("scopes", "str_list", default=["read", "write"], max_items=3, schema=SCOPES_SCHEMA),
     Field("user_id", "int", min=1, help="Admins may create keys for other users."),
     Field("expires_at", "timestamp"),
     Field("rate_limit", "int", min=1, max=1_000_000, help="Weighted requests per minute for this key."),

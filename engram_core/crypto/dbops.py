@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import EngramError, Locked
+from ..errors import DbOpError, Locked
 from ..storage.connection import connect
 from .keys import file_state
 
@@ -44,10 +44,6 @@ __all__ = [
     "table_counts",
     "verify_database",
 ]
-
-
-class DbOpError(EngramError):
-    """A database operation failed or its result did not verify; the original database is unchanged."""
 
 
 @dataclass

@@ -26,6 +26,7 @@ from enum import Enum, IntEnum
 from typing import Any
 
 from ..errors import Invalid
+from ..timeutil import format_ts
 
 RowLike = Mapping[str, Any] | sqlite3.Row
 
@@ -62,7 +63,7 @@ def to_utc(moment: datetime) -> datetime:
 
 def format_utc(moment: datetime) -> str:
     """``2026-01-02T03:04:05.123456Z``: UTC, microseconds, fixed width (sorts as text)."""
-    return to_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_ts(moment)  # one formatter: strftime's %Y does not pad years before 1000
 
 
 def parse_utc(value: str, field: str = "fsrs_last_review") -> datetime:

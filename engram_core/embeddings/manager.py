@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import Invalid, ModelMismatch
+from ..errors import Invalid, ModelMismatch, Unavailable
 from ..settings import Settings
 from ..storage.database import Database
 from .base import Embedder
@@ -102,7 +102,8 @@ class EmbeddingManager:
     def client_vector(self, values: list[float]) -> np.ndarray:
         """Check and normalise a vector a client sent with ``embedding``."""
         if self.embedder is None:
-            raise Invalid("embedding", f"no embedding model is loaded ({self.reason}), so a client vector cannot be checked")
+            # 503, not 400: the vector may be fine; the model needed to check it is missing.
+            raise Unavailable(f"no embedding model is loaded ({self.reason}), so a client vector cannot be checked")
         if len(values) != self.embedder.dim:
             raise Invalid("embedding", f"must have {self.embedder.dim} numbers for {self.fingerprint}, got {len(values)}")
         vec = normalise(np.asarray(values, dtype=np.float32))

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import Invalid, Unavailable
+from ..errors import Invalid, NotFound, Unavailable
 from ..settings import Settings
 from .base import Embedder
 from .registry import load_embedder
@@ -101,9 +101,10 @@ class EmbeddingService:
             del self._loaded[victim]
 
     def get(self, name: str) -> Embedder:
-        """The embedder for ``name``, loaded if needed (``Invalid``: unknown; ``Unavailable``: missing)."""
+        """The embedder for ``name``, loaded if needed (``NotFound``: unknown; ``Unavailable``: missing)."""
         if name not in self._names:
-            raise Invalid("model", f"unknown model {name!r}; available: {', '.join(self._names)}")
+            # 404 like OpenAI's model_not_found: the name is well-formed, the model is not here.
+            raise NotFound(f"model: unknown model {name!r}; available: {', '.join(self._names)}")
         with self._lock:
             embedder = self._loaded.get(name)
             if embedder is not None:

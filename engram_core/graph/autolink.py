@@ -16,6 +16,7 @@ import numpy as np
 
 from ..auth import audit
 from ..memories.records import VISIBLE
+from ..search.index import VectorIndex
 from ..storage.database import Database
 from ..timeutil import now_iso
 from .links import bump_links_changed, upsert_link
@@ -28,15 +29,27 @@ def decode_vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4")
 
 
-def plan_links(conn: Any, user_id: int, memory_id: int, threshold: float, limit: int) -> list[tuple[int, float]] | None:
-    """``[(other_id, similarity)]`` best first, or None when the memory is gone or not embedded."""
+def plan_links(
+    conn: Any, user_id: int, memory_id: int, threshold: float, limit: int, index: VectorIndex | None = None
+) -> list[tuple[int, float]] | None:
+    """``[(other_id, similarity)]`` best first, or None when the memory is gone or not embedded.
+
+    With the search ``index`` (in-memory vectors of the user's visible memories), ranking is one
+    matrix-vector product; without it, or for a vector of another model, the vectors are read from SQL.
+    """
     params: dict[str, Any] = {"user": user_id, "id": memory_id, "now": now_iso()}
+    user_index = index.sync(conn, user_id) if index is not None and index.model is not None else None
     row = conn.execute(
         "SELECT m.embedding, m.embedding_model FROM memories m WHERE m.id = :id AND m.user_id = :user AND " + VISIBLE,
         params,
     ).fetchone()
     if row is None or row["embedding"] is None or limit <= 0:
         return None
+    if user_index is not None and index is not None and row["embedding_model"] == index.model:
+        query = decode_vector(row["embedding"]).astype(np.float32)
+        with user_index.lock:
+            hits = user_index.top(query, limit + 1)
+        return [(other, round(sim, 6)) for other, sim in hits if other != memory_id and sim >= threshold][:limit]
     params.update(size=len(row["embedding"]), model=row["embedding_model"])
     rows = conn.execute(
         "SELECT m.id, m.embedding FROM memories m WHERE m.user_id = :user AND m.id != :id AND "
@@ -72,9 +85,11 @@ def _write(conn: Any, user_id: int, memory_id: int, plan: list[tuple[int, float]
     return changed
 
 
-async def autolink(db: Database, user_id: int, memory_id: int, *, threshold: float, limit: int) -> dict[str, Any]:
+async def autolink(
+    db: Database, user_id: int, memory_id: int, *, threshold: float, limit: int, index: VectorIndex | None = None
+) -> dict[str, Any]:
     """Run the auto-link step for one memory; returns what it did (the job's result)."""
-    plan = await db.aread(lambda conn: plan_links(conn, user_id, memory_id, threshold, limit))
+    plan = await db.aread(lambda conn: plan_links(conn, user_id, memory_id, threshold, limit, index))
     if plan is None:
         return {"memory_id": memory_id, "linked": 0, "reason": "memory not embedded (or gone)"}
     if not plan:

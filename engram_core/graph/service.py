@@ -103,5 +103,9 @@ class GraphService:
         if not auth.is_admin:
             raise Forbidden("this route needs an admin key")
         user_id = DETECT.parse(body)["user_id"]
+        if user_id and not await self.db.aread(
+            lambda conn: conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone()
+        ):
+            raise NotFound(f"user {user_id} not found")  # was a 500 (graph_state foreign key), found by fuzzing
         runs = [await self.ranker.detect_communities(user_id)] if user_id else await self.ranker.all_communities()
         return {"users": runs, "count": len(runs)}

@@ -11,10 +11,11 @@ from typing import Any
 
 from ..auth import audit
 from ..auth.context import AuthContext
+from ..auth.quotas import check_memory_quota
 from ..auth.spaces import check_space
 from ..decay.apply import apply_review
 from ..decay.state import Grade
-from ..errors import Conflict, NotFound, QuotaExceeded
+from ..errors import Conflict, NotFound
 from ..timeutil import now_iso
 
 __all__ = [
@@ -53,14 +54,13 @@ def insert_memory(
     quota: int = 0,
     extra: dict[str, Any] | None = None,
 ) -> int:
-    """Insert a new memory (version 1, its own root). ``extra`` holds computed columns (simhash, ...)."""
+    """Insert a new memory (version 1, its own root). ``extra`` holds computed columns (simhash, ...).
+
+    ``quota`` is the default memory quota (ENGRAM_MEMORY_QUOTA); a per-user override in ``user_quotas``
+    wins. Over the limit raises ``QuotaExceeded`` before anything is written.
+    """
     check_space(conn, auth.user_id, fields.get("space_id"))
-    if quota > 0:
-        held = conn.execute(
-            "SELECT count(*) FROM memories WHERE user_id = ? AND is_latest = 1 AND is_deleted = 0", (auth.user_id,)
-        ).fetchone()[0]
-        if held >= quota:
-            raise QuotaExceeded(f"memory quota reached ({quota} memories)")
+    check_memory_quota(conn, auth.user_id, quota)  # the user's override, else ``quota`` (0: none)
     now = now_iso()
     columns: dict[str, Any] = {
         "user_id": auth.user_id,

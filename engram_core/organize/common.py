@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..errors import Invalid, NotFound
-from ..validation import Field
+from ..validation import INT_MAX, Field
 
 __all__ = ["get_owned", "ids_field", "memory_summaries", "require_memories", "set_clause"]
 
@@ -15,7 +15,7 @@ def _to_ids(name: str) -> Any:
     def check(values: list[float]) -> list[int]:
         out: list[int] = []
         for i, v in enumerate(values):
-            if not float(v).is_integer() or v < 1:
+            if not float(v).is_integer() or not 1 <= v <= INT_MAX:
                 raise Invalid(f"{name}[{i}]", "must be a positive integer id")
             if int(v) not in out:
                 out.append(int(v))
@@ -33,6 +33,8 @@ def ids_field(name: str = "memory_ids", *, required: bool = False, max_items: in
         max_items=max_items,
         check=_to_ids(name),
         help="Memory ids (integers).",
+        schema={"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX}, "minItems": 1,
+                "maxItems": max_items, "description": "Memory ids (integers)."},
     )
 
 

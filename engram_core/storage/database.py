@@ -60,6 +60,11 @@ class Database:
         self._readers = ThreadPoolExecutor(max_workers=max(1, read_pool_size), thread_name_prefix="engram-read")
         self._closed = False
 
+    @property
+    def key(self) -> bytes | None:
+        """The SQLCipher key this database was opened with (None when plain); for online backups."""
+        return self._key
+
     # -- writes ---------------------------------------------------------------------------------------
     def _write_loop(self) -> None:
         conn = self._write_conn

@@ -65,14 +65,14 @@ async def audit(r: ApiRequest) -> Any:
 
 
 routes = [
-    api("/bootstrap", bootstrap, methods=("POST",), scope="open", body=BOOTSTRAP, tag="auth"),
-    api("/users", create_user, methods=("POST",), scope="admin", body=CREATE_USER, tag="auth"),
+    api("/bootstrap", bootstrap, methods=("POST",), scope="open", body=BOOTSTRAP, tag="auth", ok=(201,)),
+    api("/users", create_user, methods=("POST",), scope="admin", body=CREATE_USER, tag="auth", ok=(201,)),
     api("/users", list_users, scope="admin", tag="auth"),
-    api("/keys", create_key, methods=("POST",), scope="write", body=CREATE_KEY, tag="auth"),
+    api("/keys", create_key, methods=("POST",), scope="write", body=CREATE_KEY, tag="auth", ok=(201,)),
     api("/keys", list_keys, tag="auth"),
     api("/keys/{id:int}", revoke_key, methods=("DELETE",), scope="write", tag="auth"),
-    api("/keys/rotate", rotate_key, methods=("POST",), scope="write", body=ROTATE_KEY, tag="auth"),
-    api("/spaces", create_space, methods=("POST",), scope="write", body=CREATE_SPACE, tag="auth"),
+    api("/keys/rotate", rotate_key, methods=("POST",), scope="write", body=ROTATE_KEY, tag="auth", ok=(201,)),
+    api("/spaces", create_space, methods=("POST",), scope="write", body=CREATE_SPACE, tag="auth", ok=(201,)),
     api("/spaces", list_spaces, tag="auth"),
     api("/spaces/{id:int}", delete_space, methods=("DELETE",), scope="write", tag="auth"),
     api("/audit", audit, query=AUDIT, tag="auth"),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from engram_core.embeddings.service import MAX_INPUTS
 from engram_core.validation import Field, Schema
 
 from ..routing import ApiRequest, api
 
 EMBED = Schema(
-    Field("input", "any", required=True, help="A string or a list of strings."),
+    Field("input", "any", required=True, help="A string or a list of strings.",
+          schema={"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                                                "maxItems": MAX_INPUTS}]}),
     Field("model", "str", max_len=200, help="A model name, or '*' / 'all' for every enabled model."),
     description="OpenAI-compatible embeddings.",
 )
@@ -45,6 +48,6 @@ async def embedding_info(r: ApiRequest) -> Any:
 routes = [
     api("/v1/embeddings", embeddings, methods=("POST",), body=EMBED, tag="embeddings"),
     api("/v1/models", models, tag="embeddings"),
-    api("/admin/reembed", reembed, methods=("POST",), scope="admin", tag="admin"),
+    api("/admin/reembed", reembed, methods=("POST",), scope="admin", tag="admin", ok=(202,)),
     api("/admin/embedding-info", embedding_info, scope="admin", tag="admin"),
 ]

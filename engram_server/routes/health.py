@@ -59,5 +59,5 @@ routes = [
     api("/ready", ready, scope="open", tag="health"),
     api("/stats", stats, scope="admin", tag="health"),
     api("/openapi.json", openapi, scope="open", tag="health"),
-    api("/docs", docs, scope="open", tag="health"),
+    api("/docs", docs, scope="open", tag="health", produces="text/html"),
 ]

@@ -91,7 +91,7 @@ async def me_stats(r: ApiRequest) -> Any:
 
 _ID = "/memory/{id:int}"
 routes = [
-    *(api(p, store, methods=("POST",), scope="write", body=STORE, max_body=STORE_LIMIT)
+    *(api(p, store, methods=("POST",), scope="write", body=STORE, max_body=STORE_LIMIT, ok=(201, 200))
       for p in ("/store", "/memory", "/memories")),
     api("/memory/trash", trash, query=PAGE),
     api(_ID, get),

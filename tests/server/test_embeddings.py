@@ -109,7 +109,7 @@ def test_openai_compatible_embeddings(settings: Settings) -> None:
             r = client.post("/v1/embeddings", json={"input": bad}, headers=h)
             assert r.status_code == 400 and r.json()["field"] == field, (bad, r.text)
         r = client.post("/v1/embeddings", json={"input": "x", "model": "nope"}, headers=h)
-        assert r.status_code == 400 and r.json()["field"] == "model"
+        assert r.status_code == 404 and "unknown model 'nope'" in r.json()["error"]
         models = client.get("/v1/models", headers=h).json()["data"]
         assert models[0]["id"] == "minilm" and models[0]["dimensions"] == 32 and models[0]["loaded"]
 

@@ -1,0 +1,110 @@
+"""Walk the whole route table as user B against user A's data: B never sees or changes any of it.
+
+A stores memories holding a unique token and creates one object on every create route that exists
+(entities, projects, episodes, conversations, links, spaces ...). Then B calls every route: each route
+with an id in its path with A's memory ids and the ids 1-3 (A's objects), with plausible bodies that name
+A's ids; every list and search route with A's token as the query. No response to B may contain the token,
+no route that takes a memory id may answer B with 2xx for A's memory, and A's rows are the same after.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from engram_core.validation import Field
+from engram_server.app import all_routes
+from engram_server.routing import RouteSpec
+from tests.helpers import Api
+
+TOKEN = "zyxquokkasecret"
+SPECS: list[RouteSpec] = [r.spec for r in all_routes()]  # type: ignore[attr-defined]
+_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood)/\{id")
+
+
+def _value(field: Field, ids: list[int], text: str) -> Any:
+    if field.kind == "int":
+        return ids[0] if field.name.endswith("id") else int(field.min or 1)
+    if field.kind == "float":
+        return float(field.min or 0.5)
+    if field.choices:
+        return field.choices[0]
+    if field.kind == "float_list":
+        return [float(i) for i in ids]
+    if field.kind in {"tags", "str_list"}:
+        return [text]
+    return {"bool": True, "timestamp": "2026-01-01T00:00:00Z", "object": {}, "any": text}.get(
+        field.kind, f"{text} {field.name}")
+
+
+def _body(spec: RouteSpec, ids: list[int], text: str = TOKEN) -> dict[str, Any]:
+    fields = spec.body.fields if spec.body else ()
+    return {f.name: _value(f, ids, text) for f in fields if f.name != "embedding"}
+
+
+def _snapshot(api: Api, user_id: int) -> dict[str, Any]:
+    db = api.client.app.state.engram.db  # type: ignore[attr-defined]
+
+    def run(conn: Any) -> dict[str, Any]:
+        tables = [r[0] for r in conn.execute(
+            "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT IN ('audit_log', 'jobs')"
+            " AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'user_id')")]  # fmt: skip
+        counts = {t: conn.execute(f'SELECT count(*) FROM "{t}" WHERE user_id = ?', (user_id,)).fetchone()[0]
+                  for t in tables}  # fmt: skip
+        mems = conn.execute("SELECT id, content, tags, is_latest, is_forgotten, is_archived, is_deleted, version"
+                            " FROM memories WHERE user_id = ? ORDER BY id", (user_id,)).fetchall()  # fmt: skip
+        return {"counts": counts, "memories": [tuple(m) for m in mems]}
+
+    return dict(db.read(run))
+
+
+def _settle(api: Api) -> None:
+    db = api.client.app.state.engram.db  # type: ignore[attr-defined]
+    for _ in range(100):
+        sql = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
+        busy = db.read(lambda c, sql=sql: c.execute(sql).fetchone()[0])
+        if not busy:
+            return
+        time.sleep(0.05)
+
+
+def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
+    alice, bob = api.user("alice"), api.user("bob")
+    users = api.call("GET", "/users", api.admin_key).json()["users"]
+    alice_id = next(u["id"] for u in users if u["name"] == "alice")
+    a_ids = [api.store(alice, f"Alice's {TOKEN} note number {i} about {w}", tags=[TOKEN])
+             for i, w in enumerate(["harbour", "violin", "orchard"])]  # fmt: skip
+    api.call("POST", f"/memory/{a_ids[0]}/update", alice, json={"content": f"Alice's {TOKEN} revised harbour"})
+    creates = [s for s in SPECS if "POST" in s.methods and s.scope == "write" and "{" not in s.path
+               and s.path not in {"/store", "/memory", "/memories", "/keys", "/keys/rotate"}]  # fmt: skip
+    made = {s.path: api.call("POST", s.path, alice, json=_body(s, a_ids)).status_code for s in creates}
+    assert any(200 <= c < 300 for c in made.values()), made
+    _settle(api)
+    before = _snapshot(api, alice_id)
+    bob_mem = api.store(bob, "Bob's own note about kites")
+
+    checked = 0
+    for spec in SPECS:
+        if spec.scope in {"open", "admin"} or spec.path == "/keys/{id:int}":
+            continue  # admin routes refuse B outright (route table test); key revocation: test_isolation.py
+        for method in spec.methods:
+            ids = (*a_ids, 1, 2, 3) if "{" in spec.path else (0,)
+            targets = sorted({_PARAM.sub(str(i), spec.path) for i in ids})
+            for path in targets:
+                body = _body(spec, a_ids, "bobs kite text") if method != "GET" else None
+                params = {"q": TOKEN, "query": TOKEN} if method == "GET" else None
+                if spec.body and "query" in {f.name for f in spec.body.fields}:
+                    body = {**(body or {}), "query": TOKEN}
+                r = api.call(method, path, bob, json=body, params=params)
+                checked += 1
+                assert r.status_code < 500, (method, path, r.text)
+                assert TOKEN not in r.text, (method, path, r.text[:300])
+                if MEMORY_ID_ROUTES.match(spec.path) and any(path.startswith(f"/{p}/{a}") for a in a_ids
+                                                             for p in ("memory", "versions", "links")):  # fmt: skip
+                    assert r.status_code >= 400, (method, path, r.status_code, r.text[:200])
+    _settle(api)
+    assert _snapshot(api, alice_id) == before
+    assert checked > 100
+    assert api.call("GET", f"/memory/{bob_mem}", bob).status_code == 200
