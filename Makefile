@@ -19,10 +19,12 @@ serve: $(STAMP)
 	$(BIN)/engram serve
 
 test: $(STAMP)
+	$(BIN)/ruff check engram_core engram_server tests bench hooks
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check engram_core engram_server tests bench
+	$(BIN)/ruff check engram_core engram_server tests bench hooks
+	$(BIN)/ruff format --check engram_core engram_server tests bench hooks
 	$(BIN)/mypy
 
 clean:

@@ -76,16 +76,12 @@ def workload(
     rng = random.Random(seed)
     conn: Any = _open(db, variant, key)
     conn.execute("CREATE TABLE memories (id INTEGER PRIMARY KEY, content TEXT NOT NULL, created_at TEXT)")
-    conn.execute(
-        "CREATE VIRTUAL TABLE memories_fts USING fts5(content, content='memories', content_rowid='id')"
-    )
+    conn.execute("CREATE VIRTUAL TABLE memories_fts USING fts5(content, content='memories', content_rowid='id')")
     texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 40))) for _ in range(inserts)]
     start = time.perf_counter()
     for i, text in enumerate(texts, 1):
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            "INSERT INTO memories (id, content, created_at) VALUES (?, ?, datetime('now'))", (i, text)
-        )
+        conn.execute("INSERT INTO memories (id, content, created_at) VALUES (?, ?, datetime('now'))", (i, text))
         conn.execute("INSERT INTO memories_fts (rowid, content) VALUES (?, ?)", (i, text))
         conn.execute("COMMIT")
     t_insert = time.perf_counter() - start

@@ -89,9 +89,7 @@ def main() -> int:
         ids, mask, types = pad_batch([tok.encode(QUERY)], pad, True)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         assert np.abs(raw.run(None, feeds)[0][0] - emb.embed([QUERY])[0]).max() < 1e-5
-        mine, bare = _paired(
-            lambda e=emb: e.embed([QUERY]), lambda r=raw, f=feeds: r.run(None, f), args.rounds
-        )
+        mine, bare = _paired(lambda e=emb: e.embed([QUERY]), lambda r=raw, f=feeds: r.run(None, f), args.rounds)
         med, raw_med = statistics.median(mine), statistics.median(bare)
         print(
             f"query ({len(ids[0])} tokens), {threads} thread(s): engram median {med:.2f} ms "

@@ -78,11 +78,13 @@ def main() -> None:
     rng = random.Random(7)
     texts = _sentences(args.memories, rng)
     queries = [" ".join(rng.sample(WORDS, rng.randint(1, 3))) for _ in range(args.queries)]
-    print(f"# {platform.machine()} python {platform.python_version()} memories={args.memories} "
-          f"queries={args.queries} rounds={args.rounds} load={os.getloadavg()[0]:.2f}")
+    print(
+        f"# {platform.machine()} python {platform.python_version()} memories={args.memories} "
+        f"queries={args.queries} rounds={args.rounds} load={os.getloadavg()[0]:.2f}"
+    )
     results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
     for r in range(args.rounds):
-        for enc in ((False, True) if r % 2 == 0 else (True, False)):
+        for enc in (False, True) if r % 2 == 0 else (True, False):
             results[enc].append(_one(enc, texts, queries))
     plain_s = statistics.median(x[0] for x in results[False])
     enc_s = statistics.median(x[0] for x in results[True])

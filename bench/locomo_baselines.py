@@ -43,9 +43,7 @@ def _index(data: Locomo) -> dict[str, sqlite3.Connection]:
     tables = {}
     for sid, turns in data.turns.items():
         conn = sqlite3.connect(":memory:")
-        conn.execute(
-            "CREATE VIRTUAL TABLE turns USING fts5(key UNINDEXED, content, tokenize='porter unicode61')"
-        )
+        conn.execute("CREATE VIRTUAL TABLE turns USING fts5(key UNINDEXED, content, tokenize='porter unicode61')")
         conn.executemany("INSERT INTO turns(key, content) VALUES (?, ?)", [(t.key, t.text) for t in turns])
         tables[sid] = conn
     return tables
@@ -62,9 +60,7 @@ def evaluate(data: Locomo, make_query: Callable[[str], str | None]) -> dict[str,
         if expr is not None:
             rows = (
                 tables[q.sample_id]
-                .execute(
-                    "SELECT key FROM turns WHERE turns MATCH ? ORDER BY bm25(turns) LIMIT ?", (expr, TOP_K)
-                )
+                .execute("SELECT key FROM turns WHERE turns MATCH ? ORDER BY bm25(turns) LIMIT ?", (expr, TOP_K))
                 .fetchall()
             )
             ranked = [r[0] for r in rows]

@@ -1,6 +1,6 @@
 """Store throughput and FTS search latency at N memories, through the library (no HTTP).
 
-    .venv/bin/python bench/store_search.py --memories 10000 --queries 500
+.venv/bin/python bench/store_search.py --memories 10000 --queries 500
 """
 
 from __future__ import annotations
@@ -17,7 +17,67 @@ from engram_core.auth.context import AuthContext
 from engram_core.engram import Engram
 from engram_core.settings import Settings
 
-WORDS = ["alpha", "build", "cache", "deploy", "release", "train", "coffee", "roast", "kitten", "mat", "rug", "tax", "filing", "deadline", "berlin", "lisbon", "server", "memory", "vector", "graph", "search", "index", "python", "rust", "sqlite", "agent", "hook", "review", "budget", "meeting", "tuesday", "thursday", "project", "design", "doc", "bug", "fix", "test", "suite", "latency", "throughput", "model", "embedding", "token", "context", "garden", "piano", "violin", "football", "marathon", "recipe", "pasta", "curry", "travel", "flight", "hotel", "museum", "painting", "novel"]
+WORDS = [
+    "alpha",
+    "build",
+    "cache",
+    "deploy",
+    "release",
+    "train",
+    "coffee",
+    "roast",
+    "kitten",
+    "mat",
+    "rug",
+    "tax",
+    "filing",
+    "deadline",
+    "berlin",
+    "lisbon",
+    "server",
+    "memory",
+    "vector",
+    "graph",
+    "search",
+    "index",
+    "python",
+    "rust",
+    "sqlite",
+    "agent",
+    "hook",
+    "review",
+    "budget",
+    "meeting",
+    "tuesday",
+    "thursday",
+    "project",
+    "design",
+    "doc",
+    "bug",
+    "fix",
+    "test",
+    "suite",
+    "latency",
+    "throughput",
+    "model",
+    "embedding",
+    "token",
+    "context",
+    "garden",
+    "piano",
+    "violin",
+    "football",
+    "marathon",
+    "recipe",
+    "pasta",
+    "curry",
+    "travel",
+    "flight",
+    "hotel",
+    "museum",
+    "painting",
+    "novel",
+]
 
 
 def sentence(rng: random.Random) -> str:

@@ -15,11 +15,11 @@ from .cognitive import Cognitive
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingResult, EmbeddingService
 from .errors import Forbidden
+from .intelligence.personality_service import PersonalityService
+from .intelligence.signals_store import extract_in_tx
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .memories.service import MemoryService
-from .intelligence.personality_service import PersonalityService
-from .intelligence.signals_store import extract_in_tx
 from .search.recall import RecallService
 from .search.service import SearchService
 from .settings import Settings
@@ -116,7 +116,9 @@ class Engram:
         from .jobs.queue import enqueue
 
         def tx(conn: Any) -> int:
-            row = conn.execute("SELECT id FROM jobs WHERE kind = 'reembed' AND status IN ('queued', 'running')").fetchone()
+            row = conn.execute(
+                "SELECT id FROM jobs WHERE kind = 'reembed' AND status IN ('queued', 'running')"
+            ).fetchone()
             return int(row[0]) if row else enqueue(conn, "reembed", {"requested_by": auth.user_id if auth else None})
 
         job_id = await self.db.awrite(tx)
@@ -201,7 +203,9 @@ class Engram:
                 "versions": q("SELECT count(*) FROM memories").fetchone()[0],
                 "links": q("SELECT count(*) FROM memory_links").fetchone()[0],
                 "audit_entries": q("SELECT count(*) FROM audit_log").fetchone()[0],
-                "db_bytes": q("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").fetchone()[0],
+                "db_bytes": q("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").fetchone()[
+                    0
+                ],
             }
 
         return await self.db.aread(run)

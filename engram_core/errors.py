@@ -1,19 +1,19 @@
 """The one exception tree of Engram. The server maps each class to an HTTP status in one table.
 
-    EngramError
-    ├── Invalid            400  bad input; names the field and the problem
-    ├── PayloadTooLarge    413  a body or field over its size limit
-    ├── Unauthorized       401  no key, unknown key, expired or revoked key, wrong secret
-    ├── Forbidden          403  key lacks the scope, or the action is not allowed
-    │   └── QuotaExceeded  403  a per-user quota is used up
-    ├── NotFound           404  no such object for this user
-    ├── Conflict           409  the object exists already or the state forbids the change
-    ├── RateLimited        429  too many requests; carries retry_after seconds
-    ├── Unavailable        503  a component (model, index) is not ready
-    ├── Locked             503  an encrypted database without (the right) key
-    ├── DbOpError          503  a database operation (backup, verify, conversion) failed or did not verify
-    ├── MigrationError          a migration file was edited after it was applied, or failed
-    └── ModelMismatch           the DB's vectors come from another embedding model (startup error)
+EngramError
+├── Invalid            400  bad input; names the field and the problem
+├── PayloadTooLarge    413  a body or field over its size limit
+├── Unauthorized       401  no key, unknown key, expired or revoked key, wrong secret
+├── Forbidden          403  key lacks the scope, or the action is not allowed
+│   └── QuotaExceeded  403  a per-user quota is used up
+├── NotFound           404  no such object for this user
+├── Conflict           409  the object exists already or the state forbids the change
+├── RateLimited        429  too many requests; carries retry_after seconds
+├── Unavailable        503  a component (model, index) is not ready
+├── Locked             503  an encrypted database without (the right) key
+├── DbOpError          503  a database operation (backup, verify, conversion) failed or did not verify
+├── MigrationError          a migration file was edited after it was applied, or failed
+└── ModelMismatch           the DB's vectors come from another embedding model (startup error)
 """
 
 from __future__ import annotations

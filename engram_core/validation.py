@@ -171,9 +171,8 @@ class Field:
             for i, item in enumerate(value):
                 if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
                     raise Invalid(f"{name}[{i}]", "must be a finite number")
-        elif kind == "object":
-            if not isinstance(value, dict):
-                raise Invalid(name, "must be an object")
+        elif kind == "object" and not isinstance(value, dict):
+            raise Invalid(name, "must be an object")
         if self.check is not None:
             value = self.check(value)
         return value

@@ -43,9 +43,8 @@ def status_for(exc: e.EngramError) -> int:
 def error_response(exc: e.EngramError) -> JSONResponse:
     body: dict[str, object] = {"error": exc.message}
     headers: dict[str, str] = {}
-    if isinstance(exc, e.Invalid):
-        if exc.field:
-            body["field"] = exc.field
+    if isinstance(exc, e.Invalid) and exc.field:
+        body["field"] = exc.field
     if isinstance(exc, e.RateLimited):
         headers["Retry-After"] = str(max(1, int(exc.retry_after)))
         body["retry_after"] = max(1, int(exc.retry_after))

@@ -84,7 +84,9 @@ def _last_exchange(transcript: Path) -> tuple[str, str]:
             continue
         content = message.get("content")
         if isinstance(content, list):
-            content = " ".join(str(c.get("text", "")) for c in content if isinstance(c, dict) and c.get("type") == "text")
+            content = " ".join(
+                str(c.get("text", "")) for c in content if isinstance(c, dict) and c.get("type") == "text"
+            )
         if not isinstance(content, str) or not content.strip():
             continue
         if message.get("role") == "user":
@@ -105,8 +107,9 @@ def stop(event: dict[str, Any]) -> None:
         return
     project = Path(str(event.get("cwd") or os.getcwd())).name
     content = f"[{project}] Asked: {user[:2000]}\nAnswered: {assistant[:6000]}"
-    _call("/store", {"content": content, "category": "session", "source": SOURCE,
-                     "session_id": str(event.get("session_id") or "")[:200] or None, "tags": [project.lower()]})  # fmt: skip
+    session = str(event.get("session_id") or "")[:200] or None
+    body = {"content": content, "category": "session", "source": SOURCE, "session_id": session}
+    _call("/store", {**body, "tags": [project.lower()]})
 
 
 COMMANDS = {"session-start": session_start, "prompt": prompt, "stop": stop}

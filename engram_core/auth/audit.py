@@ -38,7 +38,9 @@ def record(
     )
 
 
-def list_audit(conn: Any, user_id: int, *, limit: int, before_id: int | None, action: str | None) -> list[dict[str, Any]]:
+def list_audit(
+    conn: Any, user_id: int, *, limit: int, before_id: int | None, action: str | None
+) -> list[dict[str, Any]]:
     """The user's audit rows, newest first."""
     sql = "SELECT * FROM audit_log WHERE user_id = ?"
     args: list[Any] = [user_id]

@@ -65,7 +65,11 @@ def main(argv: list[str]) -> int:
             print(f"user {user['id']} {user['name']}{' (admin)' if user['is_admin'] else ''}")
             uid: int = user["id"]
             for key in db.read(lambda conn, uid=uid: list_keys(conn, uid)):  # type: ignore[misc]
-                state = "revoked" if key["revoked_at"] else ("expires " + key["expires_at"] if key["expires_at"] else "active")
+                state = (
+                    "revoked"
+                    if key["revoked_at"]
+                    else ("expires " + key["expires_at"] if key["expires_at"] else "active")
+                )
                 print(f"  key {key['id']} engram_{key['prefix']}... {','.join(key['scopes'])} {state} {key['name']}")
         return 0
     except EngramError as exc:

@@ -6,7 +6,9 @@ from ..validation import Field, Schema
 
 __all__ = ["AUDIT", "BOOTSTRAP", "CREATE_KEY", "CREATE_SPACE", "CREATE_USER", "ROTATE_KEY"]
 
-BOOTSTRAP = Schema(Field("secret", "str", required=True, max_len=1000), Field("name", "text", default="admin", max_len=100))
+BOOTSTRAP = Schema(
+    Field("secret", "str", required=True, max_len=1000), Field("name", "text", default="admin", max_len=100)
+)
 
 # Published: one to three of the known scopes (the parse check refuses an empty or unknown list).
 SCOPES_SCHEMA = {"type": "array", "items": {"type": "string", "enum": ["read", "write", "admin"]}, "minItems": 1,
@@ -35,7 +37,9 @@ ROTATE_KEY = Schema(
     description="Issue a replacement key; the old one works for grace_hours more.",
 )
 
-CREATE_SPACE = Schema(Field("name", "text", required=True, max_len=100), Field("description", "str", default="", max_len=1000))
+CREATE_SPACE = Schema(
+    Field("name", "text", required=True, max_len=100), Field("description", "str", default="", max_len=1000)
+)
 
 AUDIT = Schema(
     Field("limit", "int", default=100, min=1, max=1000),

@@ -114,9 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "encrypt":
         if mode == "none":
-            raise Invalid(
-                "--mode", "encrypt needs --mode keyfile, env or yubikey (or ENGRAM_ENCRYPTION_MODE)"
-            )
+            raise Invalid("--mode", "encrypt needs --mode keyfile, env or yubikey (or ENGRAM_ENCRYPTION_MODE)")
         key = resolve_key(settings)
         assert key is not None
         result = encrypt_database(db, key, keep_plain=args.keep_plain)
@@ -126,9 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "decrypt":
         if mode == "none":
-            raise Invalid(
-                "--mode", "decrypt needs the current --mode and its key (or ENGRAM_ENCRYPTION_MODE)"
-            )
+            raise Invalid("--mode", "decrypt needs the current --mode and its key (or ENGRAM_ENCRYPTION_MODE)")
         key = unlock(settings)
         assert key is not None
         result = decrypt_database(db, key, keep_encrypted=args.keep_encrypted)

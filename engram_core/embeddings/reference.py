@@ -83,9 +83,7 @@ def encode(
             eps,
         )
         f = _linear(_gelu(_linear(h, weights, f"{p}.intermediate.dense")), weights, f"{p}.output.dense") + h
-        h = _layer_norm(
-            f, weights[f"{p}.output.LayerNorm.weight"], weights[f"{p}.output.LayerNorm.bias"], eps
-        )
+        h = _layer_norm(f, weights[f"{p}.output.LayerNorm.weight"], weights[f"{p}.output.LayerNorm.bias"], eps)
     return h
 
 

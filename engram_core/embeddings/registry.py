@@ -172,9 +172,7 @@ def prepare_from_safetensors(
     return dest
 
 
-def _converted(
-    name: str, directory: Path, entry: ManifestEntry, settings: Settings, progress: Progress
-) -> Path:
+def _converted(name: str, directory: Path, entry: ManifestEntry, settings: Settings, progress: Progress) -> Path:
     """The cached conversion of an external safetensors dir, made when missing or stale."""
     weights = directory / "model.safetensors"
     stat = weights.stat()
@@ -230,8 +228,7 @@ def load_embedder(
         if found is None:
             places = ", ".join(str(d) for _, d in candidate_dirs(model, settings))
             return None, (
-                f"embedding model {model!r} is not installed (looked in {places}); "
-                f"run `engram models pull {model}`"
+                f"embedding model {model!r} is not installed (looked in {places}); run `engram models pull {model}`"
             )
         if found.info.task != "embed":
             return None, f"model {model!r} is a {found.info.task} model, not an embedding model"

@@ -71,9 +71,7 @@ class EmbeddingService:
     ``loader`` maps a model name to ``(embedder | None, reason)`` and defaults to ``registry.load_embedder``.
     """
 
-    def __init__(
-        self, settings: Settings, *, default: Embedder | None = None, loader: Loader | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, *, default: Embedder | None = None, loader: Loader | None = None) -> None:
         self.settings = settings
         self.default_name = default.name if default is not None else settings.embedding_model
         self._names = [self.default_name] + [n for n in settings.embed_models if n != self.default_name]
@@ -138,9 +136,7 @@ class EmbeddingService:
             if not dim:
                 entry = entry_for(name)
                 dim, max_tokens = entry.dim, min(entry.max_tokens, self.settings.max_seq_length)
-            out.append(
-                {"id": name, "dimensions": dim, "max_tokens": max_tokens, "loaded": name in self._loaded}
-            )
+            out.append({"id": name, "dimensions": dim, "max_tokens": max_tokens, "loaded": name in self._loaded})
         return out
 
     def embed(self, model: Any, inputs: Any) -> list[EmbeddingResult]:

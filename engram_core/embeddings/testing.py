@@ -61,9 +61,7 @@ def tiny_tokenizer(architecture: str = "bert", vocab_size: int = 300) -> Tokeniz
         tok.decoder = decoders.WordPiece()
         tok.train_from_iterator(
             CORPUS,
-            trainer=trainers.WordPieceTrainer(
-                vocab_size=vocab_size, special_tokens=_BERT_SPECIAL, show_progress=False
-            ),
+            trainer=trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=_BERT_SPECIAL, show_progress=False),
         )
         cls, sep, pad = "[CLS]", "[SEP]", "[PAD]"
         tok.post_processor = processors.TemplateProcessing(
@@ -226,10 +224,6 @@ def build_tiny_model(
     from .registry import prepare_from_safetensors
 
     source = root / f"{name}-src"
-    spec = write_tiny_model(
-        source, architecture, labels=1 if task == "classify" else 0, prefix=prefix, seed=7
-    )
+    spec = write_tiny_model(source, architecture, labels=1 if task == "classify" else 0, prefix=prefix, seed=7)
     converted = prepare_from_safetensors(source, root / name, name=name, pooling=pooling, task=task)
-    return TinyModel(
-        source, converted, spec, load_weights(source / "model.safetensors"), ModelInfo.read(converted)
-    )
+    return TinyModel(source, converted, spec, load_weights(source / "model.safetensors"), ModelInfo.read(converted))

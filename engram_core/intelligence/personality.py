@@ -166,8 +166,7 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
 _COMPILED = tuple(
-    (t, re.compile(rx.replace("{emotions}", _EMOTIONS), re.IGNORECASE), base, val)
-    for t, rx, base, val in _RULES
+    (t, re.compile(rx.replace("{emotions}", _EMOTIONS), re.IGNORECASE), base, val) for t, rx, base, val in _RULES
 )
 
 
@@ -298,9 +297,7 @@ def _terms(text: str) -> set[str]:
     return {_stem(w.casefold()) for w in _WORD.findall(text) if w.casefold() not in _QUERY_STOP}
 
 
-def match_signals(
-    query: str, signals: Sequence[Signal], *, preference_query: bool | None = None
-) -> list[float]:
+def match_signals(query: str, signals: Sequence[Signal], *, preference_query: bool | None = None) -> list[float]:
     """Score each signal against ``query`` (same order as ``signals``), for the personality channel.
 
     The score is the fraction of the query's content words (stop-words dropped, light suffix stemming)

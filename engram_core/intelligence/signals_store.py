@@ -20,9 +20,7 @@ __all__ = ["extract_in_tx", "list_signals", "load_profile", "save_profile", "vis
 
 def extract_in_tx(conn: Any, user_id: int, memory_id: int) -> None:
     """Extract the memory's personality signals and insert them (inside the write transaction)."""
-    row = conn.execute(
-        "SELECT content FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)
-    ).fetchone()
+    row = conn.execute("SELECT content FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)).fetchone()
     if row is None:
         return
     signals = extract_signals(row[0])
@@ -37,9 +35,7 @@ def extract_in_tx(conn: Any, user_id: int, memory_id: int) -> None:
 
 
 def _signal(r: Any) -> Signal:
-    return Signal(
-        type=r["type"], subject=r["subject"], text=r["text"], intensity=r["intensity"], valence=r["valence"]
-    )
+    return Signal(type=r["type"], subject=r["subject"], text=r["text"], intensity=r["intensity"], valence=r["valence"])
 
 
 def visible_signals(conn: Any, user_id: int, signal_type: str | None = None) -> list[Signal]:

@@ -91,7 +91,9 @@ class JobQueue:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         await self.db.awrite(
-            lambda c: c.execute("UPDATE jobs SET status = 'queued', updated_at = ? WHERE status = 'running'", (now_iso(),))
+            lambda c: c.execute(
+                "UPDATE jobs SET status = 'queued', updated_at = ? WHERE status = 'running'", (now_iso(),)
+            )
         )
         self._task = asyncio.create_task(self._run(), name="engram-jobs")
 

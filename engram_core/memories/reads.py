@@ -69,7 +69,8 @@ def list_memories(conn: Any, user_id: int, q: dict[str, Any]) -> dict[str, Any]:
 
 def list_trash(conn: Any, user_id: int, limit: int, offset: int) -> dict[str, Any]:
     rows = conn.execute(
-        "SELECT * FROM memories WHERE user_id = ? AND is_deleted = 1 ORDER BY deleted_at DESC, id DESC LIMIT ? OFFSET ?",
+        "SELECT * FROM memories WHERE user_id = ? AND is_deleted = 1"
+        " ORDER BY deleted_at DESC, id DESC LIMIT ? OFFSET ?",
         (user_id, limit, offset),
     ).fetchall()
     results = [{**memory_dict(r), "deleted_at": r["deleted_at"]} for r in rows]

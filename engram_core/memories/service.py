@@ -126,7 +126,9 @@ class MemoryService:
         return result
 
     # -- lifecycle ------------------------------------------------------------------------------------
-    async def _lifecycle(self, auth: AuthContext, memory_id: int, fn: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    async def _lifecycle(
+        self, auth: AuthContext, memory_id: int, fn: Callable[[Any], dict[str, Any]]
+    ) -> dict[str, Any]:
         auth.require("write")
         result = await self.db.awrite(fn)
         self._written(auth.user_id, list(result.get("ids") or [memory_id]))

@@ -188,7 +188,9 @@ def move_to_trash(conn: Any, auth: AuthContext, memory_id: int) -> dict[str, Any
     if row["is_deleted"]:
         raise NotFound(f"memory {memory_id} not found")
     now = now_iso()
-    conn.execute("UPDATE memories SET is_deleted = 1, deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, memory_id))
+    conn.execute(
+        "UPDATE memories SET is_deleted = 1, deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, memory_id)
+    )
     audit.record(conn, auth, "memory.delete", "memory", memory_id)
     return {"deleted": True, "id": memory_id}
 

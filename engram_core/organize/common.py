@@ -33,8 +33,13 @@ def ids_field(name: str = "memory_ids", *, required: bool = False, max_items: in
         max_items=max_items,
         check=_to_ids(name),
         help="Memory ids (integers).",
-        schema={"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX}, "minItems": 1,
-                "maxItems": max_items, "description": "Memory ids (integers)."},
+        schema={
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
+            "minItems": 1,
+            "maxItems": max_items,
+            "description": "Memory ids (integers).",
+        },
     )
 
 

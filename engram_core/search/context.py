@@ -131,9 +131,7 @@ def _dedup(ordered: list[Candidate]) -> tuple[list[Candidate], int]:
         tokens = frozenset(_WORDS.findall(norm))
         if c.id in ids or norm in texts:
             continue
-        if tokens and any(
-            len(tokens & other) / len(tokens | other) >= _JACCARD_DUPLICATE for other in token_sets
-        ):
+        if tokens and any(len(tokens & other) / len(tokens | other) >= _JACCARD_DUPLICATE for other in token_sets):
             continue
         kept.append(c)
         ids.add(c.id)
@@ -222,9 +220,7 @@ def assemble_context(
         total = count_tokens(text) if text else 0
 
     blocks = [
-        PlacedBlock(
-            unique[i].id, unique[i].kind, unique[i].category, unique[i].source, unique[i].score, costs[i]
-        )
+        PlacedBlock(unique[i].id, unique[i].kind, unique[i].category, unique[i].source, unique[i].score, costs[i])
         for i in chosen
     ]
     breakdown = {

@@ -18,9 +18,7 @@ def facet_counts(conn: Any, scope: Scope) -> dict[str, Any]:
     params = scope.bind()
 
     def grouped(column: str) -> dict[str, int]:
-        rows = conn.execute(
-            f"SELECT {column} AS k, count(*) {base} GROUP BY k ORDER BY count(*) DESC, k", params
-        )
+        rows = conn.execute(f"SELECT {column} AS k, count(*) {base} GROUP BY k ORDER BY count(*) DESC, k", params)
         return {str(r[0]): int(r[1]) for r in rows}
 
     tags = conn.execute(
@@ -47,15 +45,11 @@ def list_scope(conn: Any, scope: Scope, limit: int, offset: int = 0) -> list[dic
     return [memory_dict(r) for r in rows]
 
 
-def tag_search(
-    conn: Any, user_id: int, tags: list[str], match: str, limit: int, offset: int
-) -> dict[str, Any]:
+def tag_search(conn: Any, user_id: int, tags: list[str], match: str, limit: int, offset: int) -> dict[str, Any]:
     """Visible memories with any (or all) of ``tags``, newest first, with the total count."""
     key = "tags" if match == "all" else "tags_any"
     scope = search_scope(user_id, {key: tags})
-    total = conn.execute(
-        f"SELECT count(*) FROM memories m WHERE m.user_id = :user{scope.where}", scope.bind()
-    )
+    total = conn.execute(f"SELECT count(*) FROM memories m WHERE m.user_id = :user{scope.where}", scope.bind())
     results = list_scope(conn, scope, limit, offset)
     return {"results": results, "count": len(results), "total": int(total.fetchone()[0]), "tags": tags,
             "match": match}  # fmt: skip

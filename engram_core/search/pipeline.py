@@ -100,9 +100,7 @@ class SearchPipeline:
         model = str(embedder.fingerprint)
         self.index.use_model(model, int(embedder.dim))
         loop = asyncio.get_running_loop()
-        vectors = await loop.run_in_executor(
-            getattr(self.host, "embed_executor", None), embedder.embed, [query]
-        )
+        vectors = await loop.run_in_executor(getattr(self.host, "embed_executor", None), embedder.embed, [query])
         return np.asarray(vectors, dtype=np.float32)[0], model
 
     async def run(self, scope: Scope, q: dict[str, Any], *, explain: bool = False) -> Outcome:
@@ -194,11 +192,14 @@ class SearchPipeline:
         rows = fetch_rows(conn, scope.user_id, [f.id for f in fused])
         outdated = outdated_ids(conn, scope.user_id, rows)
         window = find_window(q["query"], now)
-        ideal = sum(
-            weights.get(c, 1.0) * (1 / (DEFAULT_K + 1) + (SCORE_WEIGHT if c in SCORED_CHANNELS else 0.0))
-            for c in lists
-            if lists[c]
-        ) or 1.0
+        ideal = (
+            sum(
+                weights.get(c, 1.0) * (1 / (DEFAULT_K + 1) + (SCORE_WEIGHT if c in SCORED_CHANNELS else 0.0))
+                for c in lists
+                if lists[c]
+            )
+            or 1.0
+        )
         scored: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
         for f in fused:
             row = rows.get(f.id)
@@ -246,15 +247,11 @@ class SearchPipeline:
         t = time.perf_counter()
         docs = [r["content"] for r in results[:top_k]]
         loop = asyncio.get_running_loop()
-        ce = await loop.run_in_executor(
-            getattr(self.host, "embed_executor", None), reranker.score, query, docs
-        )
+        ce = await loop.run_in_executor(getattr(self.host, "embed_executor", None), reranker.score, query, docs)
         best = max(r["combined_score"] for r in results[:top_k]) or 1.0
         mixed = []
         for i in range(top_k):
-            value = (
-                RERANK_CE_WEIGHT * float(ce[i]) + (1 - RERANK_CE_WEIGHT) * results[i]["combined_score"] / best
-            )
+            value = RERANK_CE_WEIGHT * float(ce[i]) + (1 - RERANK_CE_WEIGHT) * results[i]["combined_score"] / best
             records[i]["rerank"] = {"cross_encoder": round(float(ce[i]), 6), "mixed": round(value, 6)}
             mixed.append((value, i))
         order = [i for _, i in sorted(mixed, key=lambda p: -p[0])]
@@ -270,8 +267,7 @@ class SearchPipeline:
             roots = {
                 int(r[0]): r[1]
                 for r in conn.execute(
-                    "SELECT id, root_id FROM memories WHERE user_id = ?"
-                    " AND id IN (SELECT value FROM json_each(?))",
+                    "SELECT id, root_id FROM memories WHERE user_id = ? AND id IN (SELECT value FROM json_each(?))",
                     (user_id, "[" + ",".join(str(r["id"]) for r in results) + "]"),
                 )
             }

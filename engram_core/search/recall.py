@@ -104,9 +104,7 @@ class RecallService:
             for m in static
         ]
         for r in outcome.results:
-            candidates.append(
-                Candidate(r["id"], r["content"], "relevant", r["score"], r["category"], r["source"])
-            )
+            candidates.append(Candidate(r["id"], r["content"], "relevant", r["score"], r["category"], r["source"]))
             for link in r.get("linked", []) if q["include_linked"] else []:
                 candidates.append(Candidate(link["id"], link["content"], "relevant", r["score"] * 0.5))
         if q["include_recent"]:

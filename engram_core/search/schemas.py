@@ -37,14 +37,10 @@ _SEARCH_FIELDS = (
 )
 
 SEARCH = Schema(*_SEARCH_FIELDS, description="Hybrid search of the caller's memories.")
-EXPLAIN = Schema(
-    *_SEARCH_FIELDS, description="Search, with every channel's rank and score, multipliers and timings."
-)
+EXPLAIN = Schema(*_SEARCH_FIELDS, description="Search, with every channel's rank and score, multipliers and timings.")
 
 FACETED = Schema(
-    Field(
-        "query", "str", max_len=10_000, help="Optional: without it the filtered memories come newest first."
-    ),
+    Field("query", "str", max_len=10_000, help="Optional: without it the filtered memories come newest first."),
     *(f for f in _SEARCH_FIELDS if f.name not in {"query", "tags"}),
     Field("tags", "tags", max_items=20, aliases=("tags_all",), help="Every one of these tags."),
     Field("tags_any", "tags", max_items=20, help="At least one of these tags."),
@@ -87,9 +83,7 @@ CONTEXT = Schema(
 
 TIMETRAVEL = Schema(
     *_SEARCH_FIELDS[:2],
-    Field(
-        "at", "timestamp", aliases=("as_of", "timestamp"), help="Search as things stood then (default: now)."
-    ),
+    Field("at", "timestamp", aliases=("as_of", "timestamp"), help="Search as things stood then (default: now)."),
     *(f for f in _SEARCH_FIELDS[2:] if f.name not in {"include_forgotten", "latest_only", "include_links"}),
     description="Search the memories as they stood at a given time (versions, deletions, forgetting).",
 )

@@ -92,8 +92,7 @@ def connect(
                     "and its key (keyfile, ENGRAM_DB_KEY or YubiKey)"
                 ) from None
             raise Locked(
-                f"cannot open {path}: the file is encrypted or not a database; "
-                "set ENGRAM_ENCRYPTION_MODE and its key"
+                f"cannot open {path}: the file is encrypted or not a database; set ENGRAM_ENCRYPTION_MODE and its key"
             ) from None
         if not read_only:
             conn.execute("PRAGMA journal_mode=WAL")

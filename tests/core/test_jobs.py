@@ -33,7 +33,9 @@ def test_jobs_run_retry_and_fail(tmp_path: Path) -> None:
         for kind, fn in (("ok", ok), ("flaky", flaky), ("broken", broken)):
             queue.register(kind, fn)
         await queue.start()
-        ids = await db.awrite(lambda c: [enqueue(c, "ok", {"n": 21}), enqueue(c, "flaky", {}), enqueue(c, "broken", {})])
+        ids = await db.awrite(
+            lambda c: [enqueue(c, "ok", {"n": 21}), enqueue(c, "flaky", {}), enqueue(c, "broken", {})]
+        )
         queue.wake()
         await queue.drain()
         jobs = {j["id"]: j for j in await queue.list(None, status=None, limit=10)}

@@ -40,7 +40,10 @@ def test_stop_remembers_the_last_exchange(server: tuple[str, dict[str, str]], tm
     transcript = tmp_path / "t.jsonl"
     lines = [
         {"type": "user", "message": {"role": "user", "content": "Which port does the billing API use?"}},
-        {"type": "assistant", "message": {"role": "assistant", "content": [{"type": "text", "text": "It listens on 8443."}]}},
+        {
+            "type": "assistant",
+            "message": {"role": "assistant", "content": [{"type": "text", "text": "It listens on 8443."}]},
+        },
     ]
     transcript.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
     event = {"hook_event_name": "Stop", "transcript_path": str(transcript), "cwd": str(tmp_path / "billing"),

@@ -8,10 +8,21 @@ from tests.helpers import Api
 def test_near_duplicate_returns_the_first_id_and_leaves_one_row(api: Api) -> None:
     key = api.admin_key
     first = api.store(key, "The production database is backed up every night at 02:00 UTC to cold storage.")
-    r = api.call("POST", "/store", key, json={"content": "the production database is backed up every night at 02:00 utc, to cold storage"})
+    r = api.call(
+        "POST",
+        "/store",
+        key,
+        json={"content": "the production database is backed up every night at 02:00 utc, to cold storage"},
+    )
     assert r.status_code == 200
     body = r.json()
-    assert body == {"stored": False, "duplicate": True, "existing_id": first, "boosted": True, "distance": body["distance"]}
+    assert body == {
+        "stored": False,
+        "duplicate": True,
+        "existing_id": first,
+        "boosted": True,
+        "distance": body["distance"],
+    }
     assert 0 <= body["distance"] <= 3
     assert api.call("GET", "/list", key).json()["total"] == 1
     assert api.call("GET", f"/memory/{first}", key).json()["source_count"] == 2

@@ -40,12 +40,16 @@ def test_store_embeds_and_health_reports_the_model(settings: Settings) -> None:
         info = client.get("/admin/embedding-info", headers=h).json()
         assert info["pending"] == 0 and info["recorded_fingerprint"] == "minilm:32:mean:l2"
         engram = client.app.state.engram  # type: ignore[attr-defined]
-        blob = engram.db.read(lambda c: c.execute("SELECT embedding FROM memories WHERE id = ?", (r["id"],)).fetchone()[0])
+        blob = engram.db.read(
+            lambda c: c.execute("SELECT embedding FROM memories WHERE id = ?", (r["id"],)).fetchone()[0]
+        )
         vec = from_blob(blob)
         assert vec.shape == (32,) and abs(float(np.linalg.norm(vec)) - 1.0) < 1e-5
         up = client.post(f"/memory/{r['id']}/update", json={"content": "A dog slept on the rug"}, headers=h).json()
         assert up["embedded"] is True
-        new_blob = engram.db.read(lambda c: c.execute("SELECT embedding FROM memories WHERE id = ?", (up["new_id"],)).fetchone()[0])
+        new_blob = engram.db.read(
+            lambda c: c.execute("SELECT embedding FROM memories WHERE id = ?", (up["new_id"],)).fetchone()[0]
+        )
         assert new_blob != blob
         # A client vector of the wrong size is refused; a right one is stored normalised.
         bad = client.post("/store", json={"content": "with vector", "embedding": [1.0, 2.0]}, headers=h)
@@ -122,6 +126,10 @@ def test_vectors_never_depend_on_batching(settings: Settings) -> None:
         texts = [f"concurrent store number {i} with some words" for i in range(12)]
         ids = [client.post("/store", json={"content": t}, headers=h).json()["id"] for t in texts]
         engram = client.app.state.engram  # type: ignore[attr-defined]
-        stored = engram.db.read(lambda c: [from_blob(c.execute("SELECT embedding FROM memories WHERE id = ?", (i,)).fetchone()[0]) for i in ids])
+        stored = engram.db.read(
+            lambda c: [
+                from_blob(c.execute("SELECT embedding FROM memories WHERE id = ?", (i,)).fetchone()[0]) for i in ids
+            ]
+        )
         direct = engram.embedder.embed(texts)
         assert np.allclose(np.stack(stored), direct, atol=1e-5)

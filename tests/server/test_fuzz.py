@@ -126,7 +126,7 @@ def test_update_fields(fuzz_api: Api) -> None:
 
 
 def test_search_query_and_filters(fuzz_api: Api) -> None:
-    for text in ("herons nest by the river", "the cracked terracotta pot", "NEAR quotes \"and\" stars *"):
+    for text in ("herons nest by the river", "the cracked terracotta pot", 'NEAR quotes "and" stars *'):
         fuzz_api.call("POST", "/store", fuzz_api.admin_key, json={"content": text, "tags": ["t"]})
     filters = st.dictionaries(st.sampled_from([f.name for f in SEARCH.fields if f.name != "query"]), ANY, max_size=4)
 

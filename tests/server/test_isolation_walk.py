@@ -36,7 +36,8 @@ def _value(field: Field, ids: list[int], text: str) -> Any:
     if field.kind in {"tags", "str_list"}:
         return [text]
     return {"bool": True, "timestamp": "2026-01-01T00:00:00Z", "object": {}, "any": text}.get(
-        field.kind, f"{text} {field.name}")
+        field.kind, f"{text} {field.name}"
+    )
 
 
 def _body(spec: RouteSpec, ids: list[int], text: str = TOKEN) -> dict[str, Any]:

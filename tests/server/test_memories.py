@@ -58,9 +58,16 @@ def test_update_makes_a_version_chain(api: Api) -> None:
 def test_forget_archive_trash_restore_purge(api: Api) -> None:
     key = api.admin_key
     mid = api.store(key, "The staging password rotates monthly")
-    search = lambda: [h["id"] for h in api.call("POST", "/search", key, json={"query": "staging password"}).json()["results"]]  # noqa: E731
+
+    def search() -> list[int]:
+        hits = api.call("POST", "/search", key, json={"query": "staging password"}).json()["results"]
+        return [h["id"] for h in hits]
+
     assert search() == [mid]
-    assert api.call("POST", f"/memory/{mid}/forget", key, json={"reason": "stale"}).json() == {"forgotten": True, "id": mid}
+    assert api.call("POST", f"/memory/{mid}/forget", key, json={"reason": "stale"}).json() == {
+        "forgotten": True,
+        "id": mid,
+    }
     assert search() == []
     assert api.call("POST", f"/memory/{mid}/restore", key).json()["restored"]
     assert search() == [mid]

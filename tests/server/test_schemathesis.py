@@ -87,8 +87,13 @@ def test_operation_conforms(live: tuple[str, dict[str, str]], op: Any) -> None:
 
 
 def _run_mode(op: Any, mode: GenerationMode, count: int, base: str, headers: dict[str, str]) -> None:
-    @settings(max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck),
-              phases=[Phase.explicit, Phase.generate])  # no shrinking: a failure is reported as found
+    @settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )  # no shrinking: a failure is reported as found
     @given(case=op.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
         EXAMPLES[mode.value] += 1

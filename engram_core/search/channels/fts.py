@@ -30,8 +30,6 @@ def fts_search(conn: Any, scope: Scope, query: str, limit: int) -> list[tuple[in
     return [(int(r[0]), -float(r[1])) for r in conn.execute(sql, scope.bind(match=match, limit=limit))]
 
 
-def fts_channel(
-    conn: Any, user_id: int, query: str, q: dict[str, Any], limit: int
-) -> list[tuple[int, float]]:
+def fts_channel(conn: Any, user_id: int, query: str, q: dict[str, Any], limit: int) -> list[tuple[int, float]]:
     """``(memory_id, score)`` best first for an ordinary search of ``user_id`` with filters ``q``."""
     return fts_search(conn, search_scope(user_id, q), query, limit)

@@ -62,8 +62,7 @@ def _visible(conn: Any, scope: Scope, ids: list[int]) -> dict[int, float]:
     """Visible ids of the scope -> their pagerank factor."""
     rows = conn.execute(
         "SELECT m.id, m.pagerank FROM json_each(:ids) j CROSS JOIN memories m ON m.id = j.value"
-        " WHERE m.user_id = :user"
-        + scope.where,
+        " WHERE m.user_id = :user" + scope.where,
         scope.bind(ids=json.dumps(ids)),
     ).fetchall()
     return {int(r[0]): (0.5 + min(1.0, float(r[1]))) if r[1] and r[1] > 0 else 1.0 for r in rows}

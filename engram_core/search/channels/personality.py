@@ -23,9 +23,7 @@ MIN_SCORE = 0.15
 """Weaker matches are left out: in rank fusion even a weak channel reorders the strong ones' ranks."""
 
 
-def personality_search(
-    conn: Any, scope: Scope, query: str, limit: int, *, preference: bool
-) -> list[tuple[int, float]]:
+def personality_search(conn: Any, scope: Scope, query: str, limit: int, *, preference: bool) -> list[tuple[int, float]]:
     """``(memory_id, score)`` best first within ``scope``; ``preference``: the question asks for tastes."""
     if limit <= 0:
         return []

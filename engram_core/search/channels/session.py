@@ -95,7 +95,5 @@ def add_session_context(
         entry.ranks["session"] = rank
         entry.contributions["session"] = amount
         entry.score += amount
-    ordered = sorted(
-        by_id.values(), key=lambda f: (-f.score, -len(f.ranks), min(f.ranks.values()), order[f.id])
-    )
+    ordered = sorted(by_id.values(), key=lambda f: (-f.score, -len(f.ranks), min(f.ranks.values()), order[f.id]))
     return ordered, dict(gained)

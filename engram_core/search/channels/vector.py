@@ -34,9 +34,7 @@ def _allowed(conn: Any, scope: Scope, ids: list[int]) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
-def _from_index(
-    conn: Any, scope: Scope, index: UserIndex, query: np.ndarray, limit: int
-) -> list[tuple[int, float]]:
+def _from_index(conn: Any, scope: Scope, index: UserIndex, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
     out: list[tuple[int, float]] = []
     want = max(limit * _FIRST_BATCH, 32)
     checked = 0

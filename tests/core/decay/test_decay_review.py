@@ -234,9 +234,7 @@ def test_decay_score_weight_and_validation() -> None:
     importance=st.floats(min_value=1, max_value=9),
     bump=st.floats(min_value=0, max_value=1),
 )
-def test_decay_score_is_bounded_and_monotone(
-    days: float, later: float, importance: float, bump: float
-) -> None:
+def test_decay_score_is_bounded_and_monotone(days: float, later: float, importance: float, bump: float) -> None:
     s = initial_state(T0, 2)
     score = decay_score(s, at(days), importance)
     assert 0.0 <= score <= 1.0

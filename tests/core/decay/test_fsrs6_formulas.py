@@ -159,8 +159,6 @@ def test_clamp_stability(value: float, expected: float) -> None:
     assert fsrs6.clamp_stability(value) == expected
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [(-4.7, 1.0), (1.0, 1.0), (5.5, 5.5), (10.0, 10.0), (11, 10.0)]
-)
+@pytest.mark.parametrize(("value", "expected"), [(-4.7, 1.0), (1.0, 1.0), (5.5, 5.5), (10.0, 10.0), (11, 10.0)])
 def test_clamp_difficulty(value: float, expected: float) -> None:
     assert fsrs6.clamp_difficulty(value) == expected

@@ -59,9 +59,7 @@ def test_classifier_graph_matches_reference(tiny_models: dict[str, TinyModel], k
 
 @pytest.mark.parametrize("pooling", ["mean", "cls"])
 @pytest.mark.parametrize("normalize", [True, False])
-def test_pooling_variants(
-    tiny_models: dict[str, TinyModel], tmp_path: Path, pooling: str, normalize: bool
-) -> None:
+def test_pooling_variants(tiny_models: dict[str, TinyModel], tmp_path: Path, pooling: str, normalize: bool) -> None:
     tiny = tiny_models["bert"]
     out_path = tmp_path / "m.onnx"
     convert_file(
@@ -87,8 +85,7 @@ def test_graph_passes_the_onnx_checker(tiny_models: dict[str, TinyModel]) -> Non
 
 def test_key_prefixes_and_old_layernorm_names(tiny_models: dict[str, TinyModel]) -> None:
     raw = {
-        "bert." + k.replace("LayerNorm.weight", "LayerNorm.gamma"): v
-        for k, v in tiny_models["bert"].weights.items()
+        "bert." + k.replace("LayerNorm.weight", "LayerNorm.gamma"): v for k, v in tiny_models["bert"].weights.items()
     }
     raw["bert.embeddings.position_ids"] = np.arange(4)[None, :]
     keys = normalize_keys(raw)

@@ -82,9 +82,7 @@ def test_model_dir_comes_first_and_safetensors_are_converted_once(
 
 def test_hf_cache_with_pre_exported_onnx(settings: Settings, tiny_models: dict[str, TinyModel]) -> None:
     tiny = tiny_models["xlmr"]
-    snap = (
-        Path(settings.models_dir).parent.parent / "hf-hub" / "models--BAAI--bge-m3" / "snapshots" / "abc123"
-    )
+    snap = Path(settings.models_dir).parent.parent / "hf-hub" / "models--BAAI--bge-m3" / "snapshots" / "abc123"
     (snap / "onnx").mkdir(parents=True)
     # an unnormalised graph in the HF layout: Engram must normalise it itself
     convert_file(

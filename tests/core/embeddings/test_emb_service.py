@@ -34,9 +34,7 @@ class FakeEmbedder:
         return len(text.split())
 
 
-def _service(
-    tmp_settings: Settings, loads: list[str], missing: frozenset[str] = frozenset()
-) -> EmbeddingService:
+def _service(tmp_settings: Settings, loads: list[str], missing: frozenset[str] = frozenset()) -> EmbeddingService:
     def loader(name: str) -> tuple[Embedder | None, str]:
         loads.append(name)
         if name in missing:

@@ -124,9 +124,7 @@ _candidate = st.builds(
     st.sampled_from(COUNTERS),
     st.sampled_from(["fast", "balanced", "deep", "decision"]),
 )
-def test_never_over_budget(
-    cands: list[Candidate], budget: int, counter: Callable[[str], int], mode: str
-) -> None:
+def test_never_over_budget(cands: list[Candidate], budget: int, counter: Callable[[str], int], mode: str) -> None:
     res = assemble_context(cands, budget, counter, mode=mode)
     assert counter(res.context) <= budget or res.context == ""
     assert res.token_estimate <= budget

@@ -97,9 +97,7 @@ def test_any_text_is_safe(text: str) -> None:
 
 
 def test_words_are_quoted_and_or_ed() -> None:
-    assert build_match("When did Caroline go to the support group?") == (
-        '"caroline" OR "go" OR "support" OR "group"'
-    )
+    assert build_match("When did Caroline go to the support group?") == ('"caroline" OR "go" OR "support" OR "group"')
 
 
 def test_user_operators_are_plain_words(fts: sqlite3.Connection) -> None:

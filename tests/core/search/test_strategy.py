@@ -57,9 +57,7 @@ def test_blend_is_cue_weighted_average() -> None:
     for c in CHANNELS:
         expected = 0.5 * PROFILES["preference"].weights[c] + 0.5 * PROFILES["reasoning"].weights[c]
         assert math.isclose(s.weights[c], expected)
-        assert s.candidates[c] == max(
-            PROFILES["preference"].candidates[c], PROFILES["reasoning"].candidates[c]
-        )
+        assert s.candidates[c] == max(PROFILES["preference"].candidates[c], PROFILES["reasoning"].candidates[c])
     # Equal shares: the more specific type (preference before reasoning) is reported.
     assert s.question_type == "preference"
     assert math.isclose(sum(s.mix.values()), 1.0)

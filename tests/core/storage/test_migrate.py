@@ -19,7 +19,17 @@ def test_fresh_database_gets_the_exact_schema(tmp_path: Path) -> None:
     applied = apply_migrations(conn)
     assert applied == [m.name for m in discover()]
     schema = _schema(conn)
-    for table in ("users", "api_keys", "spaces", "memories", "memories_fts", "memory_links", "jobs", "audit_log", "meta"):
+    for table in (
+        "users",
+        "api_keys",
+        "spaces",
+        "memories",
+        "memories_fts",
+        "memory_links",
+        "jobs",
+        "audit_log",
+        "meta",
+    ):
         assert ("table", table) in schema
     for trigger in ("memories_fts_ai", "memories_fts_ad", "memories_fts_au"):
         assert ("trigger", trigger) in schema
