@@ -1,31 +1,14 @@
-# One command to run the server, one to run the tests. Both create .venv and install the project.
-PY ?= python3
-VENV ?= .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Shortcuts; the scripts are the real entry points (they need only bash and Python 3.11+).
+.PHONY: serve test lint clean
 
-.PHONY: serve test install lint bench clean
+serve:
+	scripts/serve
 
-$(STAMP): pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+test:
+	scripts/test
 
-install: $(STAMP)
-
-serve: $(STAMP)
-	$(BIN)/engram models ensure
-	$(BIN)/engram serve
-
-test: $(STAMP)
-	$(BIN)/ruff check engram_core engram_server tests bench hooks
-	$(BIN)/python -m pytest -q
-
-lint: $(STAMP)
-	$(BIN)/ruff check engram_core engram_server tests bench hooks
-	$(BIN)/ruff format --check engram_core engram_server tests bench hooks
-	$(BIN)/mypy
+lint:
+	scripts/lint
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
