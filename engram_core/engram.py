@@ -17,6 +17,7 @@ from .embeddings.service import EmbeddingResult, EmbeddingService
 from .errors import Forbidden
 from .intelligence.personality_service import PersonalityService
 from .intelligence.signals_store import extract_in_tx
+from .intelligence.signals_store import warm as warm_signals
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .memories.service import MemoryService
@@ -65,6 +66,7 @@ class Engram:
             self.search.index.use_model(str(self.embedder.fingerprint), int(self.embedder.dim))
         self.recall = RecallService(self.search)
         self.personality = PersonalityService(db)
+        self.memories.before_write(warm_signals)
         self.memories.in_write_tx(extract_in_tx)
         self.memories.on_write(self.search.on_write)
         self.limits = RequestLimits(settings)

@@ -9,6 +9,7 @@ here joins the memory and shows only signals of visible memories.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from ..memories.records import VISIBLE
@@ -18,12 +19,23 @@ from .personality import SIGNAL_TYPES, Signal, extract_signals, synthesize_profi
 __all__ = ["extract_in_tx", "list_signals", "load_profile", "save_profile", "visible_signals"]
 
 
+@lru_cache(maxsize=512)
+def signals_of(text: str) -> tuple[Signal, ...]:
+    """The signals of ``text`` (cached: the store path computes them before its transaction)."""
+    return tuple(extract_signals(text))
+
+
+def warm(text: str) -> None:
+    """Extract ahead, outside the write transaction, so ``extract_in_tx`` only inserts."""
+    signals_of(text)
+
+
 def extract_in_tx(conn: Any, user_id: int, memory_id: int) -> None:
-    """Extract the memory's personality signals and insert them (inside the write transaction)."""
+    """Insert the memory's personality signals (inside the write transaction)."""
     row = conn.execute("SELECT content FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)).fetchone()
     if row is None:
         return
-    signals = extract_signals(row[0])
+    signals = signals_of(row[0])
     if not signals:
         return
     now = now_iso()

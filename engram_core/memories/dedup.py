@@ -1,4 +1,10 @@
-"""Near-duplicate detection on store: SimHash against the user's recent latest memories."""
+"""Near-duplicate detection on store: SimHash against the user's visible latest memories.
+
+Distances up to 3 (the default) use the band index of migration 0006: the candidates are the memories
+sharing one of the fingerprint's four 16-bit bands (any fingerprint within distance 3 does), found by
+four index probes over all of the user's memories. Larger distances fall back to scanning the newest
+``RECENT_WINDOW`` memories.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,40 @@ from ..auth.context import AuthContext
 from ..timeutil import now_iso
 from .simhash import find_duplicate
 
-__all__ = ["RECENT_WINDOW", "find_recent_duplicate", "boost_duplicate"]
+__all__ = ["BANDS", "RECENT_WINDOW", "bands", "boost_duplicate", "find_recent_duplicate"]
 
 # How many of the user's newest memories a store is compared with (a scan of ints: ~0.2 ms per 1000).
 RECENT_WINDOW = 2000
 
 
+BANDS = 4
+_VISIBLE_M = (
+    "m.user_id = :user AND m.is_latest = 1 AND m.is_deleted = 0 AND m.is_forgotten = 0 AND m.simhash IS NOT NULL"
+)
+
+
+def bands(fp: int) -> list[int]:
+    """The four 16-bit bands of a (signed) 64-bit fingerprint, as SQLite's generated columns compute them."""
+    unsigned = fp & 0xFFFFFFFFFFFFFFFF
+    return [(unsigned >> (16 * k)) & 0xFFFF for k in range(BANDS)]
+
+
 def find_recent_duplicate(conn: Any, user_id: int, fp: int, max_distance: int) -> tuple[int, int] | None:
-    """``(existing_id, distance)`` of the nearest recent visible memory within ``max_distance``, or None."""
+    """``(existing_id, distance)`` of the nearest visible memory within ``max_distance``, or None."""
     if max_distance < 0:
         return None
+    if max_distance < BANDS:
+        # One index probe per band (a UNION, so the planner cannot fall back to scanning the user's rows).
+        probes = " UNION ".join(
+            f"SELECT id FROM memories WHERE user_id = :user AND simhash IS NOT NULL AND simhash_b{k} = :b{k}"
+            for k in range(BANDS)
+        )
+        rows = conn.execute(
+            f"SELECT m.id, m.simhash FROM ({probes}) AS p CROSS JOIN memories m ON m.id = p.id"
+            f" WHERE {_VISIBLE_M} ORDER BY m.id DESC",
+            {"user": user_id, **{f"b{k}": v for k, v in enumerate(bands(fp))}},
+        ).fetchall()
+        return find_duplicate(fp, ((r[0], r[1]) for r in rows), max_distance=max_distance)
     rows = conn.execute(
         "SELECT id, simhash FROM memories WHERE user_id = ? AND is_latest = 1 AND is_deleted = 0"
         " AND is_forgotten = 0 AND simhash IS NOT NULL ORDER BY id DESC LIMIT ?",

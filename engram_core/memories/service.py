@@ -33,6 +33,11 @@ class MemoryService:
         self.vectors = vectors
         self._write_hooks: list[WriteHook] = []
         self._tx_hooks: list[TxHook] = []
+        self._prepare_hooks: list[Callable[[str], None]] = []
+
+    def before_write(self, hook: Callable[[str], None]) -> None:
+        """Call ``hook(content)`` before a store/update transaction (pure work kept off the write thread)."""
+        self._prepare_hooks.append(hook)
 
     def in_write_tx(self, hook: TxHook) -> None:
         """Call ``hook(conn, user_id, memory_id)`` inside every store/update transaction (durable follow-ups)."""
@@ -71,6 +76,9 @@ class MemoryService:
                 vectors = await self.vectors.embed([fields["content"]])
                 vector_columns = self.vectors.columns(vectors[0] if vectors is not None else None)
 
+        for prepare in self._prepare_hooks:
+            prepare(fields["content"])
+
         def tx(conn: Any) -> tuple[int, dict[str, Any]]:
             dup = find_recent_duplicate(conn, auth.user_id, fp, max_distance)
             if dup is not None:
@@ -104,6 +112,8 @@ class MemoryService:
         extra: dict[str, Any] | None = None
         if "content" in changes:
             extra = {"simhash": fingerprint(changes["content"]), "embedding": None, "embedding_model": None}
+            for prepare in self._prepare_hooks:
+                prepare(changes["content"])
             vectors = await self.vectors.embed([changes["content"]])
             if vectors is not None:
                 extra.update(self.vectors.columns(vectors[0]))

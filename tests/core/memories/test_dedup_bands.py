@@ -1,0 +1,52 @@
+"""SimHash band lookup: the generated band columns agree with Python, and candidates cover every memory."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from engram_core.memories.dedup import bands, find_recent_duplicate
+from engram_core.storage.database import Database
+
+
+def _insert(conn: Any, fp: int) -> int:
+    cur = conn.execute(
+        "INSERT INTO memories (user_id, content, simhash, created_at, updated_at) VALUES (1, 'x', ?, 'a', 'a')", (fp,)
+    )
+    return int(cur.lastrowid)
+
+
+def test_band_columns_match_python_for_signed_fingerprints(tmp_path: Path) -> None:
+    db = Database(tmp_path / "d.db")
+    rng = random.Random(3)
+    fps = [rng.randint(-(2**63), 2**63 - 1) for _ in range(200)] + [-1, 0, 2**63 - 1, -(2**63)]
+    db.write(lambda c: c.execute("INSERT INTO users (id, name, created_at) VALUES (1, 'u', 'a')"))
+    ids = db.write(lambda c: [_insert(c, fp) for fp in fps])
+    rows = db.read(
+        lambda c: {
+            r[0]: list(r[1:])
+            for r in c.execute("SELECT id, simhash_b0, simhash_b1, simhash_b2, simhash_b3 FROM memories")
+        }
+    )
+    assert all(rows[i] == bands(fp) for i, fp in zip(ids, fps, strict=True))
+    db.close()
+
+
+def test_every_fingerprint_within_three_bits_is_found_among_many(tmp_path: Path) -> None:
+    db = Database(tmp_path / "d.db")
+    rng = random.Random(5)
+    db.write(lambda c: c.execute("INSERT INTO users (id, name, created_at) VALUES (1, 'u', 'a')"))
+    first = rng.getrandbits(64) - 2**63
+    target = db.write(lambda c: _insert(c, first))
+    db.write(lambda c: [_insert(c, rng.getrandbits(64) - 2**63) for _ in range(5000)])  # far more than any window
+    for _ in range(50):
+        flipped = first
+        for bit in rng.sample(range(64), 3):
+            flipped ^= 1 << bit
+        flipped = (flipped + 2**63) % 2**64 - 2**63  # back to signed 64-bit
+        found = db.read(lambda c, fp=flipped: find_recent_duplicate(c, 1, fp, 3))
+        assert found == (target, 3)
+    four_bands = first ^ (1 | 1 << 16 | 1 << 32 | 1 << 47)  # distance 4, one bit in each band
+    assert db.read(lambda c: find_recent_duplicate(c, 1, four_bands, 3)) is None
+    db.close()
