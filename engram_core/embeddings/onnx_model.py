@@ -36,6 +36,9 @@ def make_session(path: Path, threads: int = 0) -> ort.InferenceSession:
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    # No busy-waiting between runs: on a small machine the spinning intra-op threads would take the
+    # cores the event loop, the SQLite threads and the next request need.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
 
 

@@ -47,6 +47,6 @@ def test_every_fingerprint_within_three_bits_is_found_among_many(tmp_path: Path)
         flipped = (flipped + 2**63) % 2**64 - 2**63  # back to signed 64-bit
         found = db.read(lambda c, fp=flipped: find_recent_duplicate(c, 1, fp, 3))
         assert found == (target, 3)
-    four_bands = first ^ (1 | 1 << 16 | 1 << 32 | 1 << 47)  # distance 4, one bit in each band
+    four_bands = first ^ (1 | 1 << 16 | 1 << 32 | 1 << 48)  # distance 4, one bit in each band
     assert db.read(lambda c: find_recent_duplicate(c, 1, four_bands, 3)) is None
     db.close()
