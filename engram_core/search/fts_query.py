@@ -14,7 +14,7 @@ at :data:`MAX_TERMS`.
 
 Prefix matching (``"term"*`` on the last word) is available for type-ahead callers via
 ``prefix_last=True`` but is off by default: on the LoCoMo dev split it did not improve recall (see
-``bench/results-search.md``) and with the porter tokenizer a prefix on a whole word mostly re-matches
+``BENCHMARKS.md``) and with the porter tokenizer a prefix on a whole word mostly re-matches
 what the stemmer already matches.
 """
 

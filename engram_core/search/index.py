@@ -17,7 +17,7 @@ Keeping it current without blocking anything:
 Scoring is a matrix-vector product (vectors are L2-normalised, so the dot product is the cosine). The
 index is never rebuilt per query; removal swaps the last row into the hole. Each user's index has its own
 lock, so searches of different users never wait on each other. LanceDB ANN is not implemented (see
-``bench/results-search-pipeline.md``): at the target sizes the exact product is fast enough.
+``BENCHMARKS.md``): at the target sizes the exact product is fast enough.
 """
 
 from __future__ import annotations

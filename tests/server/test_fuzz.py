@@ -198,7 +198,7 @@ def test_lone_surrogate_escapes_are_refused_not_crashed(fuzz_api: Api) -> None:
 
 
 def test_example_counts(fuzz_api: Api) -> None:
-    """Runs last in this module: prints how many examples each property saw (for bench/results-hardening.md)."""
+    """Runs last in this module: prints how many examples each property saw (for BENCHMARKS.md)."""
     print(f"\nfuzz examples: {EXAMPLES} total={sum(EXAMPLES.values())}")
     if EXAMPLES:  # empty when this test is selected alone
         assert all(v > 0 for v in EXAMPLES.values())

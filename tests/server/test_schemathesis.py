@@ -103,5 +103,5 @@ def _run_mode(op: Any, mode: GenerationMode, count: int, base: str, headers: dic
 
 
 def test_schemathesis_example_counts() -> None:
-    """Runs last: prints the example counts (for bench/results-hardening.md)."""
+    """Runs last: prints the example counts (for BENCHMARKS.md)."""
     print(f"\nschemathesis: operations={len(OPERATIONS)} examples={EXAMPLES} total={sum(EXAMPLES.values())}")
