@@ -71,8 +71,18 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_RERANKER_MODEL", "str", "granite-reranker", "Named reranker model."),
     _S("ENGRAM_RERANKER_TOP_K", "int", 12, "How many fused results the reranker rescores."),
     # search and graph
-    _S("ENGRAM_USE_LANCE_INDEX", "bool", False, "Use a LanceDB ANN index for users with large corpora."),
-    _S("ENGRAM_LANCE_THRESHOLD", "int", 50000, "Vectors per user above which LanceDB is used."),
+    _S(
+        "ENGRAM_USE_LANCE_INDEX",
+        "bool",
+        False,
+        "Reserved: LanceDB ANN index for large corpora (not built yet; ignored, the in-memory index serves every size).",
+    ),
+    _S(
+        "ENGRAM_LANCE_THRESHOLD",
+        "int",
+        50000,
+        "Reserved: vectors per user above which LanceDB would be used (ignored for now).",
+    ),
     _S("ENGRAM_SEARCH_CACHE_SIZE", "int", 256, "Entries in the per-user search result cache. 0: off."),
     _S("ENGRAM_AUTOLINK_THRESHOLD", "float", 0.55, "Cosine similarity at or above which memories link."),
     _S("ENGRAM_AUTOLINK_MAX", "int", 6, "Most similarity links made for one memory."),
