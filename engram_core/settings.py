@@ -75,7 +75,7 @@ DECLARATIONS: tuple[Setting, ...] = (
         "ENGRAM_USE_LANCE_INDEX",
         "bool",
         False,
-        "Reserved: LanceDB ANN index for large corpora (not built yet; ignored, the in-memory index serves every size).",
+        "Reserved: LanceDB ANN index for large corpora (not built yet: ignored, the in-memory index serves all).",
     ),
     _S(
         "ENGRAM_LANCE_THRESHOLD",
