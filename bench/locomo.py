@@ -186,7 +186,6 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_PATH))
     parser.add_argument("--model-dir", default=None, help="directory of the converted minilm model")
-    parser.add_argument("--reranker-dir", default=None, help="not used yet (reranker wiring is pending)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--embed-cache", default=None, help="pickle of text -> vector, reused across runs")
     parser.add_argument("--sessions", action="store_true", help="store turns with their session_id")
