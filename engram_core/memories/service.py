@@ -158,7 +158,8 @@ class MemoryService:
         return await self._lifecycle(auth, memory_id, lambda c: writes.move_to_trash(c, auth, memory_id))
 
     async def restore(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-        return await self._lifecycle(auth, memory_id, lambda c: writes.restore(c, auth, memory_id))
+        quota = self.settings.memory_quota
+        return await self._lifecycle(auth, memory_id, lambda c: writes.restore(c, auth, memory_id, quota))
 
     async def purge(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
         return await self._lifecycle(auth, memory_id, lambda c: writes.purge(c, auth, memory_id))

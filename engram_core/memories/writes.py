@@ -195,11 +195,16 @@ def move_to_trash(conn: Any, auth: AuthContext, memory_id: int) -> dict[str, Any
     return {"deleted": True, "id": memory_id}
 
 
-def restore(conn: Any, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-    """Bring a memory back from the trash or from being forgotten."""
+def restore(conn: Any, auth: AuthContext, memory_id: int, quota: int = 0) -> dict[str, Any]:
+    """Bring a memory back from the trash or from being forgotten.
+
+    Out of the trash a memory counts against the memory quota again, so the quota is checked first.
+    """
     row = _owned(conn, auth.user_id, memory_id)
     if not row["is_deleted"] and not row["is_forgotten"]:
         raise Conflict(f"memory {memory_id} is neither in the trash nor forgotten")
+    if row["is_deleted"] and row["is_latest"]:
+        check_memory_quota(conn, auth.user_id, quota)
     conn.execute(
         "UPDATE memories SET is_deleted = 0, deleted_at = NULL, is_forgotten = 0, forgotten_at = NULL,"
         " forget_reason = NULL, updated_at = ? WHERE id = ?",

@@ -112,3 +112,19 @@ def test_memory_quota_default_and_per_user_override(tmp_path: Path) -> None:
             assert api.call("PUT", "/admin/quotas", api.admin_key, json=body).status_code == status
         actions = [e["action"] for e in api.call("GET", "/audit", api.admin_key).json()["entries"]]
         assert actions.count("quota.set") == 3
+
+
+def test_restore_from_trash_respects_the_quota(tmp_path: Path) -> None:
+    settings = Settings.for_data_dir(tmp_path, bootstrap_secret="s", memory_quota=1)
+    with TestClient(create_app(settings)) as client:
+        key = client.post("/bootstrap", json={"secret": "s"}).json()["key"]
+        api = Api(client, key)
+        first = api.store(key, "the first memory about otters")
+        assert api.call("DELETE", f"/memory/{first}", key).status_code == 200
+        api.store(key, "a second memory, about beavers, fits while the first is in the trash")
+        r = api.call("POST", f"/memory/{first}/restore", key)
+        assert r.status_code == 403 and "quota" in r.json()["error"]
+        assert [m["id"] for m in api.call("GET", "/memory/trash", key).json()["results"]] == [first]
+        forgotten = api.call("GET", "/list", key).json()["results"][0]["id"]
+        api.call("POST", f"/memory/{forgotten}/forget", key)
+        assert api.call("POST", f"/memory/{forgotten}/restore", key).status_code == 200  # forgotten still counted
