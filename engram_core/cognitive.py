@@ -20,7 +20,7 @@ from .decay.apply import ImplicitReviews
 from .decay.service import FsrsService
 from .graph.autolink import autolink
 from .graph.entities import EntityService
-from .graph.links import AUTOLINK_JOB, LinkService, bump_links_changed, enqueue_autolink
+from .graph.links import AUTOLINK_JOB, LinkService, enqueue_autolink
 from .graph.ranking import GraphRanker
 from .graph.service import GraphService
 from .memories.duplicates import DedupService
@@ -57,8 +57,8 @@ class Cognitive:
         self.projects = ProjectService(db)
         self.episodes = EpisodeService(db)
         self.conversations = ConversationService(db)
-        engram.memories.in_write_tx(self._in_write_tx)
-        engram.vectors.after_embed.append(self._after_embed)  # embedded later (backfill): link it then
+        engram.memories.in_write_tx(enqueue_autolink)
+        engram.vectors.after_embed.append(enqueue_autolink)  # embedded later (backfill): link it then
         engram.jobs.register(AUTOLINK_JOB, self._autolink_job)
         scheduler = engram.scheduler
         scheduler.every("implicit_review_flush", settings.review_flush_seconds, self.reviews.flush)
@@ -68,16 +68,6 @@ class Cognitive:
             self.ranker.tick,
         )
         scheduler.every("communities", settings.community_interval_seconds, self.ranker.all_communities)
-
-    def _in_write_tx(self, conn: Any, user_id: int, memory_id: int) -> None:
-        enqueue_autolink(conn, user_id, memory_id)
-        updates = conn.execute(
-            "SELECT count(*) FROM memory_links WHERE source_id = ? AND link_type = 'updates'", (memory_id,)
-        ).fetchone()[0]
-        bump_links_changed(conn, user_id, updates)
-
-    def _after_embed(self, conn: Any, user_id: int, memory_id: int) -> None:
-        enqueue_autolink(conn, user_id, memory_id)
 
     async def _autolink_job(self, payload: dict[str, Any], user_id: int | None) -> dict[str, Any]:
         if user_id is None:

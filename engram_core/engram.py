@@ -14,7 +14,6 @@ from .auth.service import AuthService
 from .cognitive import Cognitive
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingResult, EmbeddingService
-from .errors import Forbidden
 from .intelligence.personality_service import PersonalityService
 from .intelligence.signals_store import extract_in_tx
 from .intelligence.signals_store import warm as warm_signals
@@ -193,8 +192,7 @@ class Engram:
 
     async def stats(self, auth: AuthContext) -> dict[str, Any]:
         """Whole-server counts (admin)."""
-        if not auth.is_admin:
-            raise Forbidden("this route needs an admin key")
+        auth.require_admin()
 
         def run(conn: Any) -> dict[str, Any]:
             q = conn.execute

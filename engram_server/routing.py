@@ -20,7 +20,7 @@ from starlette.routing import Route
 from engram_core.auth.context import AuthContext
 from engram_core.auth.limits import check_raw_json_depth
 from engram_core.engram import Engram
-from engram_core.errors import Forbidden, Invalid, NotFound, PayloadTooLarge
+from engram_core.errors import Invalid, NotFound, PayloadTooLarge
 from engram_core.validation import INT_MAX, Schema, coerce_query
 
 __all__ = ["ApiRequest", "RouteSpec", "api"]
@@ -141,8 +141,8 @@ def api(
             auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
             engram.limits.check_key(auth, request.method, request.url.path)
             auth.require(scope)
-            if scope == "admin" and not auth.is_admin:
-                raise Forbidden("this route needs an admin key")
+            if scope == "admin":
+                auth.require_admin()
         data: Any = None
         if takes_body and request.method != "GET":
             limit = min(max_body or settings.max_body_bytes, settings.max_body_bytes)

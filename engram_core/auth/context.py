@@ -41,6 +41,11 @@ class AuthContext:
         if scope not in self.scopes:
             raise Forbidden(f"this key lacks the {scope!r} scope")
 
+    def require_admin(self) -> None:
+        """Raise ``Forbidden`` unless the caller is an admin user with an admin key."""
+        if not self.is_admin:
+            raise Forbidden("this route needs an admin key")
+
     @classmethod
     def local(cls, user_id: int = 1) -> AuthContext:
         """A fully privileged caller for the CLI and scripts that own the data dir."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Forbidden, NotFound, QuotaExceeded
+from ..errors import NotFound, QuotaExceeded
 from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import now_iso
@@ -103,7 +103,7 @@ class QuotaService:
 
     async def list_all(self, auth: AuthContext) -> dict[str, Any]:
         """Every user's usage and limit, and the default (admin)."""
-        _require_admin(auth)
+        auth.require_admin()
         default = self.settings.memory_quota
 
         def run(conn: Any) -> dict[str, Any]:
@@ -114,14 +114,9 @@ class QuotaService:
 
     async def set(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Set or clear one user's memory quota (admin)."""
-        _require_admin(auth)
+        auth.require_admin()
         data = SET_QUOTA.parse(body)
         default = self.settings.memory_quota
         return await self.db.awrite(
             lambda conn: set_memory_quota(conn, auth, data["user_id"], data["max_memories"], default)
         )
-
-
-def _require_admin(auth: AuthContext) -> None:
-    if not auth.is_admin:
-        raise Forbidden("this route needs an admin key")

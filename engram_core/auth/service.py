@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from ..errors import Forbidden, Invalid, Unauthorized
+from ..errors import Forbidden, Unauthorized
 from ..settings import Settings
 from ..storage.database import Database
 from . import audit, keys, spaces, users
@@ -54,7 +54,7 @@ class AuthService:
         return await self.db.awrite(lambda conn: users.bootstrap_admin(conn, pepper=self._pepper, name=data["name"]))
 
     async def create_user(self, auth: AuthContext, body: Any) -> dict[str, Any]:
-        _require_admin(auth)
+        auth.require_admin()
         data = CREATE_USER.parse(body)
         return await self.db.awrite(
             lambda conn: users.create_user(
@@ -64,7 +64,7 @@ class AuthService:
         )  # fmt: skip
 
     async def list_users(self, auth: AuthContext) -> dict[str, Any]:
-        _require_admin(auth)
+        auth.require_admin()
         return {"users": await self.db.aread(users.list_users)}
 
     async def create_key(self, auth: AuthContext, body: Any) -> dict[str, Any]:
@@ -72,7 +72,7 @@ class AuthService:
         data = CREATE_KEY.parse(body)
         user_id = data["user_id"] or auth.user_id
         if user_id != auth.user_id:
-            _require_admin(auth)
+            auth.require_admin()
         wanted = data["scopes"]
         if "admin" in wanted and not auth.is_admin:
             raise Forbidden("only an admin key can create admin keys")
@@ -117,20 +117,9 @@ class AuthService:
         q = AUDIT.parse(query)
         user_id = auth.user_id
         if q["user_id"] is not None and q["user_id"] != auth.user_id:
-            _require_admin(auth)
+            auth.require_admin()
             user_id = q["user_id"]
         rows = await self.db.aread(
             lambda conn: audit.list_audit(conn, user_id, limit=q["limit"], before_id=q["before_id"], action=q["action"])
         )
         return {"entries": rows, "count": len(rows)}
-
-
-def _require_admin(auth: AuthContext) -> None:
-    if not auth.is_admin:
-        raise Forbidden("this route needs an admin key")
-
-
-def check_scopes(scopes: list[str]) -> None:
-    for s in scopes:
-        if s not in ("read", "write", "admin"):
-            raise Invalid("scopes", f"unknown scope {s!r}")

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import EngramError, Invalid
 from ..settings import Settings
 from . import keys
-from .dbops import backup_database, decrypt_database, encrypt_database, rekey_database, verify_database
+from .dbops import backup_database, decrypt_database, encrypt_database, fsync_dir, rekey_database, verify_database
 from .keys import (
     MODES,
     challenge_path,
@@ -89,11 +89,9 @@ def _new_key(args: argparse.Namespace, settings: Settings) -> tuple[bytes, str, 
     if mode == "yubikey":
         staged = challenge_path(settings.db_path).with_suffix(".challenge.new")
         staged.unlink(missing_ok=True)
-        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(os.urandom(32))
+        challenge = keys.write_new_challenge(staged)
         try:
-            key = yubikey_key(staged.read_bytes(), keys.YubiKeyResponder())
+            key = yubikey_key(challenge, keys.YubiKeyResponder())
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
@@ -142,6 +140,7 @@ def _run(args: argparse.Namespace) -> int:
             result = rekey_database(db, old, new)
             if staged is not None:
                 os.replace(staged, challenge_path(db))
+                fsync_dir(challenge_path(db))  # the new challenge must survive a power loss with the rekeyed DB
         finally:
             if staged is not None:
                 with contextlib.suppress(FileNotFoundError):

@@ -70,7 +70,7 @@ def _remove(path: Path) -> None:
             p.unlink()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -176,7 +176,7 @@ def _swap_in(
     except OSError:
         shutil.copy2(db, bak)
     os.replace(tmp, db)
-    _fsync_dir(db)
+    fsync_dir(db)
     try:
         conn = connect(db, key=new_key)
         try:
@@ -188,12 +188,12 @@ def _swap_in(
     except Exception:
         _remove(db)
         os.replace(bak, db)
-        _fsync_dir(db)
+        fsync_dir(db)
         raise
     if keep:
         return bak
     bak.unlink()
-    _fsync_dir(db)
+    fsync_dir(db)
     return None
 
 
@@ -308,7 +308,7 @@ def backup_database(db: Path | str, dest: Path | str, key: bytes | None = None) 
         result = verify_database(tmp, key)
         _fsync_file(tmp)
         os.replace(tmp, dest)
-        _fsync_dir(dest)
+        fsync_dir(dest)
     finally:
         _remove(tmp)
     challenge = db.with_name(db.name + ".challenge")

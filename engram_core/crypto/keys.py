@@ -232,13 +232,14 @@ def load_challenge(db_path: Path | str, *, create: bool = True) -> bytes:
                 f"YubiKey challenge file {path} is missing; it is needed to unlock {db_path}: "
                 "restore it from the backup it was saved with"
             ) from None
-        return _write_new_challenge(path)
+        return write_new_challenge(path)
     if len(data) != CHALLENGE_BYTES:
         raise Locked(f"YubiKey challenge file {path} holds {len(data)} bytes, expected {CHALLENGE_BYTES}")
     return data
 
 
-def _write_new_challenge(path: Path) -> bytes:
+def write_new_challenge(path: Path) -> bytes:
+    """Write a new random challenge (mode 0600, fsynced); an existing file wins a race."""
     data = secrets.token_bytes(CHALLENGE_BYTES)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -16,8 +16,9 @@ from typing import Any
 
 from ..auth import audit
 from ..storage.database import Database
+from ..timeutil import parse_datetime
 from .review import initial_state, refresh, review
-from .state import FsrsState, Grade, parse_utc
+from .state import FsrsState, Grade
 
 __all__ = ["ImplicitReviews", "apply_review", "row_state", "write_state"]
 
@@ -44,7 +45,7 @@ def apply_review(conn: Any, row: Any, grade: int, now: datetime | None = None) -
     moment = now or datetime.now(UTC)
     state = row_state(row)
     if state is None:
-        state = refresh(initial_state(parse_utc(row["created_at"], "created_at")), moment)
+        state = refresh(initial_state(parse_datetime(row["created_at"], "created_at")), moment)
     new = review(state, grade, moment)
     write_state(conn, int(row["id"]), new)
     return new

@@ -25,8 +25,9 @@ from datetime import datetime
 from numbers import Integral
 
 from ..errors import Invalid
+from ..timeutil import to_utc
 from . import fsrs6
-from .state import FsrsState, Grade, LearningState, to_utc
+from .state import FsrsState, Grade, LearningState
 
 __all__ = [
     "IMPORTANCE_WEIGHT",

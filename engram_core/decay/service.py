@@ -11,15 +11,15 @@ from typing import Any
 
 from ..auth import audit
 from ..auth.context import AuthContext
-from ..errors import Forbidden, NotFound
+from ..errors import NotFound
 from ..memories.records import VISIBLE
 from ..search.fts_query import build_match
 from ..storage.database import Database
-from ..timeutil import now_iso
+from ..timeutil import format_ts, now_iso, parse_datetime
 from ..validation import Field, Schema
 from .apply import apply_review, row_state, write_state
 from .review import decay_score, initial_state, next_review_days, refresh, retrievability
-from .state import FsrsState, parse_utc
+from .state import FsrsState
 
 __all__ = ["DUE", "FsrsService", "REVIEW", "SCORES", "STATE", "fsrs_dict"]
 
@@ -57,7 +57,7 @@ def fsrs_dict(state: FsrsState) -> dict[str, Any]:
         "learning_state": state.learning_state.value,
         "reps": state.reps,
         "lapses": state.lapses,
-        "last_review_at": state.last_review_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "last_review_at": format_ts(state.last_review_at),
     }
 
 
@@ -125,14 +125,13 @@ class FsrsService:
 
     async def init(self, auth: AuthContext) -> dict[str, Any]:
         """Admin: give every memory without an FSRS state its initial Good review (at its creation)."""
-        if not auth.is_admin:
-            raise Forbidden("this route needs an admin key")
+        auth.require_admin()
 
         def tx(conn: Any) -> dict[str, Any]:
             now = datetime.now(UTC)
             rows = conn.execute("SELECT id, created_at FROM memories WHERE fsrs_stability IS NULL").fetchall()
             for r in rows:
-                write_state(conn, r["id"], refresh(initial_state(parse_utc(r["created_at"], "created_at")), now))
+                write_state(conn, r["id"], refresh(initial_state(parse_datetime(r["created_at"], "created_at")), now))
             audit.record(conn, auth, "fsrs.init", None, None, {"initialized": len(rows)})
             return {"initialized": len(rows)}
 

@@ -21,16 +21,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum, IntEnum
 from typing import Any
 
 from ..errors import Invalid
-from ..timeutil import format_ts
+from ..timeutil import format_ts, parse_datetime, to_utc
 
 RowLike = Mapping[str, Any] | sqlite3.Row
 
-__all__ = ["FsrsState", "Grade", "LearningState", "RowLike", "format_utc", "parse_utc", "to_utc"]
+__all__ = ["FsrsState", "Grade", "LearningState", "RowLike"]
 
 
 class Grade(IntEnum):
@@ -52,29 +52,6 @@ class LearningState(Enum):
 
 # py-fsrs numbers its states 1, 2, 3: accept those in rows too.
 _STATE_NUMBERS = {1: LearningState.LEARNING, 2: LearningState.REVIEW, 3: LearningState.RELEARNING}
-
-
-def to_utc(moment: datetime) -> datetime:
-    """An aware UTC datetime; a naive one is taken as UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def format_utc(moment: datetime) -> str:
-    """``2026-01-02T03:04:05.123456Z``: UTC, microseconds, fixed width (sorts as text)."""
-    return format_ts(moment)  # one formatter: strftime's %Y does not pad years before 1000
-
-
-def parse_utc(value: str, field: str = "fsrs_last_review") -> datetime:
-    """Parse an ISO-8601 timestamp into an aware UTC datetime (naive taken as UTC)."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        return to_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise Invalid(field, f"cannot read {value[:40]!r} as an ISO-8601 timestamp") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +86,7 @@ class FsrsState:
             "fsrs_state": self.learning_state.value,
             "fsrs_reps": int(self.reps),
             "fsrs_lapses": int(self.lapses),
-            "fsrs_last_review": format_utc(self.last_review_at),
+            "fsrs_last_review": format_ts(self.last_review_at),
             "storage_strength": float(self.storage_strength),
             "retrieval_strength": float(self.retrieval_strength),
         }
@@ -131,7 +108,7 @@ class FsrsState:
         except (KeyError, ValueError):
             raise Invalid("fsrs_state", f"unknown learning state {raw_state!r}") from None
         raw_time = values["fsrs_last_review"]
-        last = to_utc(raw_time) if isinstance(raw_time, datetime) else parse_utc(str(raw_time))
+        last = to_utc(raw_time) if isinstance(raw_time, datetime) else parse_datetime(str(raw_time), "fsrs_last_review")
         try:
             return cls(
                 stability=float(values["fsrs_stability"]),

@@ -43,7 +43,7 @@ class EmbeddingManager:
         self.embedder = embedder
         self.reason = reason
         self.batcher = EmbedBatcher(embedder, settings.embed_batch_size) if embedder is not None else None
-        self.after_embed: list[Callable[[Any, int, int], None]] = []  # (conn, user_id, memory_id) in the tx
+        self.after_embed: list[Callable[[Any, int, int], object]] = []  # (conn, user_id, memory_id) in the tx
 
     @classmethod
     def load(cls, settings: Settings, db: Database, *, check: bool = True) -> EmbeddingManager:

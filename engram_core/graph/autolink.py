@@ -15,18 +15,14 @@ from typing import Any
 import numpy as np
 
 from ..auth import audit
+from ..embeddings.vectors import from_blob
 from ..memories.records import VISIBLE
 from ..search.index import VectorIndex
 from ..storage.database import Database
 from ..timeutil import now_iso
 from .links import bump_links_changed, upsert_link
 
-__all__ = ["autolink", "decode_vector", "plan_links"]
-
-
-def decode_vector(blob: bytes) -> np.ndarray:
-    """A float32 little-endian embedding blob as a numpy vector."""
-    return np.frombuffer(blob, dtype="<f4")
+__all__ = ["autolink", "plan_links"]
 
 
 def plan_links(
@@ -46,7 +42,7 @@ def plan_links(
     if row is None or row["embedding"] is None or limit <= 0:
         return None
     if user_index is not None and index is not None and row["embedding_model"] == index.model:
-        query = decode_vector(row["embedding"]).astype(np.float32)
+        query = from_blob(row["embedding"]).astype(np.float32)
         with user_index.lock:
             hits = user_index.top(query, limit + 1)
         return [(other, round(sim, 6)) for other, sim in hits if other != memory_id and sim >= threshold][:limit]
@@ -59,7 +55,7 @@ def plan_links(
     ).fetchall()
     if not rows:
         return []
-    query = decode_vector(row["embedding"]).astype(np.float32)
+    query = from_blob(row["embedding"]).astype(np.float32)
     matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
     norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
     sims = (matrix @ query) / np.where(norms == 0, 1.0, norms)

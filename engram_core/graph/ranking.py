@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from ..auth import audit
-from ..memories.records import VISIBLE
+from ..memories.records import visible
 from ..storage.database import Database
 from ..timeutil import format_ts, now_iso
 from .rank import EdgeRow, build_graph, communities, pagerank
@@ -27,11 +27,6 @@ from .rank import EdgeRow, build_graph, communities, pagerank
 __all__ = ["GraphRanker", "user_edges", "visible"]
 
 T = TypeVar("T")
-
-
-def visible(alias: str) -> str:
-    """The VISIBLE condition for a memories table aliased ``alias``."""
-    return VISIBLE.replace("m.", f"{alias}.")
 
 
 def user_edges(conn: Any, user_id: int) -> list[EdgeRow]:

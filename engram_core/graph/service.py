@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..auth.context import AuthContext
-from ..errors import Forbidden, NotFound
+from ..errors import NotFound
 from ..storage.database import Database
 from ..validation import Field, Schema
 from . import views
@@ -100,8 +100,7 @@ class GraphService:
 
     async def detect_communities(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Admin: run Louvain now (one user or every user with links)."""
-        if not auth.is_admin:
-            raise Forbidden("this route needs an admin key")
+        auth.require_admin()
         user_id = DETECT.parse(body)["user_id"]
         if user_id and not await self.db.aread(
             lambda conn: conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone()

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NotFound
+from ..memories.records import visible
 from ..search.fts_query import build_match
 from ..timeutil import now_iso
-from .ranking import visible
 
 __all__ = [
     "community_members",

@@ -13,6 +13,7 @@ from typing import Any
 from ..auth import audit
 from ..auth.context import AuthContext
 from ..timeutil import now_iso
+from .records import VISIBLE
 from .simhash import find_duplicate
 
 __all__ = ["BANDS", "RECENT_WINDOW", "bands", "boost_duplicate", "find_recent_duplicate"]
@@ -22,9 +23,9 @@ RECENT_WINDOW = 2000
 
 
 BANDS = 4
-_VISIBLE_M = (
-    "m.user_id = :user AND m.is_latest = 1 AND m.is_deleted = 0 AND m.is_forgotten = 0 AND m.simhash IS NOT NULL"
-)
+# Candidates are the memories reads and search can see (records.VISIBLE), so a duplicate never boosts a
+# consolidated or expired memory the user cannot find.
+_CANDIDATE = f"m.user_id = :user AND m.simhash IS NOT NULL AND {VISIBLE}"
 
 
 def bands(fp: int) -> list[int]:
@@ -45,14 +46,13 @@ def find_recent_duplicate(conn: Any, user_id: int, fp: int, max_distance: int) -
         )
         rows = conn.execute(
             f"SELECT m.id, m.simhash FROM ({probes}) AS p CROSS JOIN memories m ON m.id = p.id"
-            f" WHERE {_VISIBLE_M} ORDER BY m.id DESC",
-            {"user": user_id, **{f"b{k}": v for k, v in enumerate(bands(fp))}},
+            f" WHERE {_CANDIDATE} ORDER BY m.id DESC",
+            {"user": user_id, "now": now_iso(), **{f"b{k}": v for k, v in enumerate(bands(fp))}},
         ).fetchall()
         return find_duplicate(fp, ((r[0], r[1]) for r in rows), max_distance=max_distance)
     rows = conn.execute(
-        "SELECT id, simhash FROM memories WHERE user_id = ? AND is_latest = 1 AND is_deleted = 0"
-        " AND is_forgotten = 0 AND simhash IS NOT NULL ORDER BY id DESC LIMIT ?",
-        (user_id, RECENT_WINDOW),
+        f"SELECT m.id, m.simhash FROM memories m WHERE {_CANDIDATE} ORDER BY m.id DESC LIMIT :window",
+        {"user": user_id, "now": now_iso(), "window": RECENT_WINDOW},
     ).fetchall()
     return find_duplicate(fp, ((r[0], r[1]) for r in rows), max_distance=max_distance)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..errors import NotFound
@@ -139,7 +138,3 @@ def user_stats(conn: Any, user_id: int) -> dict[str, Any]:
         "links": links,
         "categories": {r["category"]: r["n"] for r in cats},
     }
-
-
-def tags_of(row: Any) -> list[str]:
-    return list(json.loads(row["tags"]))

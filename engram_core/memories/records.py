@@ -8,7 +8,7 @@ from typing import Any
 
 from ..decay import FsrsState, decay_score
 
-__all__ = ["VISIBLE", "memory_dict", "row_decay_score"]
+__all__ = ["VISIBLE", "memory_dict", "row_decay_score", "visible"]
 
 # A memory that reads and search see: latest version, not forgotten, not consolidated into another,
 # not in the trash, not past its TTL. ``:now`` is bound by the caller.
@@ -16,6 +16,11 @@ VISIBLE = (
     "m.is_latest = 1 AND m.is_forgotten = 0 AND m.is_consolidated = 0 AND m.is_deleted = 0"
     " AND (m.forget_after IS NULL OR m.forget_after > :now)"
 )
+
+
+def visible(alias: str) -> str:
+    """``VISIBLE`` for a memories table aliased ``alias`` (``:now`` is bound by the caller)."""
+    return VISIBLE.replace("m.", f"{alias}.")
 
 
 def row_decay_score(r: Any, now: datetime | None = None) -> float | None:

@@ -11,7 +11,7 @@ from ..decay import decay_score, initial_state
 from ..embeddings.manager import EmbeddingManager
 from ..settings import Settings
 from ..storage.database import Database
-from ..timeutil import to_datetime
+from ..timeutil import now_iso, to_datetime
 from . import reads, writes
 from .dedup import boost_duplicate, find_recent_duplicate
 from .schemas import FORGET, LIST, STORE, TAGS, UPDATE
@@ -21,7 +21,7 @@ __all__ = ["MemoryService"]
 
 WriteHook = Callable[[int, list[int]], None]
 # Runs inside the store/update transaction: (conn, user_id, memory_id) — used to enqueue durable jobs.
-TxHook = Callable[[Any, int, int], None]
+TxHook = Callable[[Any, int, int], object]
 
 
 class MemoryService:
@@ -85,19 +85,18 @@ class MemoryService:
                 boost_duplicate(conn, auth, dup[0], dup[1])
                 return 200, {"stored": False, "duplicate": True, "existing_id": dup[0], "boosted": True,
                              "distance": dup[1]}  # fmt: skip
-            reviewed_at = to_datetime(fields["created_at"]) if fields.get("created_at") else datetime.now(UTC)
-            state = initial_state(reviewed_at)
+            created_at = fields.get("created_at") or now_iso()
+            state = initial_state(to_datetime(created_at))
             extra = {"simhash": fp, **state.to_row(), **vector_columns}
-            memory_id = writes.insert_memory(conn, auth, fields, quota=quota, extra=extra)
+            memory_id = writes.insert_memory(conn, auth, {**fields, "created_at": created_at}, quota=quota, extra=extra)
             for hook in self._tx_hooks:
                 hook(conn, auth.user_id, memory_id)
-            row = conn.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()
             return 201, {
                 "stored": True,
                 "id": memory_id,
-                "created_at": row["created_at"],
-                "importance": row["importance"],
-                "embedded": row["embedding"] is not None,
+                "created_at": created_at,
+                "importance": fields["importance"],
+                "embedded": "embedding" in vector_columns,
                 "tags": fields["tags"],
                 "decay_score": round(decay_score(state, datetime.now(UTC), fields["importance"]), 6),
             }

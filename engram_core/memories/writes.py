@@ -16,6 +16,7 @@ from ..auth.spaces import check_space
 from ..decay.apply import apply_review
 from ..decay.state import Grade
 from ..errors import Conflict, NotFound
+from ..graph.links import bump_links_changed
 from ..timeutil import now_iso
 
 __all__ = [
@@ -128,6 +129,7 @@ def update_memory(
         " VALUES (?, ?, ?, 'updates', 1.0, ?)",
         (auth.user_id, new_id, memory_id, now),
     )
+    bump_links_changed(conn, auth.user_id, 1)  # the `updates` link counts towards a PageRank refresh
     audit.record(conn, auth, "memory.update", "memory", new_id, {"old_id": memory_id, "fields": sorted(changes)})
     return {
         "updated": True,

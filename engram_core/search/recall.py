@@ -50,8 +50,14 @@ class RecallService:
 
         def run(conn: Any) -> tuple[list[Any], list[Any], list[Any]]:
             n_static, n_important, n_recent = limits
-            by_importance = sorted(list_scope(conn, static, 200), key=lambda m: -m["importance"])[:n_static]
-            top = sorted(list_scope(conn, important, 200), key=lambda m: -m["importance"])[:n_important]
+            by_importance = (
+                sorted(list_scope(conn, static, 200), key=lambda m: -m["importance"])[:n_static] if n_static else []
+            )
+            top = (
+                sorted(list_scope(conn, important, 200), key=lambda m: -m["importance"])[:n_important]
+                if n_important
+                else []
+            )
             return by_importance, top, list_scope(conn, scope, n_recent) if n_recent else []
 
         return await self.db.aread(run)

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from ..memories.records import VISIBLE, visible
+from ..timeutil import now_iso
 from .boosts import BoostResult, apply_boosts
 from .temporal import TimeWindow, proximity_boost
 
@@ -67,11 +69,11 @@ def fetch_rows(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, Any]:
 def outdated_ids(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, float]:
     """Memories a *newer* memory contradicts (a ``contradicts`` link) -> confidence (link weight, 0..1)."""
     rows = conn.execute(
-        "SELECT l.target_id, max(l.weight) FROM json_each(?) j CROSS JOIN memory_links l ON l.target_id = j.value"
+        "SELECT l.target_id, max(l.weight) FROM json_each(:ids) j CROSS JOIN memory_links l ON l.target_id = j.value"
         " JOIN memories s ON s.id = l.source_id JOIN memories t ON t.id = l.target_id"
-        " WHERE +l.user_id = ? AND l.link_type = 'contradicts' AND s.created_at > t.created_at"
-        " AND s.is_deleted = 0 AND s.is_forgotten = 0 GROUP BY l.target_id",
-        (json.dumps([int(i) for i in ids]), user_id),
+        " WHERE +l.user_id = :user AND l.link_type = 'contradicts' AND s.created_at > t.created_at"
+        f" AND {visible('s')} GROUP BY l.target_id",
+        {"ids": json.dumps([int(i) for i in ids]), "user": user_id, "now": now_iso()},
     ).fetchall()
     return {int(r[0]): min(1.0, max(0.0, float(r[1] or 1.0))) for r in rows}
 
@@ -149,11 +151,11 @@ def links_of(conn: Any, user_id: int, memory_id: int, root_id: int | None) -> di
             "SELECT l.target_id AS other, l.link_type, 'out' AS direction, l.weight, m.content"
             " FROM memory_links l"
             " JOIN memories m ON m.id = l.target_id WHERE l.source_id = :id AND +l.user_id = :user"
-            " AND m.is_deleted = 0 AND m.is_forgotten = 0"
+            f" AND m.user_id = :user AND {VISIBLE}"
             " UNION ALL SELECT l.source_id, l.link_type, 'in', l.weight, m.content FROM memory_links l"
             " JOIN memories m ON m.id = l.source_id WHERE l.target_id = :id AND +l.user_id = :user"
-            " AND m.is_deleted = 0 AND m.is_forgotten = 0 LIMIT 50",
-            {"id": memory_id, "user": user_id},
+            f" AND m.user_id = :user AND {VISIBLE} LIMIT 50",
+            {"id": memory_id, "user": user_id, "now": now_iso()},
         )
     ]
     chain = [

@@ -241,8 +241,10 @@ def proximity_boost(
     ``1 + max_boost * 0.5 ** (distance_days / half_life_days)``, where the distance is to the nearest edge
     and the half-life defaults to half the window's width (at least one day).
     """
+    if window is None:
+        return 1.0
     moment = parse_timestamp(created_at)
-    if window is None or moment is None:
+    if moment is None:
         return 1.0
     if window.contains(moment):
         return 1.0 + max_boost

@@ -26,7 +26,7 @@ from ..auth import audit
 from ..auth.context import AuthContext
 from ..crypto.dbops import backup_database, integrity_problems, table_counts
 from ..crypto.keys import challenge_path, file_state
-from ..errors import DbOpError, Forbidden, NotFound
+from ..errors import DbOpError, NotFound
 from ..settings import Settings
 from .connection import connect
 from .database import Database
@@ -102,7 +102,7 @@ class BackupService:
 
     async def create(self, auth: AuthContext, *, keep: bool = False) -> BackupFile:
         """A consistent online copy of the live database, encrypted like it (admin). Audited."""
-        _require_admin(auth)
+        auth.require_admin()
         backup = await self._run(self._make, keep)
         try:
             detail = {"bytes": backup.size, "kept": keep, "encrypted": backup.encrypted}
@@ -152,10 +152,5 @@ class BackupService:
     async def verify(self, auth: AuthContext, target: str) -> dict[str, Any]:
         """``integrity_check`` (plus ``cipher_integrity_check`` when encrypted) of the live database or of
         the latest kept backup (admin)."""
-        _require_admin(auth)
+        auth.require_admin()
         return await self._run(self._check, target)
-
-
-def _require_admin(auth: AuthContext) -> None:
-    if not auth.is_admin:
-        raise Forbidden("this route needs an admin key")

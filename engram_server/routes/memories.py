@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from engram_core.memories.schemas import FORGET, LIST, MAX_CONTENT_BYTES, STORE, TAGS, UPDATE
+from engram_core.memories.schemas import FORGET, LIST, STORE, TAGS, UPDATE
 from engram_core.validation import Field, Schema
 
 from ..routing import ApiRequest, api
 
 PAGE = Schema(Field("limit", "int", default=50, min=1, max=500), Field("offset", "int", default=0, min=0))
 STORE_LIMIT = 256 * 1024
-_ = MAX_CONTENT_BYTES
 
 
 async def store(r: ApiRequest) -> Any:

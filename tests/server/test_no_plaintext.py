@@ -50,7 +50,7 @@ def test_encrypted_workload_leaves_no_plaintext(tmp_path: Path, caplog: pytest.L
         assert r.status_code == 200, r.text
         for query in ("spare house key", "quokkamarmalade passport", "ferritin"):
             assert api.call("POST", "/search", alice, json={"query": query}).status_code == 200
-        assert api.call("GET", "/list", alice, params={"q": "zanzibarine"}).status_code < 500
+        assert api.call("POST", "/search", alice, json={"query": "zanzibarine"}).status_code == 200
         assert api.call("POST", f"/memory/{ids[1]}/forget", alice, json={"reason": "asked to"}).status_code == 200
         assert api.call("POST", f"/memory/{ids[1]}/restore", alice).status_code == 200
         assert api.call("PUT", f"/memory/{ids[2]}/tags", alice, json={"tags": ["health"]}).status_code == 200

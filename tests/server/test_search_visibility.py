@@ -59,7 +59,7 @@ def test_hidden_memories_never_appear(api: Api, with_vectors: bool) -> None:
         r = api.call("POST", path, key, json={"query": f"{WORD} note", "limit": 50, "tags_any": [WORD]})
         assert r.status_code == 200, (path, r.text)
         found = _ids(path, r.json())
-        assert visible in found or path == "/context", (path, found)
+        assert visible in found, (path, found)
         assert not found & banned, (path, found & banned)
     r = api.call("POST", "/tags/search", key, json={"tags": [WORD]})
     assert {m["id"] for m in r.json()["results"]} == {visible, newest}
@@ -154,3 +154,28 @@ def test_faceted_counts_and_filters(api: Api) -> None:
     assert len(body["results"]) == 3
     searched = api.call("POST", "/search/faceted", key, json={"query": "lemur memo", "category": "zoo"}).json()
     assert searched["facets"]["category"] == {"zoo": 3} and len(searched["results"]) == 3
+
+
+def test_include_links_never_shows_a_hidden_linked_memory(api: Api) -> None:
+    key = api.admin_key
+    seed = api.store(key, "heron habitat survey along the estuary")
+    superseded = api.store(key, "the survey team meets on mondays")
+    expiring = api.store(key, "temporary parking permit for the survey van", forget_after="2999-01-01T00:00:00Z")
+    for target in (superseded, expiring):
+        r = api.call("POST", "/links", key, json={"source_id": seed, "target_id": target, "link_type": "related"})
+        assert r.status_code in (200, 201), r.text
+
+    def linked() -> set[int]:
+        r = api.call("POST", "/search", key, json={"query": "heron estuary survey", "include_links": True})
+        hit = next(h for h in r.json()["results"] if h["id"] == seed)
+        return {link["id"] for link in hit["linked"]}
+
+    assert linked() == {superseded, expiring}
+    api.call("POST", f"/memory/{superseded}/update", key, json={"content": "the survey team meets on fridays"})
+    engram = api.client.app.state.engram  # type: ignore[attr-defined]
+    engram.db.write(
+        lambda c: c.execute(
+            "UPDATE memories SET forget_after = '2000-01-01T00:00:00.000000Z' WHERE id = ?", (expiring,)
+        )
+    )
+    assert linked() == set()  # an old version and an expired memory stay hidden behind a link too
