@@ -24,9 +24,9 @@ _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood)/\{id")
 
 
-def _value(field: Field, ids: list[int], text: str) -> Any:
+def _value(field: Field, ids: list[int], text: str, nth_id: int = 0) -> Any:
     if field.kind == "int":
-        return ids[0] if field.name.endswith("id") else int(field.min or 1)
+        return ids[nth_id % len(ids)] if field.name.endswith("id") else int(field.min or 1)
     if field.kind == "float":
         return float(field.min or 0.5)
     if field.choices:
@@ -41,8 +41,10 @@ def _value(field: Field, ids: list[int], text: str) -> Any:
 
 
 def _body(spec: RouteSpec, ids: list[int], text: str = TOKEN) -> dict[str, Any]:
-    fields = spec.body.fields if spec.body else ()
-    return {f.name: _value(f, ids, text) for f in fields if f.name != "embedding"}
+    fields = [f for f in (spec.body.fields if spec.body else ()) if f.name != "embedding"]
+    id_fields = [f.name for f in fields if f.kind == "int" and f.name.endswith("id")]
+    # Distinct ids per id field, so pairs (source_id/target_id) are valid and the create really happens.
+    return {f.name: _value(f, ids, text, id_fields.index(f.name) if f.name in id_fields else 0) for f in fields}
 
 
 def _snapshot(api: Api, user_id: int) -> dict[str, Any]:
@@ -54,11 +56,19 @@ def _snapshot(api: Api, user_id: int) -> dict[str, Any]:
             " AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE p.name = 'user_id')")]  # fmt: skip
         counts = {t: conn.execute(f'SELECT count(*) FROM "{t}" WHERE user_id = ?', (user_id,)).fetchone()[0]
                   for t in tables}  # fmt: skip
+        # Whole rows of the user's objects (memories and graph_state change in the background: see below).
+        rows = {t: [tuple(r) for r in conn.execute(f'SELECT * FROM "{t}" WHERE user_id = ? ORDER BY 1', (user_id,))]
+                for t in tables if t not in {"memories", "graph_state"}}  # fmt: skip
         mems = conn.execute("SELECT id, content, tags, is_latest, is_forgotten, is_archived, is_deleted, version"
                             " FROM memories WHERE user_id = ? ORDER BY id", (user_id,)).fetchall()  # fmt: skip
-        return {"counts": counts, "memories": [tuple(m) for m in mems]}
+        return {"counts": counts, "rows": rows, "memories": [tuple(m) for m in mems]}
 
     return dict(db.read(run))
+
+
+def _names(path: str, base: str, ident: int) -> bool:
+    """Whether ``path`` is ``base/ident`` or below it (``/entities/1`` names 1, not 12)."""
+    return path == f"{base}/{ident}" or path.startswith(f"{base}/{ident}/")
 
 
 def _settle(api: Api) -> None:
@@ -80,18 +90,32 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
     api.call("POST", f"/memory/{a_ids[0]}/update", alice, json={"content": f"Alice's {TOKEN} revised harbour"})
     creates = [s for s in SPECS if "POST" in s.methods and s.scope == "write" and "{" not in s.path
                and s.path not in {"/store", "/memory", "/memories", "/keys", "/keys/rotate"}]  # fmt: skip
-    made = {s.path: api.call("POST", s.path, alice, json=_body(s, a_ids)).status_code for s in creates}
-    assert any(200 <= c < 300 for c in made.values()), made
+    made = {s.path: api.call("POST", s.path, alice, json=_body(s, a_ids)) for s in creates
+            if s.path != "/entity-relationships"}  # fmt: skip
+    # A relationship joins two of Alice's entities, not memories.
+    second = api.call("POST", "/entities", alice, json={"name": f"{TOKEN} second entity"}).json()["id"]
+    made["/entity-relationships"] = api.call(
+        "POST",
+        "/entity-relationships",
+        alice,
+        json={"source_entity_id": made["/entities"].json()["id"], "target_entity_id": second, "relationship": TOKEN},
+    )
+    refused = {p: r.status_code for p, r in made.items() if not 200 <= r.status_code < 300}
+    # Routes whose generic body cannot make an object: answers, not creates.
+    assert set(refused) <= {"/deduplicate", "/admin/detect-communities"}, refused
+    # Alice's object ids by the collection they belong to: B naming one of them must get a 4xx.
+    owned = {p: int(r.json()["id"]) for p, r in made.items() if 200 <= r.status_code < 300
+             and isinstance(r.json().get("id"), int)}  # fmt: skip
     _settle(api)
     before = _snapshot(api, alice_id)
     bob_mem = api.store(bob, "Bob's own note about kites")
 
-    checked = 0
+    checked = alices = 0
     for spec in SPECS:
         if spec.scope in {"open", "admin"} or spec.path == "/keys/{id:int}":
             continue  # admin routes refuse B outright (route table test); key revocation: test_isolation.py
         for method in spec.methods:
-            ids = (*a_ids, 1, 2, 3) if "{" in spec.path else (0,)
+            ids = (*a_ids, *owned.values()) if "{" in spec.path else (0,)
             targets = sorted({_PARAM.sub(str(i), spec.path) for i in ids})
             for path in targets:
                 body = _body(spec, a_ids, "bobs kite text") if method != "GET" else None
@@ -102,10 +126,14 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
                 checked += 1
                 assert r.status_code < 500, (method, path, r.text)
                 assert TOKEN not in r.text, (method, path, r.text[:300])
-                if MEMORY_ID_ROUTES.match(spec.path) and any(path.startswith(f"/{p}/{a}") for a in a_ids
-                                                             for p in ("memory", "versions", "links")):  # fmt: skip
+                names_alices = (
+                    MEMORY_ID_ROUTES.match(spec.path)
+                    and any(_names(path, f"/{p}", a) for a in a_ids for p in ("memory", "versions", "links"))
+                ) or any(spec.path.startswith(base + "/{id") and _names(path, base, oid) for base, oid in owned.items())
+                if names_alices:
                     assert r.status_code >= 400, (method, path, r.status_code, r.text[:200])
+                    alices += 1
     _settle(api)
     assert _snapshot(api, alice_id) == before
-    assert checked > 100
+    assert checked > 100 and alices > 40
     assert api.call("GET", f"/memory/{bob_mem}", bob).status_code == 200
