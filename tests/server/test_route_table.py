@@ -127,3 +127,29 @@ def test_openapi_describes_every_route(api: Api) -> None:
     assert served == described
     store = doc["paths"]["/store"]["post"]
     assert "content" in store["requestBody"]["content"]["application/json"]["schema"]["required"]
+
+
+WITH_QUERY = [s for s in SPECS if s.query is not None and s.scope != "open"]
+_BAD_QUERY = {"int": "seven", "float": "x", "bool": "maybe", "timestamp": "not a date"}
+
+
+@pytest.mark.parametrize("spec", WITH_QUERY, ids=_ids(WITH_QUERY))
+def test_bad_query_strings_get_the_documented_error_shape(api: Api, spec: RouteSpec) -> None:
+    assert spec.query is not None
+    mid = api.store(api.admin_key, "a memory the route may read")
+    path = _concrete(spec.path, mid)
+    base = {f.name: str(_valid_value(f)) for f in spec.query.fields if f.required}
+    tried = 0
+    for field in spec.query.fields:
+        bad = "zzz-not-a-choice" if field.choices else _BAD_QUERY.get(field.kind)
+        if bad is None:
+            continue
+        r = api.call(spec.methods[0], path, api.admin_key, params={**base, field.name: bad})
+        assert r.status_code == 400, (field.name, r.text)
+        assert r.json()["field"] == field.name and r.json()["error"]
+        tried += 1
+    required = [f for f in spec.query.fields if f.required]
+    if required:
+        r = api.call(spec.methods[0], path, api.admin_key)
+        assert r.status_code == 400 and r.json()["field"] == required[0].name
+    assert tried or required or all(f.kind in {"str", "text", "tags", "str_list"} for f in spec.query.fields)
