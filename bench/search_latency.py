@@ -6,9 +6,14 @@ result cache off, and distinct queries are sent one at a time with httpx: ``/sea
 whole request, ``/search/explain`` for the server-side split (embed, channels, graph, fuse, rerank).
 Texts: 8-24 words drawn Zipf-like from a 3,000-word synthetic vocabulary plus common English words.
 
+With ``--lance`` the server runs with ``ENGRAM_USE_LANCE_INDEX=true`` and a threshold of N/2; the
+measurement starts once ``/search/explain`` reports the user's index as ``lancedb`` (the maintenance pass
+has built the table and its ANN index; the wait is reported as ``lance_ready_s``). ``--keep DIR`` keeps
+the filled data dir (and its admin key) in ``DIR/data-N`` and reuses it on the next run.
+
 Usage::
 
-    PYTHONPATH=. python bench/search_latency.py --model-dir DIR [--n 10000] [--queries 300]
+    PYTHONPATH=. python bench/search_latency.py --model-dir DIR [--n 10000] [--queries 300] [--lance] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -95,18 +100,47 @@ def _quantiles(values: list[float]) -> tuple[float, float]:
     return round(cuts[49], 2), round(cuts[94], 2)
 
 
-def run(n: int, queries: int, model_dir: Path) -> dict[str, Any]:
+def _filled(base: Path, n: int, model_dir: Path, rng: random.Random) -> tuple[Path, str, list[str], float]:
+    """A data dir with ``n`` memories under ``base`` (reused when ``base/data-N`` was filled before)."""
+    data_dir = base / f"data-{n}"
+    saved = base / f"data-{n}.json"
+    if saved.exists():
+        facts = json.loads(saved.read_text())
+        _vocabulary(rng)  # keep the query draw identical to a fresh run
+        for _ in range(n):
+            _text(rng, facts["vocab"])
+        return data_dir, facts["key"], facts["vocab"], 0.0
+    t0 = time.perf_counter()
+    key, vocab = populate(data_dir, model_dir, n, rng)
+    fill_s = time.perf_counter() - t0
+    saved.write_text(json.dumps({"key": key, "vocab": vocab}))
+    return data_dir, key, vocab, fill_s
+
+
+def _wait_for_lance(client: httpx.Client, timeout_s: float = 1800.0) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout_s:
+        r = client.post("/search/explain", json={"query": "warm", "limit": 1})
+        if r.status_code == 200 and r.json()["vector_search"].get("index") == "lancedb":
+            return round(time.perf_counter() - t0, 1)
+        time.sleep(2.0)
+    sys.exit("the LanceDB index was not ready in time")
+
+
+def run(n: int, queries: int, model_dir: Path, lance: bool = False, keep: Path | None = None) -> dict[str, Any]:
     rng = random.Random(11)
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "data"
-        t0 = time.perf_counter()
-        key, vocab = populate(data_dir, model_dir, n, rng)
-        fill_s = time.perf_counter() - t0
+        base = keep or Path(tmp)
+        base.mkdir(parents=True, exist_ok=True)
+        data_dir, key, vocab, fill_s = _filled(base, n, model_dir, rng)
         port = _port()
         env = {**os.environ, "ENGRAM_DATA_DIR": str(data_dir), "ENGRAM_PORT": str(port),
                "ENGRAM_EMBEDDING_MODEL_DIR": str(model_dir), "ENGRAM_SEARCH_CACHE_SIZE": "0",
                "ENGRAM_LOG_LEVEL": "warning", "ENGRAM_RATE_LIMIT_PER_MINUTE": "1000000",
-               "ENGRAM_IP_RATE_LIMIT_PER_MINUTE": "1000000"}  # fmt: skip
+               "ENGRAM_IP_RATE_LIMIT_PER_MINUTE": "1000000",
+               "ENGRAM_USE_LANCE_INDEX": "true" if lance else "false",
+               "ENGRAM_LANCE_THRESHOLD": str(max(1, n // 2))}  # fmt: skip
+        lance_ready_s = None
         proc = subprocess.Popen([sys.executable, "-m", "engram_core.cli", "serve"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
@@ -118,6 +152,8 @@ def run(n: int, queries: int, model_dir: Path) -> dict[str, Any]:
                             break
                     except httpx.TransportError:
                         time.sleep(0.1)
+                if lance:
+                    lance_ready_s = _wait_for_lance(client)
                 pool = vocab[:400] + COMMON
                 qs = [" ".join(rng.choice(pool) for _ in range(rng.randint(2, 6))) for _ in range(queries)]
                 for q in qs[:20]:  # warm-up: index load, sessions
@@ -139,7 +175,8 @@ def run(n: int, queries: int, model_dir: Path) -> dict[str, Any]:
             proc.terminate()
             proc.wait(timeout=30)
     p50, p95 = _quantiles(wall)
-    return {"n": n, "queries": queries, "fill_s": round(fill_s, 1), "http_p50_ms": p50, "http_p95_ms": p95,
+    return {"n": n, "queries": queries, "index": "lancedb" if lance else "memory", "lance_ready_s": lance_ready_s,
+            "fill_s": round(fill_s, 1), "http_p50_ms": p50, "http_p95_ms": p95,
             "split_p50_ms": {k: _quantiles(v)[0] for k, v in split.items()},
             "split_p95_ms": {k: _quantiles(v)[1] for k, v in split.items()}}  # fmt: skip
 
@@ -149,9 +186,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--model-dir", required=True, type=Path)
     parser.add_argument("--n", type=int, nargs="+", default=[10_000])
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--lance", action="store_true", help="serve the user from LanceDB (ANN)")
+    parser.add_argument("--keep", type=Path, help="keep and reuse filled data dirs here")
     args = parser.parse_args(argv)
     for n in args.n:
-        print(json.dumps(run(n, args.queries, args.model_dir), indent=2), flush=True)
+        print(json.dumps(run(n, args.queries, args.model_dir, args.lance, args.keep), indent=2), flush=True)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ __all__ = ["Engram", "open_database"]
 
 log = logging.getLogger("engram")
 
+ANN_MAINTENANCE_SECONDS = 30.0  # LanceDB upkeep: promote big users, flush overlays, fold rows into the index
+
 
 def open_database(settings: Settings) -> Database:
     """Open (and migrate) the database ``settings`` names, creating the data dir if needed."""
@@ -77,6 +79,8 @@ class Engram:
         self.scheduler = Scheduler()
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
+        if self.search.index.ann is not None:
+            self.scheduler.every("vector_ann", ANN_MAINTENANCE_SECONDS, self._maintain_ann)
         self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).
 
@@ -162,6 +166,9 @@ class Engram:
     def on_recalled(self, user_id: int, memory_ids: list[int]) -> None:
         """Memories returned by search, recall or context: each gets an implicit Good review (batched)."""
         self.cognitive.on_recalled(user_id, memory_ids)
+
+    async def _maintain_ann(self) -> None:
+        await asyncio.to_thread(self.search.index.maintain)
 
     async def _checkpoint(self) -> None:
         await self.db.awrite_raw("PRAGMA wal_checkpoint(PASSIVE)")

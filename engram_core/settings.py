@@ -75,13 +75,14 @@ DECLARATIONS: tuple[Setting, ...] = (
         "ENGRAM_USE_LANCE_INDEX",
         "bool",
         False,
-        "Reserved: LanceDB ANN index for large corpora (not built yet: ignored, the in-memory index serves all).",
+        "Move users with at least ENGRAM_LANCE_THRESHOLD vectors to a LanceDB ANN index under <data_dir>/lance"
+        " (needs the `lance` extra; refused with encryption on: LanceDB files are not encrypted).",
     ),
     _S(
         "ENGRAM_LANCE_THRESHOLD",
         "int",
         50000,
-        "Reserved: vectors per user above which LanceDB would be used (ignored for now).",
+        "Vectors per user at or above which LanceDB serves the vector channel (checked every 30 s).",
     ),
     _S("ENGRAM_SEARCH_CACHE_SIZE", "int", 256, "Entries in the per-user search result cache. 0: off."),
     _S("ENGRAM_AUTOLINK_THRESHOLD", "float", 0.55, "Cosine similarity at or above which memories link."),
@@ -184,6 +185,13 @@ class Settings:
             self.models_dir = self.data_dir / "models"
         if self.encryption_mode not in {"none", "keyfile", "env", "yubikey"}:
             raise Invalid("ENGRAM_ENCRYPTION_MODE", "must be one of none, keyfile, env, yubikey")
+        if self.use_lance_index and self.encryption_mode != "none":
+            raise Invalid(
+                "ENGRAM_USE_LANCE_INDEX",
+                "cannot be on with encryption: LanceDB would write the vectors to disk unencrypted",
+            )
+        if self.lance_threshold < 1:
+            raise Invalid("ENGRAM_LANCE_THRESHOLD", "must be at least 1")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

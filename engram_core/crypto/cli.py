@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,10 @@ def _run(args: argparse.Namespace) -> int:
         result = encrypt_database(db, key, keep_plain=args.keep_plain)
         kept = f"; plain original kept as {result.backup}" if result.backup else ""
         print(f"encrypted {db} ({mode} mode, {len(result.tables)} tables, {result.rows} rows verified){kept}")
+        lance_dir = settings.data_dir / "lance"
+        if lance_dir.is_dir():  # plain vectors derived from the database (ENGRAM_USE_LANCE_INDEX)
+            shutil.rmtree(lance_dir)
+            print(f"removed {lance_dir}: LanceDB's vector files are not encrypted")
         print(f"start the server with ENGRAM_ENCRYPTION_MODE={mode}")
         return 0
     if args.command == "decrypt":

@@ -16,19 +16,29 @@ Keeping it current without blocking anything:
 
 Scoring is a matrix-vector product (vectors are L2-normalised, so the dot product is the cosine). The
 index is never rebuilt per query; removal swaps the last row into the hole. Each user's index has its own
-lock, so searches of different users never wait on each other. LanceDB ANN is not implemented (see
-``BENCHMARKS.md``): at the target sizes the exact product is fast enough.
+lock, so searches of different users never wait on each other.
+
+Large users: with ``ENGRAM_USE_LANCE_INDEX`` on, :meth:`VectorIndex.maintain` (periodic, off the request
+path) moves a user whose index passes ``ENGRAM_LANCE_THRESHOLD`` vectors to a LanceDB table with an ANN
+index (:mod:`engram_core.search.ann`) and drops the matrix; on restart such a user opens the table instead
+of loading every vector. Callers see the same interface either way.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from .ann import AnnStore, AnnUserIndex
+
 __all__ = ["INDEXABLE", "UserIndex", "VectorIndex", "decode_vector"]
+
+log = logging.getLogger("engram.search")
 
 INDEXABLE = (
     "m.is_latest = 1 AND m.is_forgotten = 0 AND m.is_deleted = 0 AND m.is_consolidated = 0"
@@ -46,6 +56,9 @@ def decode_vector(blob: bytes | None, dim: int) -> np.ndarray | None:
 class UserIndex:
     """One user's vectors: ``ids[i]`` owns row ``i`` of ``matrix`` (the first ``size`` rows are live)."""
 
+    exact = True  # top() ranks every vector
+    kind = "memory"
+
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self.lock = threading.Lock()
@@ -56,6 +69,8 @@ class UserIndex:
         self.row_of: dict[int, int] = {}
         self.dirty: set[int] = set()
         self.dirty_lock = threading.Lock()  # separate, so marking never waits for a load
+        self.successor: Any = None  # the index that replaced this one in VectorIndex (a LanceDB one)
+        self.touched: set[int] | None = None  # ids changed while a LanceDB copy is being built
 
     def take_dirty(self) -> list[int]:
         """The ids marked since the last call, sorted; the set is emptied."""
@@ -76,6 +91,8 @@ class UserIndex:
 
     def put(self, memory_id: int, vector: np.ndarray) -> None:
         """Add or replace one vector."""
+        if self.touched is not None:
+            self.touched.add(memory_id)
         row = self.row_of.get(memory_id)
         if row is None:
             self._grow(self.size + 1)
@@ -87,6 +104,8 @@ class UserIndex:
 
     def remove(self, memory_id: int) -> None:
         """Drop one vector (no-op if absent): the last row moves into its place."""
+        if self.touched is not None:
+            self.touched.add(memory_id)
         row = self.row_of.pop(memory_id, None)
         if row is None:
             return
@@ -111,15 +130,23 @@ class UserIndex:
 
 
 class VectorIndex:
-    """Every user's :class:`UserIndex`, for one embedding model (fingerprint ``model``, ``dim``)."""
+    """Every user's index, for one embedding model (fingerprint ``model``, ``dim``).
 
-    def __init__(self) -> None:
+    Args:
+        ann: Where large users' LanceDB tables live, or None to keep every user in memory.
+        threshold: Vectors at or above which :meth:`maintain` moves a user to LanceDB.
+    """
+
+    def __init__(self, ann: AnnStore | None = None, threshold: int = 50_000) -> None:
         self._lock = threading.Lock()
-        self._users: dict[int, UserIndex] = {}
+        self._users: dict[int, UserIndex | AnnUserIndex] = {}
         self.model: str | None = None
         self.dim = 0
+        self.ann = ann
+        self.threshold = threshold
+        self._swept_model: str | None = None  # the model whose stale LanceDB tables were last dropped
 
-    def _user(self, user_id: int) -> UserIndex:
+    def _user(self, user_id: int) -> UserIndex | AnnUserIndex:
         with self._lock:
             index = self._users.get(user_id)
             if index is None:
@@ -135,11 +162,11 @@ class VectorIndex:
 
     def mark_dirty(self, user_id: int, ids: Iterable[int]) -> None:
         """Record that these memories changed (the ``memories.on_write`` hook; cheap, never reads)."""
-        with self._lock:
+        with self._lock:  # held while marking, so a swap to a LanceDB index never loses a mark
             index = self._users.get(user_id)
-        if index is not None:
-            with index.dirty_lock:
-                index.dirty.update(int(i) for i in ids)
+            if index is not None:
+                with index.dirty_lock:
+                    index.dirty.update(int(i) for i in ids)
 
     def reset(self) -> None:
         """Drop every user's index (after a bulk re-embed); each reloads lazily on its next search."""
@@ -151,17 +178,35 @@ class VectorIndex:
         with self._lock:
             self._users.pop(user_id, None)
 
-    def sync(self, conn: Any, user_id: int) -> UserIndex:
+    def sync(self, conn: Any, user_id: int) -> UserIndex | AnnUserIndex:
         """Load (first time) or refresh (dirty ids) a user's index over ``conn``; returns it.
 
         Must run before any other read of the same snapshot (see the module docstring).
         """
         index = self._user(user_id)
         with index.lock:
+            if index.successor is not None:  # replaced while this caller waited
+                return self.sync(conn, user_id)
+            if getattr(index, "stale", False):  # a LanceDB flush failed half-way: reopen and reconcile
+                index.loaded = False
             dirty = index.take_dirty()
             if not index.loaded:
-                self._load(conn, user_id, index)
-                index.loaded = True
+                opened = self._open_ann(conn, user_id) if self.ann is not None and self.model else None
+                if opened is not None:
+                    with self._lock:
+                        if self._users.get(user_id) is index:  # not reset meanwhile
+                            self._users[user_id] = opened
+                            index.successor = opened
+                        with index.dirty_lock:  # marks that came after the reconcile's read
+                            opened.dirty, index.dirty = index.dirty, set()
+                    return opened
+                if isinstance(index, UserIndex):
+                    self._load(conn, user_id, index)
+                    index.loaded = True
+                else:  # a LanceDB index that went stale and whose table is gone: start again in memory
+                    with self._lock:
+                        index.successor = self._users[user_id] = UserIndex(self.dim)
+                    return self.sync(conn, user_id)
             elif dirty:
                 self._refresh(conn, user_id, index, dirty)
         return index
@@ -180,7 +225,7 @@ class VectorIndex:
         for memory_id, vector in good:
             index.put(memory_id, vector)
 
-    def _refresh(self, conn: Any, user_id: int, index: UserIndex, ids: list[int]) -> None:
+    def _refresh(self, conn: Any, user_id: int, index: UserIndex | AnnUserIndex, ids: list[int]) -> None:
         rows = conn.execute(
             "SELECT m.id, m.embedding FROM json_each(:ids) j CROSS JOIN memories m ON m.id = j.value"
             f" WHERE m.user_id = :user AND {INDEXABLE}",
@@ -193,6 +238,101 @@ class VectorIndex:
                 index.remove(memory_id)
             else:
                 index.put(memory_id, vector)
+
+    # -- LanceDB ---------------------------------------------------------------------------------------
+    def _open_ann(self, conn: Any, user_id: int) -> AnnUserIndex | None:
+        """The user's LanceDB table reconciled with SQLite, or None when the user has none."""
+        from .ann import AnnStore, AnnUserIndex
+
+        assert self.ann is not None and self.model is not None
+        try:
+            table = self.ann.open(user_id, self.model)
+            if table is None:
+                return None
+            table_ids = AnnStore.ids(table)
+        except Exception:  # a damaged table is derived data: rebuild it from SQLite later
+            log.exception("LanceDB table of user %s unreadable; serving from memory", user_id)
+            return None
+        index = AnnUserIndex(table, self.dim, table_ids, self.ann.index_min_rows)
+        live = {
+            int(r[0])
+            for r in conn.execute(
+                f"SELECT m.id FROM memories m WHERE m.user_id = :user AND {INDEXABLE}",
+                {"user": user_id, "model": self.model},
+            )
+        }
+        for memory_id in table_ids - live:
+            index.remove(memory_id)
+        missing = sorted(live - table_ids)
+        for start in range(0, len(missing), 10_000):
+            self._refresh(conn, user_id, index, missing[start : start + 10_000])
+        return index
+
+    def maintain(self) -> dict[str, int]:
+        """Periodic LanceDB upkeep (blocking: run it in a worker thread).
+
+        Moves users at or past the threshold to LanceDB, writes each LanceDB user's overlay into their
+        table and folds new rows into the ANN index. Returns counts of what it did.
+        """
+        done = {"promoted": 0, "flushed": 0, "optimized": 0, "dropped_tables": 0}
+        if self.ann is None or self.model is None:
+            return done
+        model = self.model
+        if self._swept_model != model:
+            done["dropped_tables"] = self.ann.drop_other_models(model)
+            self._swept_model = model
+        with self._lock:
+            users = list(self._users.items())
+        for user_id, index in users:
+            try:
+                if isinstance(index, UserIndex):
+                    if index.loaded and index.size >= self.threshold and self._promote(user_id, index, model):
+                        done["promoted"] += 1
+                else:
+                    done["flushed"] += index.flush()
+                    done["optimized"] += index.optimize()
+            except Exception:  # logged; the user keeps being served, the next pass retries
+                log.exception("LanceDB maintenance of user %s failed", user_id)
+        return done
+
+    def _promote(self, user_id: int, index: UserIndex, model: str) -> bool:
+        """Copy a big in-memory user to a new LanceDB table, then swap it in (changes meanwhile carried)."""
+        from .ann import AnnUserIndex
+
+        assert self.ann is not None
+        with index.lock:
+            ids = index.ids[: index.size].copy()
+            vectors = index.matrix[: index.size].copy()
+            index.touched = set()
+        try:
+            table = self.ann.create(user_id, model, ids, vectors)  # slow (index build): no lock held
+        except BaseException:
+            with index.lock:
+                index.touched = None
+            raise
+        with self._lock, index.lock:
+            touched, index.touched = index.touched or set(), None
+            if self._users.get(user_id) is not index or self.model != model:
+                return False  # reset or model switch meanwhile: the next pass decides again
+            ann = AnnUserIndex(table, self.dim, (int(i) for i in ids), self.ann.index_min_rows)
+            for memory_id in touched:
+                row = index.row_of.get(memory_id)
+                if row is None:
+                    ann.remove(memory_id)
+                else:
+                    ann.put(memory_id, index.matrix[row])
+            with index.dirty_lock:
+                ann.dirty, index.dirty = index.dirty, set()
+            self._users[user_id] = ann
+            index.successor = ann
+        log.info("user %s: %d vectors moved to LanceDB", user_id, len(ids))
+        return True
+
+    def kind(self, user_id: int) -> str:
+        """``memory`` or ``lancedb``: where the user's index lives now (``memory`` when not loaded)."""
+        with self._lock:
+            index = self._users.get(user_id)
+        return index.kind if index is not None else "memory"
 
     def size(self, user_id: int) -> int:
         """How many vectors the user's index holds now (0 when not loaded)."""

@@ -30,6 +30,14 @@ __all__ = ["SearchService"]
 log = logging.getLogger("engram.search")
 
 
+def _ann_store(settings: Settings) -> Any:
+    if not settings.use_lance_index:
+        return None
+    from .ann import AnnStore
+
+    return AnnStore(settings.data_dir / "lance")
+
+
 class SearchService:
     """Hybrid search over one Engram's database; models are looked up on ``host`` at call time."""
 
@@ -37,7 +45,7 @@ class SearchService:
         self.db = db
         self.settings = settings
         self.host = host
-        self.index = VectorIndex()
+        self.index = VectorIndex(_ann_store(settings), settings.lance_threshold)
         self.pipeline = SearchPipeline(db, settings, host, self.index)
         self.cache = ResultCache(settings.search_cache_size)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -97,7 +105,7 @@ class SearchService:
             **outcome.response(),
             "strategy": outcome.strategy.as_dict(),
             "channels": outcome.channel_counts,
-            "vector_search": self.vector_status(),
+            "vector_search": self.vector_status(auth.user_id),
             "explain": outcome.explain,
             "timings": outcome.timings,
         }
@@ -132,9 +140,12 @@ class SearchService:
         outcome = await self.pipeline.run(as_of_scope(auth.user_id, q, at), {**q, "include_links": False})
         return {**outcome.response(), "as_of": at}
 
-    def vector_status(self) -> dict[str, Any]:
-        """Whether the vector channel is on, and with which model."""
+    def vector_status(self, user_id: int | None = None) -> dict[str, Any]:
+        """Whether the vector channel is on, with which model, and (for a user) which index serves them."""
         embedder = getattr(self.host, "embedder", None)
         if embedder is None:
             return {"enabled": False, "reason": "no embedding model loaded"}
-        return {"enabled": True, "model": str(embedder.fingerprint), "dim": int(embedder.dim)}
+        status: dict[str, Any] = {"enabled": True, "model": str(embedder.fingerprint), "dim": int(embedder.dim)}
+        if user_id is not None:
+            status["index"] = self.index.kind(user_id)
+        return status

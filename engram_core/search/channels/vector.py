@@ -2,22 +2,28 @@
 
 For ordinary searches the in-memory :class:`~engram_core.search.index.UserIndex` ranks every vector, and
 the best ones are checked against the scope's SQL filters in growing batches until ``limit`` pass (or the
-index is exhausted), so a filtered search still gets ``limit`` results when they exist. Scopes the index
-does not cover (time travel, forgotten or older versions) score the stored vectors straight from SQL.
+index is exhausted), so a filtered search still gets ``limit`` results when they exist. A LanceDB (ANN)
+index widens only up to ``ANN_WIDEN_CAP`` candidates: a filter that selective is answered exactly from
+SQL over the filtered rows instead. Scopes the index does not cover (time travel, forgotten or older
+versions) score the stored vectors straight from SQL.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..filters import Scope
 from ..index import UserIndex, decode_vector
 
+if TYPE_CHECKING:
+    from ..ann import AnnUserIndex
+
 __all__ = ["vector_search"]
 
 _FIRST_BATCH = 4  # times the limit
+ANN_WIDEN_CAP = 4096
 
 
 def _json_ids(ids: list[int]) -> str:
@@ -34,11 +40,15 @@ def _allowed(conn: Any, scope: Scope, ids: list[int]) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
-def _from_index(conn: Any, scope: Scope, index: UserIndex, query: np.ndarray, limit: int) -> list[tuple[int, float]]:
+def _from_index(
+    conn: Any, scope: Scope, index: UserIndex | AnnUserIndex, query: np.ndarray, limit: int, model: str
+) -> list[tuple[int, float]]:
     out: list[tuple[int, float]] = []
     want = max(limit * _FIRST_BATCH, 32)
     checked = 0
     while True:
+        if not index.exact and want > ANN_WIDEN_CAP:
+            return _from_sql(conn, scope, query, limit, model)
         with index.lock:
             size = index.size
             ranked = index.top(query, min(size, want))
@@ -74,7 +84,7 @@ def _from_sql(conn: Any, scope: Scope, query: np.ndarray, limit: int, model: str
 
 
 def vector_search(
-    conn: Any, scope: Scope, index: UserIndex | None, query: np.ndarray, limit: int, model: str
+    conn: Any, scope: Scope, index: UserIndex | AnnUserIndex | None, query: np.ndarray, limit: int, model: str
 ) -> list[tuple[int, float]]:
     """``(memory_id, cosine)`` best first within ``scope``.
 
@@ -89,5 +99,5 @@ def vector_search(
     if limit <= 0:
         return []
     if index is not None and scope.indexed:
-        return _from_index(conn, scope, index, query, limit)
+        return _from_index(conn, scope, index, query, limit, model)
     return _from_sql(conn, scope, query, limit, model)

@@ -32,8 +32,12 @@ def test_keyfile_lifecycle(plain_db: Path, tmp_path: Path, capsys: pytest.Captur
     code, _, err = _run(capsys, "keygen", str(kf))
     assert code == 1 and "refusing to overwrite" in err
 
+    lance = plain_db.parent / "lance" / "u1_x.lance"  # plain vectors of ENGRAM_USE_LANCE_INDEX
+    lance.mkdir(parents=True)
+    (lance / "data").write_bytes(b"vectors")
     code, out, _ = _run(capsys, "encrypt", *data, "--mode", "keyfile", "--keyfile", str(kf))
     assert code == 0 and "encrypted" in out and "rows verified" in out
+    assert "not encrypted" in out and not lance.parent.exists()
     assert file_state(plain_db) == "encrypted"
     code, out, _ = _run(capsys, "verify", *data, "--mode", "keyfile", "--keyfile", str(kf))
     assert code == 0 and "integrity ok" in out

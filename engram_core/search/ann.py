@@ -1,0 +1,266 @@
+"""LanceDB ANN for users whose corpus passes ``ENGRAM_LANCE_THRESHOLD`` vectors (``ENGRAM_USE_LANCE_INDEX``).
+
+Why: the in-memory index holds every vector in RAM (1.5 KB each at 384 dims: 150 MB per 100k) and scores
+all of them per query. Past the threshold a user's vectors move to a LanceDB table under
+``<data_dir>/lance`` with an IVF-HNSW-SQ index (cosine); results are re-scored exactly (``refine_factor``)
+so the cosines the fusion and the vector floor see are the true ones. The user's matrix is then dropped.
+
+SQLite stays the source of truth; a table is derived data (delete the directory and it is rebuilt).
+
+Keeping it current: the table is a snapshot. Changes since live in an in-memory overlay: ``delta`` holds
+new or replaced vectors (scored exactly), ``hidden`` masks table rows that were replaced or removed. A
+search merges the table's hits (minus hidden) with the delta's, so a write is searchable at once.
+:meth:`AnnUserIndex.flush` (periodic maintenance, off the request path) writes the overlay into the table
+and folds new rows into the ANN index once enough accumulate. Deleted rows are masked at once and leave
+Lance's files when it compacts them (LanceDB's deletion files; old versions are cleaned after a minute).
+
+Restart: a table is reopened and reconciled with SQLite by id (ids indexable in SQLite but absent from
+the table go to the delta; table ids no longer indexable are hidden). Ids suffice because a memory's
+vector under one model never changes in place: an edit makes a new version with a new id.
+
+Encryption: LanceDB files are not encrypted, so :class:`~engram_core.settings.Settings` refuses
+``ENGRAM_USE_LANCE_INDEX`` with encryption on, and ``engram db encrypt`` deletes the directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import Invalid
+from .index import UserIndex
+
+__all__ = ["AnnStore", "AnnUserIndex", "lancedb_available"]
+
+log = logging.getLogger("engram.search")
+
+INDEX_MIN_ROWS = 4096  # below this a table is scanned exactly (an IVF index needs rows to train on)
+REFINE = 4  # ANN candidates per result re-scored with the full vectors
+REINDEX_FRACTION = 0.05  # unindexed rows (share of the table) that trigger folding them into the index
+_DELETE_CHUNK = 1000
+
+
+def _lancedb() -> Any:
+    os.environ.setdefault("LANCEDB_LOG", "error")  # LanceDB logs routine events ("creating dataset") as WARN
+    import lancedb
+
+    return lancedb
+
+
+def lancedb_available() -> bool:
+    try:
+        _lancedb()
+    except ImportError:
+        return False
+    return True
+
+
+def _arrow(ids: np.ndarray, vectors: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    dim = int(vectors.shape[1])
+    flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel(), type=pa.float32())
+    return pa.table(
+        {"id": pa.array(np.asarray(ids, dtype=np.int64), type=pa.int64()),
+         "vector": pa.FixedSizeListArray.from_arrays(flat, dim)}
+    )  # fmt: skip
+
+
+class AnnStore:
+    """The LanceDB database under ``root``: one table per (user, embedding model)."""
+
+    def __init__(self, root: Path, index_min_rows: int = INDEX_MIN_ROWS) -> None:
+        try:
+            self._lib = _lancedb()
+        except ImportError as exc:
+            raise Invalid("ENGRAM_USE_LANCE_INDEX", "needs the lancedb package: pip install 'engram[lance]'") from exc
+        self.root = root
+        self.index_min_rows = index_min_rows
+        self._db: Any = None
+        self._lock = threading.Lock()
+
+    def _conn(self) -> Any:
+        with self._lock:
+            if self._db is None:
+                self.root.mkdir(parents=True, exist_ok=True)
+                self._db = self._lib.connect(str(self.root))
+            return self._db
+
+    @staticmethod
+    def table_name(user_id: int, model: str) -> str:
+        return f"u{int(user_id)}_{hashlib.sha256(model.encode()).hexdigest()[:16]}"
+
+    def tables(self) -> list[str]:
+        db = self._conn()
+        names: list[str] = []
+        token: str | None = None
+        while True:
+            page = db.list_tables(page_token=token)
+            names.extend(page.tables)
+            token = page.page_token
+            if not token:
+                return names
+
+    def open(self, user_id: int, model: str) -> Any | None:
+        """The user's table for ``model``, or None when there is none."""
+        name = self.table_name(user_id, model)
+        return self._conn().open_table(name) if name in self.tables() else None
+
+    def create(self, user_id: int, model: str, ids: np.ndarray, vectors: np.ndarray) -> Any:
+        """Write a user's table (replacing any) and build its ANN index when it is big enough."""
+        table = self._conn().create_table(self.table_name(user_id, model), data=_arrow(ids, vectors), mode="overwrite")
+        if len(ids) >= self.index_min_rows:
+            self.build_index(table)
+        return table
+
+    @staticmethod
+    def build_index(table: Any) -> None:
+        from lancedb.index import IvfHnswSq
+
+        table.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True)
+
+    @staticmethod
+    def ids(table: Any) -> set[int]:
+        column = table.search().select(["id"]).limit(None).to_arrow().column("id")
+        return {int(i) for i in column.to_numpy()}
+
+    def drop_other_models(self, model: str) -> int:
+        """Drop every table of a model other than ``model`` (left behind by a model switch)."""
+        suffix = "_" + hashlib.sha256(model.encode()).hexdigest()[:16]
+        stale = [n for n in self.tables() if not n.endswith(suffix)]
+        for name in stale:
+            self._conn().drop_table(name)
+        return len(stale)
+
+
+class AnnUserIndex:
+    """A large user's vectors: a LanceDB table (snapshot) plus an in-memory overlay of later changes.
+
+    Same interface as :class:`~engram_core.search.index.UserIndex` for its callers (``lock``, ``size``,
+    ``top``, ``put``, ``remove``, dirty marks); ``exact`` is False: ``top`` is approximate beyond the overlay.
+    """
+
+    exact = False
+    kind = "lancedb"
+
+    def __init__(self, table: Any, dim: int, table_ids: Iterable[int], index_min_rows: int = INDEX_MIN_ROWS) -> None:
+        self.table = table
+        self.dim = dim
+        self.index_min_rows = index_min_rows
+        self.lock = threading.Lock()
+        self.loaded = True
+        self.successor: Any = None
+        self.dirty: set[int] = set()
+        self.dirty_lock = threading.Lock()
+        self.stale = False  # a flush failed half-way: VectorIndex reopens (reconciles) this user
+        self.table_ids: set[int] = set(table_ids)
+        self.delta = UserIndex(dim)
+        self.hidden: set[int] = set()  # always a subset of table_ids
+        self._changed: dict[int, int] = {}  # id -> generation of its last overlay change
+        self._generation = 0
+
+    def take_dirty(self) -> list[int]:
+        with self.dirty_lock:
+            dirty = sorted(self.dirty)
+            self.dirty.clear()
+        return dirty
+
+    @property
+    def size(self) -> int:
+        return len(self.table_ids) - len(self.hidden) + self.delta.size
+
+    @property
+    def pending(self) -> int:
+        """Overlay changes not yet written to the table."""
+        return len(self._changed)
+
+    def _touch(self, memory_id: int) -> None:
+        self._generation += 1
+        self._changed[memory_id] = self._generation
+        if memory_id in self.table_ids:
+            self.hidden.add(memory_id)
+
+    def put(self, memory_id: int, vector: np.ndarray) -> None:
+        """Add or replace one vector (caller holds the lock)."""
+        self.delta.put(memory_id, vector)
+        self._touch(memory_id)
+
+    def remove(self, memory_id: int) -> None:
+        """Drop one vector (caller holds the lock; no-op bookkeeping if absent)."""
+        self.delta.remove(memory_id)
+        self._touch(memory_id)
+
+    def top(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """The ``n`` most similar ``(memory_id, cosine)``, best first (caller holds the lock)."""
+        if n <= 0 or self.size == 0:
+            return []
+        hits: list[tuple[int, float]] = []
+        if len(self.table_ids) > len(self.hidden):
+            found = (
+                self.table.search(np.asarray(query, dtype=np.float32))
+                .distance_type("cosine")
+                .refine_factor(REFINE)
+                .limit(n + len(self.hidden))
+                .select(["id", "_distance"])
+                .to_arrow()
+            )
+            ids = found.column("id").to_numpy()
+            sims = 1.0 - found.column("_distance").to_numpy()
+            hits = [(int(i), float(s)) for i, s in zip(ids, sims, strict=True) if int(i) not in self.hidden]
+        hits.extend(self.delta.top(query, n))
+        hits.sort(key=lambda pair: -pair[1])
+        return hits[:n]
+
+    def flush(self) -> bool:
+        """Write the overlay into the table (no lock held while writing); True if anything was written."""
+        with self.lock:
+            if not self._changed:
+                return False
+            snapshot = dict(self._changed)
+            puts = {i: self.delta.matrix[self.delta.row_of[i]].copy() for i in snapshot if i in self.delta.row_of}
+            drops = sorted(i for i in snapshot if i in self.table_ids)
+        try:
+            for start in range(0, len(drops), _DELETE_CHUNK):
+                chunk = drops[start : start + _DELETE_CHUNK]
+                self.table.delete("id IN (" + ",".join(str(i) for i in chunk) + ")")
+            if puts:
+                self.table.add(_arrow(np.fromiter(puts, dtype=np.int64), np.vstack(list(puts.values()))))
+        except Exception:
+            self.stale = True
+            raise
+        with self.lock:
+            self.table_ids.difference_update(drops)
+            self.table_ids.update(puts)
+            for memory_id, generation in snapshot.items():
+                if self._changed.get(memory_id) == generation:  # unchanged meanwhile: the table has its state
+                    del self._changed[memory_id]
+                    self.hidden.discard(memory_id)
+                    self.delta.remove(memory_id)
+                elif memory_id in self.table_ids:  # changed again: the overlay's newer state masks the row
+                    self.hidden.add(memory_id)
+                else:
+                    self.hidden.discard(memory_id)
+        return True
+
+    def optimize(self, force: bool = False) -> bool:
+        """Fold unindexed rows into the ANN index (or build it) once enough accumulate; True if it ran."""
+        rows = len(self.table_ids)
+        if rows < self.index_min_rows:
+            return False
+        indices = self.table.list_indices()
+        if not indices:
+            AnnStore.build_index(self.table)
+            return True
+        unindexed = int(self.table.index_stats(indices[0].name).num_unindexed_rows)
+        if not force and unindexed < max(1, int(REINDEX_FRACTION * rows)):
+            return False
+        self.table.optimize(cleanup_older_than=timedelta(minutes=1))
+        return True
