@@ -44,7 +44,7 @@ def plan_links(
     if user_index is not None and index is not None and row["embedding_model"] == index.model:
         query = from_blob(row["embedding"]).astype(np.float32)
         with user_index.lock:
-            hits = user_index.top(query, limit + 1)
+            hits = user_index.top(query, limit + 1, conn)
         return [(other, round(sim, 6)) for other, sim in hits if other != memory_id and sim >= threshold][:limit]
     params.update(size=len(row["embedding"]), model=row["embedding_model"])
     rows = conn.execute(

@@ -2,8 +2,9 @@
 
 Why: the in-memory index holds every vector in RAM (1.5 KB each at 384 dims: 150 MB per 100k) and scores
 all of them per query. Past the threshold a user's vectors move to a LanceDB table under
-``<data_dir>/lance`` with an IVF-HNSW-SQ index (cosine); results are re-scored exactly (``refine_factor``)
-so the cosines the fusion and the vector floor see are the true ones. The user's matrix is then dropped.
+``<data_dir>/lance`` with an IVF-HNSW-SQ index (cosine) that picks the candidates; they are re-scored
+exactly from their stored vectors, so the cosines the fusion and the vector floor see are the true ones.
+The user's matrix is then dropped.
 
 SQLite stays the source of truth; a table is derived data (delete the directory and it is rebuilt).
 
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Invalid
-from .index import UserIndex
+from .index import UserIndex, decode_vector
 
 __all__ = ["AnnStore", "AnnUserIndex", "lancedb_available"]
 
@@ -151,8 +152,11 @@ class AnnUserIndex:
     exact = False
     kind = "lancedb"
 
-    def __init__(self, table: Any, dim: int, table_ids: Iterable[int], index_min_rows: int = INDEX_MIN_ROWS) -> None:
+    def __init__(
+        self, table: Any, user_id: int, dim: int, table_ids: Iterable[int], index_min_rows: int = INDEX_MIN_ROWS
+    ) -> None:
         self.table = table
+        self.user_id = user_id
         self.dim = dim
         self.index_min_rows = index_min_rows
         self.lock = threading.Lock()
@@ -198,26 +202,48 @@ class AnnUserIndex:
         self.delta.remove(memory_id)
         self._touch(memory_id)
 
-    def top(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The ``n`` most similar ``(memory_id, cosine)``, best first (caller holds the lock)."""
+    def top(self, query: np.ndarray, n: int, conn: Any = None) -> list[tuple[int, float]]:
+        """The ``n`` most similar ``(memory_id, cosine)``, best first (caller holds the lock).
+
+        The ANN index ranks approximately and its distances are quantised, so the table's hits are
+        re-scored exactly: from their stored vectors over ``conn`` (a read connection), or without one
+        by LanceDB re-reading them from its files (``refine_factor``, slower).
+        """
         if n <= 0 or self.size == 0:
             return []
         hits: list[tuple[int, float]] = []
         if len(self.table_ids) > len(self.hidden):
-            found = (
-                self.table.search(np.asarray(query, dtype=np.float32))
-                .distance_type("cosine")
-                .refine_factor(REFINE)
-                .limit(n + len(self.hidden))
-                .select(["id", "_distance"])
-                .to_arrow()
-            )
+            search = self.table.search(np.asarray(query, dtype=np.float32)).distance_type("cosine")
+            want = n + len(self.hidden)
+            if conn is None:
+                search = search.refine_factor(REFINE)
+            else:
+                want += n  # twice the candidates, best n kept after the exact re-score (recall@10 .97 -> .99)
+            found = search.limit(want).select(["id", "_distance"]).to_arrow()
             ids = found.column("id").to_numpy()
-            sims = 1.0 - found.column("_distance").to_numpy()
-            hits = [(int(i), float(s)) for i, s in zip(ids, sims, strict=True) if int(i) not in self.hidden]
+            keep = [k for k, i in enumerate(ids) if int(i) not in self.hidden]
+            if conn is None:
+                sims = 1.0 - found.column("_distance").to_numpy()
+                hits = [(int(ids[k]), float(sims[k])) for k in keep]
+            else:
+                hits = self._rescore(conn, [int(ids[k]) for k in keep], query)
         hits.extend(self.delta.top(query, n))
         hits.sort(key=lambda pair: -pair[1])
         return hits[:n]
+
+    def _rescore(self, conn: Any, ids: list[int], query: np.ndarray) -> list[tuple[int, float]]:
+        if not ids:
+            return []
+        rows = conn.execute(
+            "SELECT m.id, m.embedding FROM json_each(:ids) j CROSS JOIN memories m ON m.id = j.value"
+            " WHERE m.user_id = :user",
+            {"ids": "[" + ",".join(map(str, ids)) + "]", "user": self.user_id},
+        ).fetchall()
+        found = [(int(r[0]), v) for r in rows if (v := decode_vector(r[1], self.dim)) is not None]
+        if not found:
+            return []
+        scores = np.vstack([v for _, v in found]) @ np.asarray(query, dtype=np.float32)
+        return [(memory_id, float(score)) for (memory_id, _), score in zip(found, scores, strict=True)]
 
     def flush(self) -> bool:
         """Write the overlay into the table (no lock held while writing); True if anything was written."""

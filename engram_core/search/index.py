@@ -117,8 +117,8 @@ class UserIndex:
             self.row_of[moved] = row
         self.size = last
 
-    def top(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """The ``n`` most similar ``(memory_id, cosine)``, best first (caller holds the lock)."""
+    def top(self, query: np.ndarray, n: int, conn: Any = None) -> list[tuple[int, float]]:
+        """The ``n`` most similar ``(memory_id, cosine)``, best first (caller holds the lock; ``conn`` unused)."""
         if self.size == 0 or n <= 0:
             return []
         # einsum runs single-threaded: multithreaded BLAS gemv is slower on a busy 2-core machine.
@@ -253,7 +253,7 @@ class VectorIndex:
         except Exception:  # a damaged table is derived data: rebuild it from SQLite later
             log.exception("LanceDB table of user %s unreadable; serving from memory", user_id)
             return None
-        index = AnnUserIndex(table, self.dim, table_ids, self.ann.index_min_rows)
+        index = AnnUserIndex(table, user_id, self.dim, table_ids, self.ann.index_min_rows)
         live = {
             int(r[0])
             for r in conn.execute(
@@ -314,7 +314,7 @@ class VectorIndex:
             touched, index.touched = index.touched or set(), None
             if self._users.get(user_id) is not index or self.model != model:
                 return False  # reset or model switch meanwhile: the next pass decides again
-            ann = AnnUserIndex(table, self.dim, (int(i) for i in ids), self.ann.index_min_rows)
+            ann = AnnUserIndex(table, user_id, self.dim, (int(i) for i in ids), self.ann.index_min_rows)
             for memory_id in touched:
                 row = index.row_of.get(memory_id)
                 if row is None:

@@ -51,7 +51,7 @@ def _from_index(
             return _from_sql(conn, scope, query, limit, model)
         with index.lock:
             size = index.size
-            ranked = index.top(query, min(size, want))
+            ranked = index.top(query, min(size, want), conn)
         batch = ranked[checked:]
         if batch:
             allowed = _allowed(conn, scope, [i for i, _ in batch])

@@ -35,7 +35,7 @@ def test_overlay_answers_at_once_and_flush_writes_it(tmp_path: Path) -> None:
     store = _store(tmp_path)
     v = _vectors(300)
     ids = list(range(1, 301))
-    index = AnnUserIndex(store.create(7, "m", np.array(ids), v), DIM, ids)
+    index = AnnUserIndex(store.create(7, "m", np.array(ids), v), 7, DIM, ids)
     q = v[10]
     assert [i for i, _ in index.top(q, 5)] == _exact(ids, v, q, 5)
     assert index.top(q, 1)[0][1] == pytest.approx(1.0, abs=1e-5)  # exact cosines, not index distances
@@ -60,7 +60,7 @@ def test_a_change_during_a_flush_is_not_lost(tmp_path: Path) -> None:
     store = _store(tmp_path)
     v = _vectors(50)
     ids = list(range(1, 51))
-    index = AnnUserIndex(store.create(1, "m", np.array(ids), v), DIM, ids)
+    index = AnnUserIndex(store.create(1, "m", np.array(ids), v), 1, DIM, ids)
     with index.lock:
         index.put(100, v[0])
         index.put(101, v[1])
@@ -127,6 +127,9 @@ def test_promotion_then_restart_reconciles_with_sqlite(tmp_path: Path) -> None:
         q = v[3]
         ann = db.read(lambda c: vi.sync(c, 1))
         assert isinstance(ann, AnnUserIndex) and [i for i, _ in ann.top(q, 10)] == _exact(ids, v, q, 10)
+        rescored = db.read(lambda c: ann.top(q, 10, c))  # the search path: exact cosines from SQLite
+        assert [i for i, _ in rescored] == _exact(ids, v, q, 10)
+        assert all(s == pytest.approx(float(v[ids.index(i)] @ q), abs=1e-6) for i, s in rescored)
 
         more = _insert(db, _vectors(5, seed=1))
         _forget(db, [ids[3]])
@@ -169,7 +172,7 @@ def test_ann_index_is_built_and_close_to_exact(tmp_path: Path) -> None:
     store = _store(tmp_path, index_min_rows=500)
     v = _vectors(2000, seed=3)
     ids = list(range(2000))
-    index = AnnUserIndex(store.create(1, "m", np.array(ids), v), DIM, ids, index_min_rows=500)
+    index = AnnUserIndex(store.create(1, "m", np.array(ids), v), 1, DIM, ids, index_min_rows=500)
     assert index.table.list_indices()  # a real IVF-HNSW-SQ index, not a flat scan
     queries = _vectors(40, seed=4)
     recall = np.mean([len(set(_exact(ids, v, q, 10)) & {i for i, _ in index.top(q, 10)}) / 10 for q in queries])
