@@ -9,8 +9,8 @@ name            formula                                                range
 retrievability  ``0.1 + 0.9 * R`` (FSRS probability of recall)         0.1 .. 1.0
 source_count    ``1 + 0.1 * ln(n)`` for n sources, capped              1.0 .. 1.25
 static          ``1.2`` for pinned/static memories                     1.0 or 1.2
-pagerank        ``1 + 0.05 * log2(p)``, p = PageRank x node count      1.0 .. 1.1
-                (p = 1 is the average node; below average: no boost)
+pagerank        ``1 + 0.1 * p``, p = PageRank / the user's highest     1.0 .. 1.1
+                (the most central memory gets the full 1.1)
 temporal        :func:`engram_core.search.temporal.proximity_boost`    1.0 .. 1.5
 outdated        ``1 - 0.5 * confidence`` when a newer memory           0.5 .. 1.0
                 contradicts this one
@@ -71,19 +71,16 @@ def static_boost(is_static: bool | None) -> float:
     return STATIC_BOOST if is_static else 1.0
 
 
-def pagerank_boost(pagerank: float | None, node_count: int | None) -> float:
+def pagerank_boost(pagerank: float | None) -> float:
     """A small boost for central memories in the link graph.
 
-    PageRank scores sum to 1 over the graph, so they are first scaled by the number of nodes: the average
-    node gets 1.0. Only above-average nodes are boosted, by ``0.05 * log2`` of that ratio, capped at 1.1.
+    Stored PageRank is max-normalised per user by the cognitive core (the most central memory has 1.0),
+    so the factor is ``1 + 0.1 * p``, capped at ``PAGERANK_CAP`` (1.1); no links, no boost.
     """
     pr = _finite(pagerank)
-    if pr is None or not node_count or node_count <= 0 or pr <= 0:
+    if pr is None or pr <= 0:
         return 1.0
-    relative = pr * node_count
-    if relative <= 1.0:
-        return 1.0
-    return min(PAGERANK_CAP, 1.0 + 0.05 * math.log2(relative))
+    return min(PAGERANK_CAP, 1.0 + 0.1 * pr)
 
 
 def outdated_penalty(is_outdated: bool | None, confidence: float = 1.0) -> float:
@@ -110,7 +107,6 @@ def apply_boosts(
     source_count: int | None = None,
     is_static: bool | None = None,
     pagerank: float | None = None,
-    node_count: int | None = None,
     temporal: float = 1.0,
     is_outdated: bool | None = None,
     outdated_confidence: float = 1.0,
@@ -122,8 +118,7 @@ def apply_boosts(
         retrievability: FSRS retrievability now, in [0, 1]; None when the memory has no FSRS state.
         source_count: How many times the memory was stored (near-duplicates bump it).
         is_static: Whether the memory is static (core).
-        pagerank: The memory's PageRank; ``node_count`` is the size of the user's graph.
-        node_count: Number of nodes PageRank ran over.
+        pagerank: The memory's max-normalised PageRank (0..1).
         temporal: A precomputed temporal proximity multiplier (see ``temporal.proximity_boost``).
         is_outdated: A newer memory contradicts this one.
         outdated_confidence: Confidence of that contradiction, in [0, 1].
@@ -136,7 +131,7 @@ def apply_boosts(
         "retrievability": retrievability_boost(retrievability),
         "source_count": source_count_boost(source_count),
         "static": static_boost(is_static),
-        "pagerank": pagerank_boost(pagerank, node_count),
+        "pagerank": pagerank_boost(pagerank),
         "temporal": temporal if math.isfinite(temporal) and temporal > 0 else 1.0,
         "outdated": outdated_penalty(is_outdated, outdated_confidence),
     }

@@ -5,14 +5,12 @@ what they need from the database rows (FSRS state, source count, static flag, Pa
 links) and builds the result dicts of POST /search.
 
 FSRS retrievability comes from :mod:`engram_core.decay` when that module is installed and the memory has
-an FSRS state (``fsrs_stability`` set); otherwise the factor is 1.0. PageRank is max-normalised (0..1)
-by the cognitive core, so its factor is ``1 + 0.1 x pagerank`` (at most 1.1, like ``boosts.PAGERANK_CAP``).
+an FSRS state (``fsrs_stability`` set); otherwise the factor is 1.0.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -88,14 +86,12 @@ def boost_row(
         retrievability=retrievability,
         source_count=row["source_count"],
         is_static=bool(row["is_static"]),
+        pagerank=row["pagerank"],
         temporal=proximity_boost(row["created_at"], window),
         is_outdated=outdated is not None,
         outdated_confidence=outdated if outdated is not None else 1.0,
     )
-    pagerank = float(row["pagerank"] or 0.0)
-    factor = 1.0 + 0.1 * min(1.0, pagerank) if math.isfinite(pagerank) and pagerank > 0 else 1.0
-    multipliers = {**result.multipliers, "pagerank": round(factor, 6)}
-    return BoostResult(result.score * factor, multipliers), decay
+    return result, decay
 
 
 def result_dict(

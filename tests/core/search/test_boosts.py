@@ -40,12 +40,11 @@ def test_static() -> None:
 
 
 def test_pagerank() -> None:
-    assert pagerank_boost(None, 100) == 1.0
-    assert pagerank_boost(0.01, None) == 1.0
-    assert pagerank_boost(0.01, 100) == 1.0  # exactly average
-    assert pagerank_boost(0.005, 100) == 1.0  # below average: no boost, no penalty
-    assert math.isclose(pagerank_boost(0.02, 100), 1.05)  # twice average: 1 + 0.05 * log2(2)
-    assert pagerank_boost(0.9, 100) == 1.1
+    assert pagerank_boost(None) == 1.0
+    assert pagerank_boost(0.0) == 1.0  # no links
+    assert pagerank_boost(float("nan")) == 1.0
+    assert math.isclose(pagerank_boost(0.5), 1.05)  # half as central as the user's most central memory
+    assert pagerank_boost(1.0) == 1.1 and pagerank_boost(3.0) == 1.1  # capped
 
 
 def test_outdated() -> None:
@@ -61,8 +60,7 @@ def test_apply_boosts_multiplies_and_reports_all() -> None:
         retrievability=0.5,
         source_count=1,
         is_static=True,
-        pagerank=0.02,
-        node_count=100,
+        pagerank=0.5,
         temporal=1.5,
         is_outdated=True,
     )
