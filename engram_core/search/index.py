@@ -36,7 +36,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .ann import AnnStore, AnnUserIndex
 
-__all__ = ["INDEXABLE", "UserIndex", "VectorIndex", "decode_vector"]
+__all__ = ["INDEXABLE", "UserIndex", "VectorIndex", "best", "decode_vector"]
 
 log = logging.getLogger("engram.search")
 
@@ -117,16 +117,26 @@ class UserIndex:
             self.row_of[moved] = row
         self.size = last
 
+    def scores(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, cosines)`` of every vector, unordered (caller holds the lock; the ids are a copy)."""
+        # einsum runs single-threaded: multithreaded BLAS gemv is slower on a busy 2-core machine.
+        return self.ids[: self.size].copy(), np.einsum("ij,j->i", self.matrix[: self.size], query)
+
     def top(self, query: np.ndarray, n: int, conn: Any = None) -> list[tuple[int, float]]:
         """The ``n`` most similar ``(memory_id, cosine)``, best first (caller holds the lock; ``conn`` unused)."""
         if self.size == 0 or n <= 0:
             return []
-        # einsum runs single-threaded: multithreaded BLAS gemv is slower on a busy 2-core machine.
-        scores = np.einsum("ij,j->i", self.matrix[: self.size], query)
-        n = min(n, self.size)
-        part = np.argpartition(-scores, n - 1)[:n] if n < self.size else np.arange(self.size)
-        order = part[np.argsort(-scores[part], kind="stable")]
-        return [(int(self.ids[i]), float(scores[i])) for i in order]
+        return best(*self.scores(query), n)
+
+
+def best(ids: np.ndarray, scores: np.ndarray, n: int) -> list[tuple[int, float]]:
+    """The ``n`` highest ``scores`` as ``(id, score)``, best first (ties keep their order)."""
+    n = min(n, len(scores))
+    if n <= 0:
+        return []
+    part = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+    order = part[np.argsort(-scores[part], kind="stable")]
+    return [(int(ids[i]), float(scores[i])) for i in order]
 
 
 class VectorIndex:

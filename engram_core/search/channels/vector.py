@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..filters import Scope
-from ..index import UserIndex, decode_vector
+from ..index import UserIndex, best, decode_vector
 
 if TYPE_CHECKING:
     from ..ann import AnnUserIndex
@@ -46,12 +46,19 @@ def _from_index(
     out: list[tuple[int, float]] = []
     want = max(limit * _FIRST_BATCH, 32)
     checked = 0
+    scored: tuple[np.ndarray, np.ndarray] | None = None
     while True:
         if not index.exact and want > ANN_WIDEN_CAP:
             return _from_sql(conn, scope, query, limit, model)
         with index.lock:
             size = index.size
-            ranked = index.top(query, min(size, want), conn)
+            if isinstance(index, UserIndex):  # score every vector once; widening only re-partitions
+                scored = scored or index.scores(query)
+            else:
+                ranked = index.top(query, min(size, want), conn)
+        if scored is not None:
+            size = len(scored[0])
+            ranked = best(*scored, min(size, want))
         batch = ranked[checked:]
         if batch:
             allowed = _allowed(conn, scope, [i for i, _ in batch])
