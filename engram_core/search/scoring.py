@@ -55,10 +55,22 @@ def row_decay(row: Any, now: datetime) -> tuple[float | None, float | None]:
     return _DECAY(row, now)
 
 
+_ROW_COLUMNS: str | None = None
+
+
+def _row_columns(conn: Any) -> str:
+    """Every column of ``memories`` but the embedding blob (1.5 KB a row that scoring never reads)."""
+    global _ROW_COLUMNS
+    if _ROW_COLUMNS is None:
+        names = [r[1] for r in conn.execute("PRAGMA table_info(memories)") if r[1] != "embedding"]
+        _ROW_COLUMNS = ", ".join(f"m.{name}" for name in names)
+    return _ROW_COLUMNS
+
+
 def fetch_rows(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, Any]:
-    """The memory rows of ``ids`` (the user's only), by id."""
+    """The memory rows of ``ids`` (the user's only), by id, without their embedding."""
     rows = conn.execute(
-        "SELECT m.* FROM json_each(?) j CROSS JOIN memories m ON m.id = j.value WHERE m.user_id = ?",
+        f"SELECT {_row_columns(conn)} FROM json_each(?) j CROSS JOIN memories m ON m.id = j.value WHERE m.user_id = ?",
         (json.dumps([int(i) for i in ids]), user_id),
     ).fetchall()
     return {int(r["id"]): r for r in rows}
