@@ -29,6 +29,7 @@ words in the subject. Negation ("don't", "not", "never", "no longer") flips the 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -293,8 +294,10 @@ def _stem(word: str) -> str:
     return word
 
 
-def _terms(text: str) -> set[str]:
-    return {_stem(w.casefold()) for w in _WORD.findall(text) if w.casefold() not in _QUERY_STOP}
+@functools.lru_cache(maxsize=8192)
+def _terms(text: str) -> frozenset[str]:
+    """Content words of ``text``, lightly stemmed (cached: signal subjects repeat across memories)."""
+    return frozenset(_stem(w.casefold()) for w in _WORD.findall(text) if w.casefold() not in _QUERY_STOP)
 
 
 def match_signals(query: str, signals: Sequence[Signal], *, preference_query: bool | None = None) -> list[float]:
@@ -308,7 +311,7 @@ def match_signals(query: str, signals: Sequence[Signal], *, preference_query: bo
     """
     if preference_query is None:
         preference_query = bool(_PREFERENCE_QUERY.search(query))
-    q_terms = _terms(query)
+    q_terms = _terms(query)  # cached: rank_memories calls this once per memory with the same query
     scores: list[float] = []
     for signal in signals:
         overlap = len(q_terms & _terms(signal.text)) / len(q_terms) if q_terms else 0.0
@@ -330,9 +333,10 @@ def rank_memories(
     Ties keep the mapping's order, so callers passing memories newest first favour recent ones.
     """
     scored: list[tuple[IdT, float]] = []
+    preference_query = bool(_PREFERENCE_QUERY.search(query))
     for memory_id, signals in signals_by_memory.items():
         if signals:
-            best = max(match_signals(query, signals))
+            best = max(match_signals(query, signals, preference_query=preference_query))
             if best > 0:
                 scored.append((memory_id, best))
     scored.sort(key=lambda pair: -pair[1])

@@ -45,6 +45,18 @@ class Scope:
         """Fresh parameters for one statement: the scope's, ``:user``, then ``extra``."""
         return {**self.params, "user": self.user_id, **extra}
 
+    def allowed(self, conn: Any, ids: list[int]) -> set[int]:
+        """Which of ``ids`` this scope may return (one indexed lookup per id)."""
+        if not ids:
+            return set()
+        rows = conn.execute(
+            # CROSS JOIN makes SQLite walk the given ids by primary key instead of scanning the user's rows.
+            "SELECT m.id FROM json_each(:ids) j CROSS JOIN memories m ON m.id = j.value WHERE m.user_id = :user"
+            + self.where,
+            self.bind(ids=json.dumps([int(i) for i in ids])),
+        )
+        return {int(r[0]) for r in rows}
+
 
 def filter_sql(q: Mapping[str, Any], params: dict[str, Any]) -> str:
     """The caller's filters (category, source, space, tags, importance, dates) as SQL on ``m``."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_TERMS", "STOP_WORDS", "build_match", "query_terms"]
+__all__ = ["MAX_TERMS", "STOP_WORDS", "build_match", "match_terms", "query_terms"]
 
 MAX_TERMS = 64
 """Most terms put into one MATCH expression (longer queries keep their first distinct words)."""
@@ -103,7 +103,11 @@ def build_match(
         For example ``'"caroline" OR "support" OR "group"'``, or ``None`` when nothing searchable remains
         (the caller should then skip the FTS channel instead of running ``MATCH``).
     """
-    terms = query_terms(text, drop_stop_words=drop_stop_words, max_terms=max_terms)
+    return match_terms(query_terms(text, drop_stop_words=drop_stop_words, max_terms=max_terms), prefix_last=prefix_last)
+
+
+def match_terms(terms: list[str], *, prefix_last: bool = False) -> str | None:
+    """The MATCH expression of terms from :func:`query_terms`; None when there are none."""
     if not terms:
         return None
     parts = [_quote(t) for t in terms]

@@ -1,9 +1,12 @@
 """The personality channel: memories whose stated preferences, values, decisions ... match the query.
 
-Signals are read with the scope's filters inside the SQL, pre-selected in SQL so that a large corpus is
-not scored in Python: signals whose subject contains a query word (its first five letters, which covers
-simple inflections), plus, for a preference-type question, the most recent preference and value signals.
-:func:`engram_core.intelligence.personality.rank_memories` then scores them.
+Signals are pre-selected in SQL so that a large corpus is not scored in Python, in two parts: the
+newest :data:`_SCAN` signals whose subject contains a query word (its first five letters, which covers
+simple inflections) and, for a preference-type question, the newest :data:`_SCAN` preference and value
+signals. Each part walks the user's signals newest first (index ``(user_id, id)``) and stops at its
+limit, then the scope's filters (on the memory row) apply; the union, newest memory first, goes to
+:func:`engram_core.intelligence.personality.rank_memories`. Two parts, so that a generic preference
+signal never crowds out one about what the question names.
 """
 
 from __future__ import annotations
@@ -18,9 +21,21 @@ from ..fts_query import query_terms
 __all__ = ["personality_search"]
 
 _MAX_TERMS = 8
-_MAX_ROWS = 2000
+_SCAN = 1000
 MIN_SCORE = 0.15
 """Weaker matches are left out: in rank fusion even a weak channel reorders the strong ones' ranks."""
+
+
+def _newest(conn: Any, scope: Scope, cond: str, params: dict[str, Any]) -> list[Any]:
+    return list(
+        conn.execute(
+            "SELECT s.id, s.memory_id, s.type, s.subject, s.intensity, s.valence, m.created_at FROM"
+            " (SELECT id, memory_id, type, subject, intensity, valence FROM personality_signals s"
+            f" WHERE s.user_id = :user AND ({cond}) ORDER BY s.id DESC LIMIT :scan) s"
+            " JOIN memories m ON m.id = s.memory_id WHERE m.user_id = :user" + scope.where,
+            params,
+        )
+    )
 
 
 def personality_search(conn: Any, scope: Scope, query: str, limit: int, *, preference: bool) -> list[tuple[int, float]]:
@@ -28,23 +43,18 @@ def personality_search(conn: Any, scope: Scope, query: str, limit: int, *, prefe
     if limit <= 0:
         return []
     terms = [t[:5] for t in query_terms(query) if len(t) >= 3][:_MAX_TERMS]
-    params = scope.bind(limit=_MAX_ROWS, pref=int(preference))
-    conds = ["(:pref = 1 AND s.type IN ('preference', 'value'))"]
-    for i, term in enumerate(terms):
-        conds.append(f"instr(lower(s.subject), :t{i}) > 0")
-        params[f"t{i}"] = term
-    rows = conn.execute(
-        "SELECT s.memory_id, s.type, s.subject, s.text, s.intensity, s.valence FROM personality_signals s"
-        " JOIN memories m ON m.id = s.memory_id WHERE s.user_id = :user AND m.user_id = :user"
-        + scope.where
-        + " AND ("
-        + " OR ".join(conds)
-        + ") ORDER BY m.created_at DESC, s.id LIMIT :limit",
-        params,
-    ).fetchall()
+    params = scope.bind(scan=_SCAN)
+    parts: list[str] = []
+    if terms:
+        parts.append(" OR ".join(f"instr(lower(s.subject), :t{i}) > 0" for i in range(len(terms))))
+        params.update({f"t{i}": term for i, term in enumerate(terms)})
+    if preference:
+        parts.append("s.type IN ('preference', 'value')")
+    rows = {r[0]: r for part in parts for r in _newest(conn, scope, part, params)}
     by_memory: dict[int, list[Signal]] = defaultdict(list)
-    for r in rows:
+    oldest_signal_first = sorted(rows.values(), key=lambda r: r[0])
+    for r in sorted(oldest_signal_first, key=lambda r: r[6], reverse=True):  # newest memory first, stable
         # Matched on the subject (what the signal is about), not the whole sentence: the sentence's other
         # words (who said it, filler) would make every signal of a person match any question naming them.
-        by_memory[int(r[0])].append(Signal(type=r[1], subject=r[2], text=r[2], intensity=r[4], valence=r[5]))
+        by_memory[int(r[1])].append(Signal(type=r[2], subject=r[3], text=r[3], intensity=r[4], valence=r[5]))
     return [(i, s) for i, s in rank_memories(query, by_memory, limit) if s >= MIN_SCORE]

@@ -26,20 +26,6 @@ _FIRST_BATCH = 4  # times the limit
 ANN_WIDEN_CAP = 4096
 
 
-def _json_ids(ids: list[int]) -> str:
-    return "[" + ",".join(str(i) for i in ids) + "]"
-
-
-def _allowed(conn: Any, scope: Scope, ids: list[int]) -> set[int]:
-    rows = conn.execute(
-        # CROSS JOIN makes SQLite walk the given ids by primary key instead of scanning the user's rows.
-        "SELECT m.id FROM json_each(:ids) j CROSS JOIN memories m ON m.id = j.value WHERE m.user_id = :user"
-        + scope.where,
-        scope.bind(ids=_json_ids(ids)),
-    )
-    return {int(r[0]) for r in rows}
-
-
 def _from_index(
     conn: Any, scope: Scope, index: UserIndex | AnnUserIndex, query: np.ndarray, limit: int, model: str
 ) -> list[tuple[int, float]]:
@@ -61,7 +47,7 @@ def _from_index(
             ranked = best(*scored, min(size, want))
         batch = ranked[checked:]
         if batch:
-            allowed = _allowed(conn, scope, [i for i, _ in batch])
+            allowed = scope.allowed(conn, [i for i, _ in batch])
             out.extend(pair for pair in batch if pair[0] in allowed)
         checked = len(ranked)
         if len(out) >= limit or checked >= size:
