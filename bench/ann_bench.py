@@ -149,7 +149,7 @@ def run(data_dir: Path, model_dir: Path, n_queries: int) -> dict[str, Any]:
             ann.flush()
             out["flush_1000_s"] = round(time.perf_counter() - t, 2)
             t = time.perf_counter()
-            ann.optimize(force=True)
+            ann.optimize()
             out["fold_into_index_s"] = round(time.perf_counter() - t, 1)
 
             memory.reset()
