@@ -1,10 +1,12 @@
 """LanceDB ANN for users whose corpus passes ``ENGRAM_LANCE_THRESHOLD`` vectors (``ENGRAM_USE_LANCE_INDEX``).
 
-Why: the in-memory index holds every vector in RAM (1.5 KB each at 384 dims: 150 MB per 100k) and scores
-all of them per query. Past the threshold a user's vectors move to a LanceDB table under
-``<data_dir>/lance`` with an IVF-HNSW-SQ index (cosine) that picks the candidates; they are re-scored
-exactly from their stored vectors, so the cosines the fusion and the vector floor see are the true ones.
-The user's matrix is then dropped.
+Why: the in-memory index scores every vector per query (11.7 ms at 100k MiniLM vectors, linear in the
+corpus) and reads them all at startup (1.1 s at 100k). Past the threshold a user's vectors move to a
+LanceDB table under ``<data_dir>/lance`` with an IVF-HNSW-SQ index (cosine) that picks the candidates
+(6.2 ms at 100k, recall@10 0.98; reopened in 0.3 s); they are re-scored exactly from their stored
+vectors, so the cosines the fusion and the vector floor see are the true ones. The user's matrix is then
+dropped. It is not a memory saving below several hundred thousand vectors: LanceDB's runtime and index
+cache cost more than a 150 MiB matrix (BENCHMARKS.md).
 
 SQLite stays the source of truth; a table is derived data (delete the directory and it is rebuilt).
 
@@ -27,7 +29,6 @@ Encryption: LanceDB files are not encrypted, so :class:`~engram_core.settings.Se
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import threading
 from collections.abc import Iterable
@@ -40,9 +41,7 @@ import numpy as np
 from ..errors import Invalid
 from .index import UserIndex, decode_vector
 
-__all__ = ["AnnStore", "AnnUserIndex", "lancedb_available"]
-
-log = logging.getLogger("engram.search")
+__all__ = ["AnnStore", "AnnUserIndex"]
 
 INDEX_MIN_ROWS = 4096  # below this a table is scanned exactly (an IVF index needs rows to train on)
 REFINE = 4  # ANN candidates per result re-scored with the full vectors
@@ -58,14 +57,6 @@ def _lancedb() -> Any:
     import lancedb
 
     return lancedb
-
-
-def lancedb_available() -> bool:
-    try:
-        _lancedb()
-    except ImportError:
-        return False
-    return True
 
 
 def _arrow(ids: np.ndarray, vectors: np.ndarray) -> Any:
