@@ -12,6 +12,7 @@ from . import audit, keys, spaces, users
 from .context import AuthContext
 from .ratelimit import BootstrapLockout
 from .schemas import AUDIT, BOOTSTRAP, CREATE_KEY, CREATE_SPACE, CREATE_USER, ROTATE_KEY
+from .usage import KeyUsage
 
 __all__ = ["AuthService"]
 
@@ -22,6 +23,7 @@ class AuthService:
         self.settings = settings
         self._pepper = settings.api_key_pepper
         self._lockout = BootstrapLockout()
+        self.usage = KeyUsage(db)  # last_used_at, at most one write per key per minute
 
     async def authenticate(self, authorization: str | None, ip: str | None = None) -> AuthContext:
         """Resolve an ``Authorization`` header. No header: open-access reader (when enabled) or 401."""
@@ -34,6 +36,8 @@ class AuthService:
             raise Unauthorized("malformed Authorization header: expected 'Bearer <key>'")
         token = token.strip()
         ctx = await self.db.aread(lambda conn: keys.authenticate(conn, token, pepper=self._pepper))
+        if ctx.key_id is not None:
+            self.usage.touch(ctx.user_id, ctx.key_id)  # queued on the write thread, not awaited
         return AuthContext(ctx.user_id, ctx.scopes, ctx.key_id, ctx.is_admin, ip, ctx.rate_limit)
 
     async def bootstrap(self, body: Any, ip: str | None = None) -> dict[str, Any]:

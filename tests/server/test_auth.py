@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from engram_core.settings import Settings
@@ -115,3 +117,51 @@ def test_users_admin_routes(api: Api) -> None:
     assert api.call("POST", "/users", api.admin_key, json={"name": "carol"}).status_code == 409
     names = [u["name"] for u in api.call("GET", "/users", api.admin_key).json()["users"]]
     assert names == ["admin", "carol"]
+
+
+def _last_used(api: Api, owner_key: str, key_id: int) -> str | None:
+    api.client.app.state.engram.db.write(lambda c: None)  # type: ignore[attr-defined]  # the queued stamps ran
+    keys = {k["id"]: k for k in api.call("GET", "/keys", owner_key).json()["keys"]}
+    return keys[key_id]["last_used_at"]  # type: ignore[no-any-return]
+
+
+def test_last_used_at_is_written_throttled(api: Api) -> None:
+    usage = api.client.app.state.engram.auth.usage  # type: ignore[attr-defined]
+    clock = [1000.0]
+    usage.clock = lambda: clock[0]
+    alice = api.user("alice")
+    reader = api.key(alice, ("read",))
+    reader_id = max(k["id"] for k in api.call("GET", "/keys", alice).json()["keys"])
+    assert _last_used(api, alice, reader_id) is None  # made, never used
+
+    assert api.call("GET", "/list", reader).status_code == 200
+    first = _last_used(api, alice, reader_id)
+    assert first is not None and datetime.fromisoformat(first) > datetime.now(UTC) - timedelta(minutes=1)
+
+    clock[0] += 59.0
+    assert api.call("GET", "/list", reader).status_code == 200
+    assert _last_used(api, alice, reader_id) == first  # within the minute: no second write
+
+    clock[0] += 1.0
+    assert api.call("GET", "/list", reader).status_code == 200
+    later = _last_used(api, alice, reader_id)
+    assert later is not None and later > first
+    assert api.call("DELETE", f"/keys/{reader_id}", alice).status_code == 200
+    clock[0] += 61.0
+    assert api.call("GET", "/list", reader).status_code == 401
+    assert _last_used(api, alice, reader_id) == later  # a refused key stamps nothing
+
+
+def test_last_used_at_failure_never_fails_the_request(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    db = api.client.app.state.engram.db  # type: ignore[attr-defined]
+    alice = api.user("alice")
+    db.write(lambda c: c.execute(
+        "CREATE TRIGGER no_stamp BEFORE UPDATE OF last_used_at ON api_keys BEGIN SELECT RAISE(ABORT, 'boom'); END"
+    ))  # fmt: skip
+    with caplog.at_level(logging.ERROR, logger="engram.auth"):
+        r = api.call("GET", "/list", alice)
+        db.write(lambda c: None)
+    assert r.status_code == 200
+    assert any("last_used_at" in rec.getMessage() and "boom" in str(rec.exc_info) for rec in caplog.records)
+    stamp = db.read(lambda c: c.execute("SELECT last_used_at FROM api_keys WHERE user_id = 2").fetchone()[0])
+    assert stamp is None  # alice's stamp rolled back; the request was answered all the same

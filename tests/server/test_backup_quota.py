@@ -128,3 +128,30 @@ def test_restore_from_trash_respects_the_quota(tmp_path: Path) -> None:
         forgotten = api.call("GET", "/list", key).json()["results"][0]["id"]
         api.call("POST", f"/memory/{forgotten}/forget", key)
         assert api.call("POST", f"/memory/{forgotten}/restore", key).status_code == 200  # forgotten still counted
+
+
+def test_one_user_at_quota_does_not_stop_another(tmp_path: Path) -> None:
+    settings = Settings.for_data_dir(tmp_path, bootstrap_secret="s", memory_quota=2)
+    with TestClient(create_app(settings)) as client:
+        api = Api(client, client.post("/bootstrap", json={"secret": "s"}).json()["key"])
+        alice, bob = api.user("alice"), api.user("bob")
+        api.store(alice, "alice keeps bees on the roof")
+        api.store(alice, "alice plays the bassoon on sundays")
+        api.store(bob, "bob collects antique maps")
+        api.park_background()
+        before = api.table_counts()
+        assert before["memories"] == 3 and before["memories_fts_docsize"] == 3 and before["jobs"] > 0
+
+        r = api.call("POST", "/store", alice, json={"content": "alice learns to juggle", "tags": ["new"]})
+        assert r.status_code == 403 and "quota" in r.json()["error"], r.text
+        assert api.table_counts() == before  # the refused store wrote nothing, in any table
+
+        api.store(bob, "bob found a map of atlantis")  # bob's own quota, one below its limit
+        after = api.table_counts()
+        assert after["memories"] == before["memories"] + 1
+        assert api.call("GET", "/quota", alice).json()["memories"]["used"] == 2
+        assert api.call("GET", "/quota", bob).json()["memories"]["used"] == 2
+        r = api.call("POST", "/store", bob, json={"content": "bob draws a map of his garden"})
+        assert r.status_code == 403 and "quota" in r.json()["error"]  # now bob is at his limit too
+        assert [m["content"] for m in api.call("GET", "/list", alice).json()["results"]] == [
+            "alice plays the bassoon on sundays", "alice keeps bees on the roof"]  # fmt: skip
