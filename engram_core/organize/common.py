@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import Invalid, NotFound
 from ..validation import INT_MAX, Field
 
-__all__ = ["get_owned", "ids_field", "memory_summaries", "require_memories", "set_clause"]
+__all__ = ["ids_field", "memory_summaries", "require_memories", "set_clause"]
 
 
 def _to_ids(name: str) -> Any:
@@ -58,14 +58,6 @@ def require_memories(conn: Any, user_id: int, ids: list[int]) -> None:
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(f"memory {missing[0]} not found")
-
-
-def get_owned(conn: Any, table: str, user_id: int, row_id: int, noun: str) -> Any:
-    """The row ``row_id`` of ``table`` if the user owns it, else NotFound (another user's id included)."""
-    row = conn.execute(f"SELECT * FROM {table} WHERE id = ? AND user_id = ?", (row_id, user_id)).fetchone()
-    if row is None:
-        raise NotFound(f"{noun} {row_id} not found")
-    return row
 
 
 def set_clause(changes: dict[str, Any], columns: dict[str, str]) -> tuple[str, list[Any]]:
