@@ -15,7 +15,7 @@ from ..auth import audit
 from ..auth.context import AuthContext
 from ..errors import Invalid
 from ..memories.records import VISIBLE
-from ..organize.common import ids_field, memory_summaries, require_memories, set_clause
+from ..organize.common import ids_field, memory_summaries, require_memories, update_fields
 from ..storage.database import Database
 from ..storage.owned import owned_row
 from ..timeutil import now_iso
@@ -183,18 +183,9 @@ class EntityService:
 
         def tx(conn: Any) -> dict[str, Any]:
             owned_row(conn, "entities", auth.user_id, entity_id, "entity")
-            sets, values = set_clause(q, _COLUMNS)
-            if sets:
-                conn.execute(
-                    f"UPDATE entities SET {sets}, updated_at = ? WHERE id = ?",
-                    (*values, now_iso(), entity_id),
-                )
+            row = update_fields(conn, auth, "entities", "entity", entity_id, q, _COLUMNS)
             attached = _attach_all(conn, auth.user_id, entity_id, q.get("memory_ids") or [])
-            audit.record(conn, auth, "entity.update", "entity", entity_id, {"fields": sorted(q)})
-            return {
-                **entity_dict(owned_row(conn, "entities", auth.user_id, entity_id, "entity")),
-                "attached": attached,
-            }
+            return {**entity_dict(row), "attached": attached}
 
         return await self.db.awrite(tx)
 

@@ -12,7 +12,7 @@ from ..storage.database import Database
 from ..storage.owned import owned_row
 from ..timeutil import now_iso
 from ..validation import Field, Schema
-from .common import set_clause
+from .common import update_fields
 
 __all__ = [
     "CONVERSATION",
@@ -144,14 +144,8 @@ class ConversationService:
 
         def tx(conn: Any) -> dict[str, Any]:
             owned_row(conn, "conversations", auth.user_id, conversation_id, "conversation")
-            sets, values = set_clause(q, _COLUMNS)
-            if sets:
-                conn.execute(
-                    f"UPDATE conversations SET {sets}, updated_at = ? WHERE id = ?",
-                    (*values, now_iso(), conversation_id),
-                )
-            audit.record(conn, auth, "conversation.update", "conversation", conversation_id, {"fields": sorted(q)})
-            return conversation_dict(owned_row(conn, "conversations", auth.user_id, conversation_id, "conversation"))
+            row = update_fields(conn, auth, "conversations", "conversation", conversation_id, q, _COLUMNS)
+            return conversation_dict(row)
 
         return await self.db.awrite(tx)
 

@@ -12,7 +12,7 @@ from ..storage.database import Database
 from ..storage.owned import owned_row
 from ..timeutil import now_iso
 from ..validation import Field, Schema
-from .common import ids_field, memory_summaries, require_memories, set_clause
+from .common import ids_field, memory_summaries, require_memories, update_fields
 
 __all__ = ["EPISODE", "EPISODE_LIST", "EPISODE_MEMORIES", "EPISODE_PATCH", "FINALIZE", "EpisodeService"]
 
@@ -127,14 +127,7 @@ class EpisodeService:
 
         def tx(conn: Any) -> dict[str, Any]:
             owned_row(conn, "episodes", auth.user_id, episode_id, "episode")
-            sets, values = set_clause(q, _COLUMNS)
-            if sets:
-                conn.execute(
-                    f"UPDATE episodes SET {sets}, updated_at = ? WHERE id = ?",
-                    (*values, now_iso(), episode_id),
-                )
-            audit.record(conn, auth, "episode.update", "episode", episode_id, {"fields": sorted(q)})
-            return episode_dict(owned_row(conn, "episodes", auth.user_id, episode_id, "episode"))
+            return episode_dict(update_fields(conn, auth, "episodes", "episode", episode_id, q, _COLUMNS))
 
         return await self.db.awrite(tx)
 

@@ -12,7 +12,7 @@ from ..storage.database import Database
 from ..storage.owned import owned_row
 from ..timeutil import now_iso
 from ..validation import Field, Schema
-from .common import memory_summaries, require_memories, set_clause
+from .common import memory_summaries, require_memories, update_fields
 
 __all__ = ["PROJECT", "PROJECT_LIST", "PROJECT_UPDATE", "ProjectService"]
 
@@ -121,14 +121,7 @@ class ProjectService:
                 ).fetchone()
             ):
                 raise Conflict(f"project {q['name']!r} exists already")
-            sets, values = set_clause(q, _COLUMNS)
-            if sets:
-                conn.execute(
-                    f"UPDATE projects SET {sets}, updated_at = ? WHERE id = ?",
-                    (*values, now_iso(), project_id),
-                )
-            audit.record(conn, auth, "project.update", "project", project_id, {"fields": sorted(q)})
-            return project_dict(owned_row(conn, "projects", auth.user_id, project_id, "project"))
+            return project_dict(update_fields(conn, auth, "projects", "project", project_id, q, _COLUMNS))
 
         return await self.db.awrite(tx)
 
