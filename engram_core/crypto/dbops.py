@@ -24,6 +24,7 @@ import contextlib
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,53 +206,58 @@ def _require(db: Path, state: str, hint: str) -> None:
         raise DbOpError(f"{db} is {actual}, not {state}: {hint}")
 
 
+def _convert(
+    db: Path,
+    old_key: bytes | None,
+    new_key: bytes | None,
+    write_copy: Callable[[Path, int], None],
+    *,
+    bak_suffix: str,
+    keep: bool = False,
+) -> OpResult:
+    """The conversion steps of the module docstring; ``write_copy(tmp, user_version)`` writes step 2's copy."""
+    quiesce(db, old_key)
+    counts, version = _source_facts(db, old_key)
+    tmp = db.with_name(db.name + ".convert.tmp")
+    _remove(tmp)
+    try:
+        write_copy(tmp, version)
+        _verify_copy(tmp, new_key, counts, version)
+        bak = _swap_in(db, tmp, new_key=new_key, bak_suffix=bak_suffix, keep=keep, expected=counts)
+    finally:
+        _remove(tmp)
+    return OpResult(db, counts, version, bak)
+
+
 def encrypt_database(db: Path | str, key: bytes, *, keep_plain: bool = False) -> OpResult:
     """Turn the plain database ``db`` into an encrypted one under ``key`` (see the module docstring)."""
     db = Path(db)
     _require(db, "plain", "nothing to encrypt")
-    quiesce(db, None)
-    counts, version = _source_facts(db, None)
-    tmp = db.with_name(db.name + ".convert.tmp")
-    _remove(tmp)
-    try:
-        conn = connect(tmp, key=key)
-        try:
+
+    def export(tmp: Path, version: int) -> None:
+        with contextlib.closing(connect(tmp, key=key)) as conn:
             conn.execute("PRAGMA journal_mode=DELETE")
             conn.execute("ATTACH DATABASE ? AS src KEY ''", (f"{db.absolute().as_uri()}?mode=ro",))
             conn.execute("SELECT sqlcipher_export('main', 'src')")
             conn.execute("DETACH DATABASE src")
             conn.execute(f"PRAGMA main.user_version = {version}")
-        finally:
-            conn.close()
-        _verify_copy(tmp, key, counts, version)
-        bak = _swap_in(db, tmp, new_key=key, bak_suffix=".plain.bak", keep=keep_plain, expected=counts)
-    finally:
-        _remove(tmp)
-    return OpResult(db, counts, version, bak)
+
+    return _convert(db, None, key, export, bak_suffix=".plain.bak", keep=keep_plain)
 
 
 def decrypt_database(db: Path | str, key: bytes, *, keep_encrypted: bool = False) -> OpResult:
     """Turn the encrypted database ``db`` back into a plain SQLite file."""
     db = Path(db)
     _require(db, "encrypted", "nothing to decrypt")
-    quiesce(db, key)
-    counts, version = _source_facts(db, key)
-    tmp = db.with_name(db.name + ".convert.tmp")
-    _remove(tmp)
-    try:
-        conn = connect(db, key=key, read_only=True)
-        try:
+
+    def export(tmp: Path, version: int) -> None:
+        with contextlib.closing(connect(db, key=key, read_only=True)) as conn:
             conn.execute("ATTACH DATABASE ? AS dst KEY ''", (str(tmp),))
             conn.execute("SELECT sqlcipher_export('dst')")
             conn.execute(f"PRAGMA dst.user_version = {version}")
             conn.execute("DETACH DATABASE dst")
-        finally:
-            conn.close()
-        _verify_copy(tmp, None, counts, version)
-        bak = _swap_in(db, tmp, new_key=None, bak_suffix=".encrypted.bak", keep=keep_encrypted, expected=counts)
-    finally:
-        _remove(tmp)
-    return OpResult(db, counts, version, bak)
+
+    return _convert(db, key, None, export, bak_suffix=".encrypted.bak", keep=keep_encrypted)
 
 
 def rekey_database(db: Path | str, old_key: bytes, new_key: bytes) -> OpResult:
@@ -260,23 +266,14 @@ def rekey_database(db: Path | str, old_key: bytes, new_key: bytes) -> OpResult:
     _require(db, "encrypted", "use `engram db encrypt` for a plain database")
     if old_key == new_key:
         raise DbOpError("the new key is the same as the current key")
-    quiesce(db, old_key)
-    counts, version = _source_facts(db, old_key)
-    tmp = db.with_name(db.name + ".convert.tmp")
-    _remove(tmp)
-    try:
+
+    def rekey(tmp: Path, version: int) -> None:
         shutil.copyfile(db, tmp)
-        conn = connect(tmp, key=old_key)
-        try:
+        with contextlib.closing(connect(tmp, key=old_key)) as conn:
             conn.execute("PRAGMA journal_mode=DELETE")
             conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
-        finally:
-            conn.close()
-        _verify_copy(tmp, new_key, counts, version)
-        _swap_in(db, tmp, new_key=new_key, bak_suffix=".rekey.bak", keep=False, expected=counts)
-    finally:
-        _remove(tmp)
-    return OpResult(db, counts, version)
+
+    return _convert(db, old_key, new_key, rekey, bak_suffix=".rekey.bak")
 
 
 def backup_database(db: Path | str, dest: Path | str, key: bytes | None = None) -> OpResult:

@@ -11,8 +11,7 @@ from typing import Any
 
 from ..auth import audit
 from ..auth.context import AuthContext
-from ..errors import NotFound
-from ..memories.records import VISIBLE
+from ..memories.records import VISIBLE, owned_memory
 from ..search.fts_query import build_match
 from ..storage.database import Database
 from ..timeutil import format_ts, now_iso, parse_datetime
@@ -61,15 +60,6 @@ def fsrs_dict(state: FsrsState) -> dict[str, Any]:
     }
 
 
-def _owned(conn: Any, user_id: int, memory_id: int) -> Any:
-    row = conn.execute(
-        "SELECT * FROM memories WHERE id = ? AND user_id = ? AND is_deleted = 0", (memory_id, user_id)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"memory {memory_id} not found")
-    return row
-
-
 def _visible_rows(conn: Any, user_id: int, topic: str | None = None) -> list[Any]:
     params: dict[str, Any] = {"user": user_id, "now": now_iso()}
     sql = "SELECT m.* FROM memories m WHERE m.user_id = :user AND m.fsrs_stability IS NOT NULL AND " + VISIBLE
@@ -95,7 +85,7 @@ class FsrsService:
         q = REVIEW.parse(body)
 
         def tx(conn: Any) -> dict[str, Any]:
-            row = _owned(conn, auth.user_id, q["id"])
+            row = owned_memory(conn, auth.user_id, q["id"])
             state = apply_review(conn, row, q["grade"])
             audit.record(conn, auth, "fsrs.review", "memory", q["id"], {"grade": q["grade"]})
             return {"id": q["id"], "fsrs": fsrs_dict(state)}
@@ -108,7 +98,7 @@ class FsrsService:
         memory_id = STATE.parse(query)["id"]
 
         def run(conn: Any) -> dict[str, Any]:
-            state = row_state(_owned(conn, auth.user_id, memory_id))
+            state = row_state(owned_memory(conn, auth.user_id, memory_id))
             if state is None:
                 return {"id": memory_id, "retrievability": None, "next_review_days": None, "fsrs": None}
             now = datetime.now(UTC)

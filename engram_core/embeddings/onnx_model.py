@@ -2,7 +2,8 @@
 
 One ``InferenceSession`` per model (intra-op threads from settings, inter-op 1, all graph optimisations);
 ``session.run`` and the Rust tokenizer are both safe to call from several threads, and the embedder keeps
-no other mutable state, so one instance serves every thread.
+no other mutable state, so one instance serves every thread. ``load_graph`` sets a model up (session,
+tokenizer, window, batches, input feeds) the same way for the embedder and the reranker.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import os
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is imported anywhere
 
-from collections.abc import Sequence  # noqa: E402
+from collections.abc import Iterator, Sequence  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -21,7 +23,7 @@ from tokenizers import Encoding, Tokenizer  # noqa: E402
 
 from .base import MAX_SPAN_CHARS, Fingerprint, ModelInfo, clean_text, split_chunks  # noqa: E402
 
-__all__ = ["OnnxEmbedder", "load_tokenizer", "make_session", "pad_batch"]
+__all__ = ["OnnxEmbedder", "OnnxGraph", "load_graph", "load_tokenizer", "make_session", "pad_batch"]
 
 log = logging.getLogger("engram.embeddings")
 _COUNT_SLICE = 16_384  # count_tokens splits longer texts so a pathological input stays linear
@@ -72,6 +74,54 @@ def pad_batch(
     return ids, mask, types
 
 
+@dataclass(frozen=True)
+class OnnxGraph:
+    """An ONNX graph with its tokenizer (truncating at ``window``) and the names of its inputs and outputs."""
+
+    session: ort.InferenceSession
+    tokenizer: Tokenizer
+    pad_id: int
+    window: int
+    batch_size: int
+    inputs: frozenset[str]
+    outputs: list[str]
+
+    def batches(self, encodings: Sequence[Encoding]) -> Iterator[list[int]]:
+        """Indices into ``encodings`` in batches of ``batch_size``, shortest first so padding stays small."""
+        order = sorted(range(len(encodings)), key=lambda j: len(encodings[j].ids))
+        for start in range(0, len(order), self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    def feeds(self, encodings: Sequence[Encoding]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The padded inputs the graph takes (``input_ids``, the mask and token types if it has them), and the mask."""
+        ids, mask, types = pad_batch(encodings, self.pad_id, "token_type_ids" in self.inputs)
+        feeds: dict[str, np.ndarray] = {"input_ids": ids}
+        if "attention_mask" in self.inputs:
+            feeds["attention_mask"] = mask
+        if types is not None:
+            feeds["token_type_ids"] = types
+        return feeds, mask
+
+
+def load_graph(directory: Path, info: ModelInfo, *, threads: int, batch_size: int, max_seq_length: int) -> OnnxGraph:
+    """The model in ``directory`` with its session (``make_session``) and tokenizer (``load_tokenizer``).
+
+    The tokenizer truncates at the smaller of the model's window and ``max_seq_length``, at least 8 tokens.
+    """
+    session = make_session(directory / info.onnx, threads)
+    window = max(8, min(info.max_tokens, max_seq_length))
+    tok, pad_id = load_tokenizer(directory / info.tokenizer, window)
+    return OnnxGraph(
+        session=session,
+        tokenizer=tok,
+        pad_id=pad_id,
+        window=window,
+        batch_size=max(1, batch_size),
+        inputs=frozenset(i.name for i in session.get_inputs()),
+        outputs=[o.name for o in session.get_outputs()],
+    )
+
+
 class OnnxEmbedder:
     """An ``Embedder`` over an ONNX encoder and a ``tokenizer.json``.
 
@@ -90,16 +140,11 @@ class OnnxEmbedder:
     ) -> None:
         self.directory = directory
         self.info = info
-        self._session = make_session(directory / info.onnx, threads)
-        self._window = max(8, min(info.max_tokens, max_seq_length))
-        self._tok, self._pad_id = load_tokenizer(directory / info.tokenizer, self._window)
+        self._graph = load_graph(directory, info, threads=threads, batch_size=batch_size, max_seq_length=max_seq_length)
+        self._tok = self._graph.tokenizer
         self._counter = Tokenizer.from_str(self._tok.to_str())
         self._counter.no_truncation()
-        self._batch_size = max(1, batch_size)
-        names = [i.name for i in self._session.get_inputs()]
-        self._wants_types = "token_type_ids" in names
-        self._wants_mask = "attention_mask" in names
-        outputs = [o.name for o in self._session.get_outputs()]
+        outputs = self._graph.outputs
         self._output = next((o for o in _OUTPUT_PREFERENCE if o in outputs), outputs[0])
         actual = int(self._run_batch([self._tok.encode("dimension probe")]).shape[1])
         if info.dim and info.dim != actual:
@@ -121,7 +166,7 @@ class OnnxEmbedder:
     @property
     def max_tokens(self) -> int:
         """The token window one chunk is truncated to."""
-        return self._window
+        return self._graph.window
 
     def count_tokens(self, text: str) -> int:
         """Exact up to ``_COUNT_SLICE`` characters; longer texts are counted slice by slice (linear time)."""
@@ -162,21 +207,14 @@ class OnnxEmbedder:
 
     def _run(self, encodings: Sequence[Encoding]) -> np.ndarray:
         """Vectors in input order; runs shortest-first in batches so padding stays small."""
-        order = sorted(range(len(encodings)), key=lambda j: len(encodings[j].ids))
         result = np.empty((len(encodings), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            idx = order[start : start + self._batch_size]
+        for idx in self._graph.batches(encodings):
             result[idx] = self._run_batch([encodings[j] for j in idx])
         return result
 
     def _run_batch(self, encodings: Sequence[Encoding]) -> np.ndarray:
-        ids, mask, types = pad_batch(encodings, self._pad_id, self._wants_types)
-        feeds: dict[str, np.ndarray] = {"input_ids": ids}
-        if self._wants_mask:
-            feeds["attention_mask"] = mask
-        if types is not None:
-            feeds["token_type_ids"] = types
-        out = np.asarray(self._session.run([self._output], feeds)[0], dtype=np.float32)
+        feeds, mask = self._graph.feeds(encodings)
+        out = np.asarray(self._graph.session.run([self._output], feeds)[0], dtype=np.float32)
         if out.ndim == 3:
             if self.info.pooling == "cls":
                 out = out[:, 0, :]

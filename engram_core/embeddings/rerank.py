@@ -16,7 +16,7 @@ import numpy as np
 
 from ..settings import Settings
 from .base import MAX_SPAN_CHARS, ModelInfo, clean_text
-from .onnx_model import load_tokenizer, make_session, pad_batch
+from .onnx_model import load_graph
 from .registry import resolve
 
 __all__ = ["Reranker", "load_reranker"]
@@ -38,14 +38,8 @@ class Reranker:
     ) -> None:
         self.directory = directory
         self.info = info
-        self._session = make_session(directory / info.onnx, threads)
-        self._window = max(8, min(info.max_tokens, max_seq_length))
-        self._tok, self._pad_id = load_tokenizer(directory / info.tokenizer, self._window)
-        self._batch_size = max(1, batch_size)
-        inputs = {i.name for i in self._session.get_inputs()}
-        self._wants_types = "token_type_ids" in inputs
-        self._wants_mask = "attention_mask" in inputs
-        outputs = [o.name for o in self._session.get_outputs()]
+        self._graph = load_graph(directory, info, threads=threads, batch_size=batch_size, max_seq_length=max_seq_length)
+        outputs = self._graph.outputs
         self._output = "logits" if "logits" in outputs else outputs[0]
 
     @property
@@ -58,18 +52,11 @@ class Reranker:
             return np.zeros(0, dtype=np.float32)
         q = clean_text(query[:MAX_SPAN_CHARS])
         pairs = [(q, clean_text(d[:MAX_SPAN_CHARS])) for d in docs]
-        encodings = self._tok.encode_batch(pairs)
-        order = sorted(range(len(encodings)), key=lambda j: len(encodings[j].ids))
+        encodings = self._graph.tokenizer.encode_batch(pairs)
         out = np.empty(len(encodings), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            idx = order[start : start + self._batch_size]
-            ids, mask, types = pad_batch([encodings[j] for j in idx], self._pad_id, self._wants_types)
-            feeds: dict[str, np.ndarray] = {"input_ids": ids}
-            if self._wants_mask:
-                feeds["attention_mask"] = mask
-            if types is not None:
-                feeds["token_type_ids"] = types
-            logits = np.asarray(self._session.run([self._output], feeds)[0], dtype=np.float32)
+        for idx in self._graph.batches(encodings):
+            feeds, _ = self._graph.feeds([encodings[j] for j in idx])
+            logits = np.asarray(self._graph.session.run([self._output], feeds)[0], dtype=np.float32)
             out[idx] = _to_scores(logits)
         return out
 

@@ -15,8 +15,9 @@ from ..auth import audit
 from ..auth.context import AuthContext
 from ..errors import Invalid
 from ..memories.records import VISIBLE
-from ..organize.common import get_owned, ids_field, memory_summaries, require_memories, set_clause
+from ..organize.common import ids_field, memory_summaries, require_memories, update_fields
 from ..storage.database import Database
+from ..storage.owned import owned_row
 from ..timeutil import now_iso
 from ..validation import Field, Schema
 
@@ -131,7 +132,7 @@ class EntityService:
                         now,
                     ),
                 )
-                row = get_owned(conn, "entities", auth.user_id, int(cur.lastrowid), "entity")
+                row = owned_row(conn, "entities", auth.user_id, int(cur.lastrowid), "entity")
             attached = _attach_all(conn, auth.user_id, row["id"], q["memory_ids"] or [])
             audit.record(conn, auth, "entity.create" if created else "entity.attach", "entity", row["id"])
             return (201 if created else 200), {**entity_dict(row), "created": created, "attached": attached}
@@ -163,7 +164,7 @@ class EntityService:
         auth.require("read")
 
         def run(conn: Any) -> dict[str, Any]:
-            row = get_owned(conn, "entities", auth.user_id, entity_id, "entity")
+            row = owned_row(conn, "entities", auth.user_id, entity_id, "entity")
             count = conn.execute("SELECT count(*) FROM memory_entities WHERE entity_id = ?", (entity_id,)).fetchone()[0]
             rels = conn.execute(
                 "SELECT r.*, s.name AS source_name, t.name AS target_name FROM entity_relationships r"
@@ -181,19 +182,10 @@ class EntityService:
         q = ENTITY_UPDATE.parse(body, partial=True)
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "entities", auth.user_id, entity_id, "entity")
-            sets, values = set_clause(q, _COLUMNS)
-            if sets:
-                conn.execute(
-                    f"UPDATE entities SET {sets}, updated_at = ? WHERE id = ?",
-                    (*values, now_iso(), entity_id),
-                )
+            owned_row(conn, "entities", auth.user_id, entity_id, "entity")
+            row = update_fields(conn, auth, "entities", "entity", entity_id, q, _COLUMNS)
             attached = _attach_all(conn, auth.user_id, entity_id, q.get("memory_ids") or [])
-            audit.record(conn, auth, "entity.update", "entity", entity_id, {"fields": sorted(q)})
-            return {
-                **entity_dict(get_owned(conn, "entities", auth.user_id, entity_id, "entity")),
-                "attached": attached,
-            }
+            return {**entity_dict(row), "attached": attached}
 
         return await self.db.awrite(tx)
 
@@ -202,7 +194,7 @@ class EntityService:
         auth.require("write")
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "entities", auth.user_id, entity_id, "entity")
+            owned_row(conn, "entities", auth.user_id, entity_id, "entity")
             conn.execute("DELETE FROM entities WHERE id = ?", (entity_id,))
             audit.record(conn, auth, "entity.delete", "entity", entity_id)
             return {"deleted": True, "id": entity_id}
@@ -215,7 +207,7 @@ class EntityService:
         limit = PAGE.parse(query)["limit"]
 
         def run(conn: Any) -> list[dict[str, Any]]:
-            get_owned(conn, "entities", auth.user_id, entity_id, "entity")
+            owned_row(conn, "entities", auth.user_id, entity_id, "entity")
             sql = (
                 "SELECT m.* FROM memory_entities me JOIN memories m ON m.id = me.memory_id"
                 " WHERE me.entity_id = :e AND m.user_id = :user AND "
@@ -233,7 +225,7 @@ class EntityService:
         limit = PAGE.parse(query)["limit"]
 
         def run(conn: Any) -> list[dict[str, Any]]:
-            get_owned(conn, "entities", auth.user_id, entity_id, "entity")
+            owned_row(conn, "entities", auth.user_id, entity_id, "entity")
             rows = conn.execute(
                 "SELECT e.*, c.count AS together FROM entity_cooccurrences c JOIN entities e"
                 " ON e.id = CASE WHEN c.entity_a = :e THEN c.entity_b ELSE c.entity_a END"
@@ -255,7 +247,7 @@ class EntityService:
 
         def tx(conn: Any) -> dict[str, Any]:
             for eid in (q["source_entity_id"], q["target_entity_id"]):
-                get_owned(conn, "entities", auth.user_id, eid, "entity")
+                owned_row(conn, "entities", auth.user_id, eid, "entity")
             conn.execute(
                 "INSERT INTO entity_relationships (user_id, source_id, target_id, relationship, weight,"
                 " created_at)"

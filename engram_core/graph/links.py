@@ -13,6 +13,7 @@ from ..auth import audit
 from ..auth.context import AuthContext
 from ..errors import Invalid, NotFound
 from ..jobs.queue import enqueue
+from ..memories.records import owned_memory
 from ..storage.database import Database
 from ..timeutil import now_iso
 from ..validation import Field, Schema
@@ -96,19 +97,9 @@ def link_dict(r: Any) -> dict[str, Any]:
     }
 
 
-def _owned_memory(conn: Any, user_id: int, memory_id: int) -> Any:
-    row = conn.execute(
-        "SELECT id, content FROM memories WHERE id = ? AND user_id = ? AND is_deleted = 0",
-        (memory_id, user_id),
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"memory {memory_id} not found")
-    return row
-
-
 def links_of(conn: Any, user_id: int, memory_id: int) -> dict[str, Any]:
     """Outgoing and incoming links of one of the user's memories, each with the other end's text."""
-    _owned_memory(conn, user_id, memory_id)
+    owned_memory(conn, user_id, memory_id)
     sql = (
         "SELECT l.*, o.content AS other_content FROM memory_links l JOIN memories o ON o.id = l.{other}"
         " WHERE l.user_id = ? AND l.{this} = ? AND o.user_id = ? ORDER BY l.weight DESC, l.id"
@@ -146,7 +137,7 @@ class LinkService:
 
         def tx(conn: Any) -> dict[str, Any]:
             for mid in (q["source_id"], q["target_id"]):
-                _owned_memory(conn, auth.user_id, mid)
+                owned_memory(conn, auth.user_id, mid)
             changed = upsert_link(conn, auth.user_id, q["source_id"], q["target_id"], q["link_type"], q["weight"])
             bump_links_changed(conn, auth.user_id, int(changed))
             row = conn.execute(

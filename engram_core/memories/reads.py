@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import NotFound
 from ..timeutil import now_iso
-from .records import VISIBLE, memory_dict
+from .records import VISIBLE, memory_dict, owned_memory
 
 __all__ = ["get_memory", "list_memories", "list_tags", "list_trash", "touch", "user_stats", "version_chain"]
 
@@ -77,9 +77,7 @@ def list_trash(conn: Any, user_id: int, limit: int, offset: int) -> dict[str, An
 
 
 def version_chain(conn: Any, user_id: int, memory_id: int) -> dict[str, Any]:
-    row = conn.execute("SELECT root_id, id FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)).fetchone()
-    if row is None:
-        raise NotFound(f"memory {memory_id} not found")
+    row = owned_memory(conn, user_id, memory_id, trashed=True)
     root = row["root_id"] or row["id"]
     chain = [
         {

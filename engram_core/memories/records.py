@@ -1,4 +1,4 @@
-"""Row -> JSON-ready dict, and the SQL that says which memories are visible."""
+"""Row -> JSON-ready dict, the SQL that says which memories are visible, and the owned-memory lookup."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..decay import FsrsState, decay_score
+from ..storage.owned import owned_row
 
-__all__ = ["VISIBLE", "memory_dict", "row_decay_score", "visible"]
+__all__ = ["VISIBLE", "memory_dict", "owned_memory", "row_decay_score", "visible"]
 
 # A memory that reads and search see: latest version, not forgotten, not consolidated into another,
 # not in the trash, not past its TTL. ``:now`` is bound by the caller.
@@ -21,6 +22,15 @@ VISIBLE = (
 def visible(alias: str) -> str:
     """``VISIBLE`` for a memories table aliased ``alias`` (``:now`` is bound by the caller)."""
     return VISIBLE.replace("m.", f"{alias}.")
+
+
+def owned_memory(conn: Any, user_id: int, memory_id: int, *, trashed: bool = False) -> Any:
+    """The user's memory row ``memory_id`` (any version, forgotten or archived too), else NotFound.
+
+    A memory in the trash is found only with ``trashed=True``; otherwise it is NotFound like another
+    user's id, with the same message.
+    """
+    return owned_row(conn, "memories", user_id, memory_id, "memory", where="" if trashed else "is_deleted = 0")
 
 
 def row_decay_score(r: Any, now: datetime | None = None) -> float | None:

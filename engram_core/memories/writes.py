@@ -15,9 +15,10 @@ from ..auth.quotas import check_memory_quota
 from ..auth.spaces import check_space
 from ..decay.apply import apply_review
 from ..decay.state import Grade
-from ..errors import Conflict, NotFound
+from ..errors import Conflict
 from ..graph.links import bump_links_changed
 from ..timeutil import now_iso
+from .records import owned_memory
 
 __all__ = [
     "archive",
@@ -38,13 +39,6 @@ _COPIED = (
     "fsrs_last_review", "storage_strength", "retrieval_strength", "source_count", "valence", "arousal",
     "simhash", "embedding", "embedding_model",
 )  # fmt: skip
-
-
-def _owned(conn: Any, user_id: int, memory_id: int) -> Any:
-    row = conn.execute("SELECT * FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)).fetchone()
-    if row is None:
-        raise NotFound(f"memory {memory_id} not found")
-    return row
 
 
 def insert_memory(
@@ -92,9 +86,7 @@ def update_memory(
     conn: Any, auth: AuthContext, memory_id: int, changes: dict[str, Any], extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Make a new version of a latest memory; the old one stays in the chain with ``is_latest = 0``."""
-    old = _owned(conn, auth.user_id, memory_id)
-    if old["is_deleted"]:
-        raise NotFound(f"memory {memory_id} not found")
+    old = owned_memory(conn, auth.user_id, memory_id)
     if not old["is_latest"]:
         raise Conflict(f"memory {memory_id} is not the latest version; update the latest one")
     now = now_iso()
@@ -142,25 +134,21 @@ def update_memory(
 
 
 def replace_tags(conn: Any, auth: AuthContext, memory_id: int, tags: list[str]) -> dict[str, Any]:
-    row = _owned(conn, auth.user_id, memory_id)
-    if row["is_deleted"]:
-        raise NotFound(f"memory {memory_id} not found")
+    owned_memory(conn, auth.user_id, memory_id)
     conn.execute("UPDATE memories SET tags = ?, updated_at = ? WHERE id = ?", (json.dumps(tags), now_iso(), memory_id))
     audit.record(conn, auth, "memory.tags", "memory", memory_id, {"tags": tags})
     return {"updated": True, "id": memory_id, "tags": tags}
 
 
 def _flag(conn: Any, auth: AuthContext, memory_id: int, sql: str, args: tuple[Any, ...], action: str) -> Any:
-    row = _owned(conn, auth.user_id, memory_id)
+    row = owned_memory(conn, auth.user_id, memory_id, trashed=True)
     conn.execute(sql, (*args, memory_id))
     audit.record(conn, auth, action, "memory", memory_id)
     return row
 
 
 def forget(conn: Any, auth: AuthContext, memory_id: int, reason: str | None) -> dict[str, Any]:
-    row = _owned(conn, auth.user_id, memory_id)
-    if row["is_deleted"]:
-        raise NotFound(f"memory {memory_id} not found")
+    row = owned_memory(conn, auth.user_id, memory_id)
     now = now_iso()
     conn.execute(
         "UPDATE memories SET is_forgotten = 1, forgotten_at = ?, forget_reason = ?, updated_at = ? WHERE id = ?",
@@ -186,9 +174,7 @@ def unarchive(conn: Any, auth: AuthContext, memory_id: int) -> dict[str, Any]:
 
 
 def move_to_trash(conn: Any, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-    row = _owned(conn, auth.user_id, memory_id)
-    if row["is_deleted"]:
-        raise NotFound(f"memory {memory_id} not found")
+    owned_memory(conn, auth.user_id, memory_id)
     now = now_iso()
     conn.execute(
         "UPDATE memories SET is_deleted = 1, deleted_at = ?, updated_at = ? WHERE id = ?", (now, now, memory_id)
@@ -202,7 +188,7 @@ def restore(conn: Any, auth: AuthContext, memory_id: int, quota: int = 0) -> dic
 
     Out of the trash a memory counts against the memory quota again, so the quota is checked first.
     """
-    row = _owned(conn, auth.user_id, memory_id)
+    row = owned_memory(conn, auth.user_id, memory_id, trashed=True)
     if not row["is_deleted"] and not row["is_forgotten"]:
         raise Conflict(f"memory {memory_id} is neither in the trash nor forgotten")
     if row["is_deleted"] and row["is_latest"]:
@@ -218,7 +204,7 @@ def restore(conn: Any, auth: AuthContext, memory_id: int, quota: int = 0) -> dic
 
 def purge(conn: Any, auth: AuthContext, memory_id: int) -> dict[str, Any]:
     """Delete a memory and every version of it from every table (FTS by trigger, links by cascade)."""
-    row = _owned(conn, auth.user_id, memory_id)
+    row = owned_memory(conn, auth.user_id, memory_id, trashed=True)
     root = row["root_id"] or row["id"]
     ids = [r[0] for r in conn.execute("SELECT id FROM memories WHERE user_id = ? AND (root_id = ? OR id = ?)",
                                       (auth.user_id, root, root))]  # fmt: skip

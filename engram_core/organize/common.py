@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..auth import audit
+from ..auth.context import AuthContext
 from ..errors import Invalid, NotFound
+from ..storage.owned import owned_row
+from ..timeutil import now_iso
 from ..validation import INT_MAX, Field
 
-__all__ = ["get_owned", "ids_field", "memory_summaries", "require_memories", "set_clause"]
+__all__ = ["ids_field", "memory_summaries", "require_memories", "update_fields"]
 
 
 def _to_ids(name: str) -> Any:
@@ -60,15 +64,7 @@ def require_memories(conn: Any, user_id: int, ids: list[int]) -> None:
         raise NotFound(f"memory {missing[0]} not found")
 
 
-def get_owned(conn: Any, table: str, user_id: int, row_id: int, noun: str) -> Any:
-    """The row ``row_id`` of ``table`` if the user owns it, else NotFound (another user's id included)."""
-    row = conn.execute(f"SELECT * FROM {table} WHERE id = ? AND user_id = ?", (row_id, user_id)).fetchone()
-    if row is None:
-        raise NotFound(f"{noun} {row_id} not found")
-    return row
-
-
-def set_clause(changes: dict[str, Any], columns: dict[str, str]) -> tuple[str, list[Any]]:
+def _set_clause(changes: dict[str, Any], columns: dict[str, str]) -> tuple[str, list[Any]]:
     """``"a = ?, b = ?"`` and values for the changed fields (``columns`` maps field -> column)."""
     parts, values = [], []
     for field, column in columns.items():
@@ -77,6 +73,25 @@ def set_clause(changes: dict[str, Any], columns: dict[str, str]) -> tuple[str, l
             parts.append(f"{column} = ?")
             values.append(json.dumps(value) if isinstance(value, list | dict) else value)
     return ", ".join(parts), values
+
+
+def update_fields(
+    conn: Any, auth: AuthContext, table: str, noun: str, row_id: int, changes: dict[str, Any], columns: dict[str, str]
+) -> Any:
+    """Write the given fields of one of the caller's rows and return the row as it is now.
+
+    ``columns`` maps field -> column; fields left out or None stay as they are. When any is written,
+    ``updated_at`` moves to now. The audit row ``<noun>.update`` names every field given. The caller
+    has checked that the row is the caller's (``owned_row``) before its own checks.
+    """
+    sets, values = _set_clause(changes, columns)
+    if sets:
+        conn.execute(
+            f"UPDATE {table} SET {sets}, updated_at = ? WHERE id = ? AND user_id = ?",
+            (*values, now_iso(), row_id, auth.user_id),
+        )
+    audit.record(conn, auth, f"{noun}.update", noun, row_id, {"fields": sorted(changes)})
+    return owned_row(conn, table, auth.user_id, row_id, noun)
 
 
 def memory_summaries(conn: Any, sql: str, args: Any) -> list[dict[str, Any]]:

@@ -9,9 +9,10 @@ from ..auth import audit
 from ..auth.context import AuthContext
 from ..search.fts_query import build_match
 from ..storage.database import Database
+from ..storage.owned import owned_row
 from ..timeutil import now_iso
 from ..validation import Field, Schema
-from .common import get_owned, set_clause
+from .common import update_fields
 
 __all__ = [
     "CONVERSATION",
@@ -102,7 +103,7 @@ class ConversationService:
                 ),
             )
             audit.record(conn, auth, "conversation.create", "conversation", int(cur.lastrowid))
-            return conversation_dict(get_owned(conn, "conversations", auth.user_id, int(cur.lastrowid), "conversation"))
+            return conversation_dict(owned_row(conn, "conversations", auth.user_id, int(cur.lastrowid), "conversation"))
 
         return 201, await self.db.awrite(tx)
 
@@ -128,7 +129,7 @@ class ConversationService:
         auth.require("read")
 
         def run(conn: Any) -> dict[str, Any]:
-            row = get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation")
+            row = owned_row(conn, "conversations", auth.user_id, conversation_id, "conversation")
             n = conn.execute("SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)).fetchone()[
                 0
             ]
@@ -142,15 +143,9 @@ class ConversationService:
         q = CONVERSATION.parse(body, partial=True)
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation")
-            sets, values = set_clause(q, _COLUMNS)
-            if sets:
-                conn.execute(
-                    f"UPDATE conversations SET {sets}, updated_at = ? WHERE id = ?",
-                    (*values, now_iso(), conversation_id),
-                )
-            audit.record(conn, auth, "conversation.update", "conversation", conversation_id, {"fields": sorted(q)})
-            return conversation_dict(get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation"))
+            owned_row(conn, "conversations", auth.user_id, conversation_id, "conversation")
+            row = update_fields(conn, auth, "conversations", "conversation", conversation_id, q, _COLUMNS)
+            return conversation_dict(row)
 
         return await self.db.awrite(tx)
 
@@ -159,7 +154,7 @@ class ConversationService:
         auth.require("write")
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation")
+            owned_row(conn, "conversations", auth.user_id, conversation_id, "conversation")
             conn.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
             conn.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
             audit.record(conn, auth, "conversation.delete", "conversation", conversation_id)
@@ -173,7 +168,7 @@ class ConversationService:
         q = MESSAGE.parse(body)
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation")
+            owned_row(conn, "conversations", auth.user_id, conversation_id, "conversation")
             now = now_iso()
             cur = conn.execute(
                 "INSERT INTO messages (user_id, conversation_id, role, content, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -191,7 +186,7 @@ class ConversationService:
         q = MESSAGE_PAGE.parse(query)
 
         def run(conn: Any) -> list[dict[str, Any]]:
-            get_owned(conn, "conversations", auth.user_id, conversation_id, "conversation")
+            owned_row(conn, "conversations", auth.user_id, conversation_id, "conversation")
             rows = conn.execute(
                 "SELECT * FROM messages WHERE conversation_id = ? AND user_id = ? ORDER BY id LIMIT ? OFFSET ?",
                 (conversation_id, auth.user_id, q["limit"], q["offset"]),

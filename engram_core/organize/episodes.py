@@ -9,9 +9,10 @@ from ..auth.context import AuthContext
 from ..errors import Conflict
 from ..memories.records import VISIBLE
 from ..storage.database import Database
+from ..storage.owned import owned_row
 from ..timeutil import now_iso
 from ..validation import Field, Schema
-from .common import get_owned, ids_field, memory_summaries, require_memories, set_clause
+from .common import ids_field, memory_summaries, require_memories, update_fields
 
 __all__ = ["EPISODE", "EPISODE_LIST", "EPISODE_MEMORIES", "EPISODE_PATCH", "FINALIZE", "EpisodeService"]
 
@@ -80,7 +81,7 @@ class EpisodeService:
                 ),
             )
             audit.record(conn, auth, "episode.create", "episode", int(cur.lastrowid))
-            return episode_dict(get_owned(conn, "episodes", auth.user_id, int(cur.lastrowid), "episode"))
+            return episode_dict(owned_row(conn, "episodes", auth.user_id, int(cur.lastrowid), "episode"))
 
         return 201, await self.db.awrite(tx)
 
@@ -109,7 +110,7 @@ class EpisodeService:
         auth.require("read")
 
         def run(conn: Any) -> dict[str, Any]:
-            row = get_owned(conn, "episodes", auth.user_id, episode_id, "episode")
+            row = owned_row(conn, "episodes", auth.user_id, episode_id, "episode")
             sql = (
                 "SELECT m.* FROM episode_memories em JOIN memories m ON m.id = em.memory_id"
                 " WHERE em.episode_id = :e AND m.user_id = :user AND " + VISIBLE + " ORDER BY em.position"
@@ -125,15 +126,8 @@ class EpisodeService:
         q = EPISODE_PATCH.parse(body, partial=True)
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "episodes", auth.user_id, episode_id, "episode")
-            sets, values = set_clause(q, _COLUMNS)
-            if sets:
-                conn.execute(
-                    f"UPDATE episodes SET {sets}, updated_at = ? WHERE id = ?",
-                    (*values, now_iso(), episode_id),
-                )
-            audit.record(conn, auth, "episode.update", "episode", episode_id, {"fields": sorted(q)})
-            return episode_dict(get_owned(conn, "episodes", auth.user_id, episode_id, "episode"))
+            owned_row(conn, "episodes", auth.user_id, episode_id, "episode")
+            return episode_dict(update_fields(conn, auth, "episodes", "episode", episode_id, q, _COLUMNS))
 
         return await self.db.awrite(tx)
 
@@ -143,7 +137,7 @@ class EpisodeService:
         ids = EPISODE_MEMORIES.parse(body)["memory_ids"]
 
         def tx(conn: Any) -> dict[str, Any]:
-            row = get_owned(conn, "episodes", auth.user_id, episode_id, "episode")
+            row = owned_row(conn, "episodes", auth.user_id, episode_id, "episode")
             if row["status"] != "open":
                 raise Conflict(f"episode {episode_id} is finalized")
             require_memories(conn, auth.user_id, ids)
@@ -171,7 +165,7 @@ class EpisodeService:
         summary = FINALIZE.parse(body)["summary"]
 
         def tx(conn: Any) -> dict[str, Any]:
-            row = get_owned(conn, "episodes", auth.user_id, episode_id, "episode")
+            row = owned_row(conn, "episodes", auth.user_id, episode_id, "episode")
             if row["status"] != "open":
                 raise Conflict(f"episode {episode_id} is finalized already")
             now = now_iso()
@@ -180,6 +174,6 @@ class EpisodeService:
                 (now, summary if summary is not None else row["summary"], now, episode_id),
             )
             audit.record(conn, auth, "episode.finalize", "episode", episode_id)
-            return episode_dict(get_owned(conn, "episodes", auth.user_id, episode_id, "episode"))
+            return episode_dict(owned_row(conn, "episodes", auth.user_id, episode_id, "episode"))
 
         return await self.db.awrite(tx)

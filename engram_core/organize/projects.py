@@ -9,9 +9,10 @@ from ..auth.context import AuthContext
 from ..errors import Conflict
 from ..memories.records import VISIBLE
 from ..storage.database import Database
+from ..storage.owned import owned_row
 from ..timeutil import now_iso
 from ..validation import Field, Schema
-from .common import get_owned, memory_summaries, require_memories, set_clause
+from .common import memory_summaries, require_memories, update_fields
 
 __all__ = ["PROJECT", "PROJECT_LIST", "PROJECT_UPDATE", "ProjectService"]
 
@@ -67,7 +68,7 @@ class ProjectService:
                 (auth.user_id, q["name"], q["description"] or "", q["status"], now, now),
             )
             audit.record(conn, auth, "project.create", "project", int(cur.lastrowid))
-            return project_dict(get_owned(conn, "projects", auth.user_id, int(cur.lastrowid), "project"))
+            return project_dict(owned_row(conn, "projects", auth.user_id, int(cur.lastrowid), "project"))
 
         return 201, await self.db.awrite(tx)
 
@@ -95,7 +96,7 @@ class ProjectService:
         auth.require("read")
 
         def run(conn: Any) -> dict[str, Any]:
-            row = get_owned(conn, "projects", auth.user_id, project_id, "project")
+            row = owned_row(conn, "projects", auth.user_id, project_id, "project")
             sql = (
                 "SELECT m.* FROM project_memories pm JOIN memories m ON m.id = pm.memory_id"
                 " WHERE pm.project_id = :p AND m.user_id = :user AND " + VISIBLE + " ORDER BY pm.added_at"
@@ -111,7 +112,7 @@ class ProjectService:
         q = PROJECT_UPDATE.parse(body, partial=True)
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "projects", auth.user_id, project_id, "project")
+            owned_row(conn, "projects", auth.user_id, project_id, "project")
             if (
                 "name" in q
                 and conn.execute(
@@ -120,14 +121,7 @@ class ProjectService:
                 ).fetchone()
             ):
                 raise Conflict(f"project {q['name']!r} exists already")
-            sets, values = set_clause(q, _COLUMNS)
-            if sets:
-                conn.execute(
-                    f"UPDATE projects SET {sets}, updated_at = ? WHERE id = ?",
-                    (*values, now_iso(), project_id),
-                )
-            audit.record(conn, auth, "project.update", "project", project_id, {"fields": sorted(q)})
-            return project_dict(get_owned(conn, "projects", auth.user_id, project_id, "project"))
+            return project_dict(update_fields(conn, auth, "projects", "project", project_id, q, _COLUMNS))
 
         return await self.db.awrite(tx)
 
@@ -136,7 +130,7 @@ class ProjectService:
         auth.require("write")
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "projects", auth.user_id, project_id, "project")
+            owned_row(conn, "projects", auth.user_id, project_id, "project")
             conn.execute("DELETE FROM projects WHERE id = ?", (project_id,))
             audit.record(conn, auth, "project.delete", "project", project_id)
             return {"deleted": True, "id": project_id}
@@ -148,7 +142,7 @@ class ProjectService:
         auth.require("write")
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "projects", auth.user_id, project_id, "project")
+            owned_row(conn, "projects", auth.user_id, project_id, "project")
             require_memories(conn, auth.user_id, [memory_id])
             cur = conn.execute(
                 "INSERT OR IGNORE INTO project_memories (project_id, memory_id, user_id, added_at) VALUES (?, ?, ?, ?)",
@@ -165,7 +159,7 @@ class ProjectService:
         auth.require("write")
 
         def tx(conn: Any) -> dict[str, Any]:
-            get_owned(conn, "projects", auth.user_id, project_id, "project")
+            owned_row(conn, "projects", auth.user_id, project_id, "project")
             cur = conn.execute(
                 "DELETE FROM project_memories WHERE project_id = ? AND memory_id = ?", (project_id, memory_id)
             )
