@@ -110,6 +110,12 @@ def _insert(db: Database, vectors: np.ndarray) -> list[int]:
     return db.write(run)
 
 
+def _index(store: AnnStore, threshold: int) -> VectorIndex:
+    vi = VectorIndex(store, threshold=threshold)
+    vi.use_model("m", DIM)
+    return vi
+
+
 def _forget(db: Database, ids: list[int]) -> None:
     db.write(lambda c: c.executemany("UPDATE memories SET is_forgotten = 1 WHERE id = ?", [(i,) for i in ids]))
 
@@ -118,8 +124,7 @@ def test_promotion_then_restart_reconciles_with_sqlite(tmp_path: Path) -> None:
     db = _db(tmp_path)
     try:
         store = _store(tmp_path)
-        vi = VectorIndex(store, threshold=100)
-        vi.use_model("m", DIM)
+        vi = _index(store, 100)
         v = _vectors(150)
         ids = _insert(db, v)
         assert isinstance(db.read(lambda c: vi.sync(c, 1)), UserIndex) and vi.kind(1) == "memory"
@@ -141,8 +146,7 @@ def test_promotion_then_restart_reconciles_with_sqlite(tmp_path: Path) -> None:
         # Down: written behind the index's back (another process), then a restart opens the table.
         late = _insert(db, _vectors(3, seed=2))
         _forget(db, [ids[4]])
-        restarted = VectorIndex(store, threshold=100)
-        restarted.use_model("m", DIM)
+        restarted = _index(store, 100)
         reopened = db.read(lambda c: restarted.sync(c, 1))
         assert isinstance(reopened, AnnUserIndex) and reopened.size == 156
         assert set(late) <= set(reopened.delta.row_of) and reopened.hidden == {ids[4]}
@@ -156,8 +160,7 @@ def test_model_switch_drops_the_old_models_tables(tmp_path: Path) -> None:
     db = _db(tmp_path)
     try:
         store = _store(tmp_path)
-        vi = VectorIndex(store, threshold=10)
-        vi.use_model("m", DIM)
+        vi = _index(store, 10)
         _insert(db, _vectors(20))
         db.read(lambda c: vi.sync(c, 1))
         vi.maintain()
