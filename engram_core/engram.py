@@ -13,7 +13,7 @@ from .auth.quotas import QuotaService
 from .auth.service import AuthService
 from .cognitive import Cognitive
 from .embeddings.manager import EmbeddingManager
-from .embeddings.service import EmbeddingResult, EmbeddingService
+from .embeddings.service import EmbeddingService
 from .intelligence.personality_service import PersonalityService
 from .intelligence.signals_store import extract_in_tx
 from .intelligence.signals_store import warm as warm_signals
@@ -134,24 +134,6 @@ class Engram:
         info = await asyncio.get_running_loop().run_in_executor(None, self.vectors.info)
         info["pending"] = await self.db.aread(self.vectors.pending) if self.vectors.enabled else None
         return info
-
-    @staticmethod
-    def openai_embeddings_response(results: list[EmbeddingResult]) -> dict[str, Any]:
-        """The OpenAI response shape; with several models, one entry per model and input."""
-        data: list[dict[str, Any]] = []
-        for result in results:
-            for i, vec in enumerate(result.vectors):
-                data.append({"object": "embedding", "index": i, "model": result.model, "embedding": vec.tolist()})
-        tokens = sum(r.total_tokens for r in results)
-        out: dict[str, Any] = {
-            "object": "list",
-            "data": data,
-            "model": results[0].model if len(results) == 1 else "*",
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        }
-        if len(results) > 1:
-            out["timing"] = {r.model: {"ms": round(r.elapsed_ms, 3), "fingerprint": r.fingerprint} for r in results}
-        return out
 
     async def _reembed_job(self, payload: dict[str, Any], user_id: int | None) -> dict[str, Any]:
         count = await asyncio.get_running_loop().run_in_executor(None, self.vectors.reembed_sync)

@@ -8,6 +8,7 @@ No HTTP here: callers get validated inputs, vectors, token counts and timings, o
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -22,7 +23,7 @@ from ..settings import Settings
 from .base import Embedder
 from .registry import load_embedder
 
-__all__ = ["ALL_MODELS", "MAX_INPUTS", "EmbeddingResult", "EmbeddingService", "validate_inputs"]
+__all__ = ["ALL_MODELS", "MAX_INPUTS", "EmbeddingResult", "EmbeddingService", "openai_response", "validate_inputs"]
 
 ALL_MODELS = "*"
 MAX_INPUTS = 2048
@@ -139,6 +140,18 @@ class EmbeddingService:
             out.append({"id": name, "dimensions": dim, "max_tokens": max_tokens, "loaded": name in self._loaded})
         return out
 
+    async def openai(self, body: Any) -> dict[str, Any]:
+        """POST /v1/embeddings: ``{"input", "model"?}`` -> the OpenAI response shape.
+
+        No model (or ``""``): the default; ``"all"`` or ``"*"``: every offered model that loads. The
+        forward passes run in a worker thread, off the event loop.
+        """
+        body = body if isinstance(body, dict) else {}
+        model = body.get("model")
+        name = self.default_name if model in (None, "") else (ALL_MODELS if model == "all" else model)
+        results = await asyncio.get_running_loop().run_in_executor(None, self.embed, name, body.get("input"))
+        return openai_response(results)
+
     def embed(self, model: Any, inputs: Any) -> list[EmbeddingResult]:
         """Embed ``inputs`` with ``model`` (a name, or ``"*"`` for every offered model that is available)."""
         if not isinstance(model, str) or not model:
@@ -165,3 +178,21 @@ class EmbeddingService:
             elapsed = (time.perf_counter() - start) * 1000.0
             results.append(EmbeddingResult(name, str(embedder.fingerprint), vectors, counts, elapsed))
         return results
+
+
+def openai_response(results: list[EmbeddingResult]) -> dict[str, Any]:
+    """The OpenAI response shape; with several models, one entry per model and input."""
+    data: list[dict[str, Any]] = []
+    for result in results:
+        for i, vec in enumerate(result.vectors):
+            data.append({"object": "embedding", "index": i, "model": result.model, "embedding": vec.tolist()})
+    tokens = sum(r.total_tokens for r in results)
+    out: dict[str, Any] = {
+        "object": "list",
+        "data": data,
+        "model": results[0].model if len(results) == 1 else "*",
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+    if len(results) > 1:
+        out["timing"] = {r.model: {"ms": round(r.elapsed_ms, 3), "fingerprint": r.fingerprint} for r in results}
+    return out

@@ -115,7 +115,14 @@ class SearchService:
         auth.require("read")
         q = FACETED.parse(body)
         scope = search_scope(auth.user_id, q)
-        facets = await self.db.aread(lambda conn: facet_counts(conn, scope))
+        # Facet counts read every visible memory (~200 ms at 100k): cached like results, keyed by the
+        # filters only (the query and limit do not change them), dropped by any write of the user.
+        key = ResultCache.key("facets", {k: v for k, v in q.items() if k not in ("query", "limit")})
+        facets = self.cache.get(auth.user_id, key)
+        if facets is None:
+            generation = self.cache.generation(auth.user_id)
+            facets = await self.db.aread(lambda conn: facet_counts(conn, scope))
+            self.cache.put(auth.user_id, key, facets, generation)
         if q.get("query") and q["query"].strip():
             response = (await self.pipeline.run(scope, {**q, "query": q["query"].strip()})).response()
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from engram_core.embeddings.service import MAX_INPUTS
@@ -30,13 +29,7 @@ EMBED = Schema(
 
 async def embeddings(r: ApiRequest) -> Any:
     """Embed text (OpenAI-compatible)."""
-    service = r.engram.embedding_service
-    model = r.body.get("model") if isinstance(r.body, dict) else None
-    results = await asyncio.get_running_loop().run_in_executor(
-        None, service.embed, service.default_name if model in (None, "") else ("*" if model == "all" else model),
-        r.body.get("input") if isinstance(r.body, dict) else None,
-    )  # fmt: skip
-    return r.engram.openai_embeddings_response(results)
+    return await r.engram.embedding_service.openai(r.body)
 
 
 async def models(r: ApiRequest) -> Any:

@@ -220,3 +220,18 @@ def test_no_session_no_context(api: Api) -> None:
     hit = api.store(key, "The boiler pressure valve is leaking")
     api.store(key, "Plumber comes on Tuesday")
     assert [r["id"] for r in _search(api, key, query="boiler valve")["results"]] == [hit]
+
+
+def test_faceted_counts_follow_writes(api: Api) -> None:
+    key = api.admin_key
+    api.store(key, "Quarterly budget review notes", category="work")
+
+    def categories() -> dict[str, int]:
+        return dict(_search(api, key, "/search/faceted")["facets"]["category"])
+
+    assert categories() == {"work": 1}
+    assert categories() == {"work": 1}  # served from the cache
+    mid = api.store(key, "Marathon training plan for spring", category="sport")
+    assert categories() == {"work": 1, "sport": 1}  # the write dropped the cached counts
+    assert api.call("DELETE", f"/memory/{mid}", key).status_code == 200
+    assert categories() == {"work": 1}
