@@ -39,7 +39,7 @@ def _filters(q: dict[str, Any], params: dict[str, Any]) -> str:
             sql += f" AND m.{name} = :{name}"
             params[name] = q[name]
     for i, tag in enumerate(q.get("tags") or []):
-        sql += f" AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value = :tag{i})"
+        sql += f" AND EXISTS (SELECT 1 FROM memory_tags t WHERE t.memory_id = m.id AND t.tag = :tag{i})"
         params[f"tag{i}"] = tag
     return sql
 
@@ -98,8 +98,9 @@ def version_chain(conn: Any, user_id: int, memory_id: int) -> dict[str, Any]:
 
 def list_tags(conn: Any, user_id: int) -> dict[str, Any]:
     rows = conn.execute(
-        f"SELECT j.value AS tag, count(*) AS n FROM memories m, json_each(m.tags) j"
-        f" WHERE m.user_id = :user AND {VISIBLE} GROUP BY j.value ORDER BY n DESC, tag",
+        # CROSS JOIN: walk the user's tag rows, then each one's memory by primary key
+        "SELECT t.tag AS tag, count(*) AS n FROM memory_tags t CROSS JOIN memories m ON m.id = t.memory_id"
+        f" WHERE t.user_id = :user AND m.user_id = :user AND {VISIBLE} GROUP BY t.tag ORDER BY n DESC, tag",
         {"user": user_id, "now": now_iso()},
     ).fetchall()
     return {"tags": [{"tag": r["tag"], "count": r["n"]} for r in rows]}

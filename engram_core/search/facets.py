@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..memories.records import memory_dict
@@ -22,8 +23,9 @@ def facet_counts(conn: Any, scope: Scope) -> dict[str, Any]:
         return {str(r[0]): int(r[1]) for r in rows}
 
     tags = conn.execute(
-        f"SELECT j.value, count(*) FROM memories m, json_each(m.tags) j WHERE m.user_id = :user{scope.where}"
-        " GROUP BY j.value ORDER BY count(*) DESC, j.value LIMIT :top",
+        "SELECT t.tag, count(*) FROM memory_tags t CROSS JOIN memories m ON m.id = t.memory_id"
+        f" WHERE t.user_id = :user AND m.user_id = :user{scope.where}"
+        " GROUP BY t.tag ORDER BY count(*) DESC, t.tag LIMIT :top",
         {**params, "top": _TOP_TAGS},
     )
     return {
@@ -46,10 +48,22 @@ def list_scope(conn: Any, scope: Scope, limit: int, offset: int = 0) -> list[dic
 
 
 def tag_search(conn: Any, user_id: int, tags: list[str], match: str, limit: int, offset: int) -> dict[str, Any]:
-    """Visible memories with any (or all) of ``tags``, newest first, with the total count."""
-    key = "tags" if match == "all" else "tags_any"
-    scope = search_scope(user_id, {key: tags})
-    total = conn.execute(f"SELECT count(*) FROM memories m WHERE m.user_id = :user{scope.where}", scope.bind())
-    results = list_scope(conn, scope, limit, offset)
-    return {"results": results, "count": len(results), "total": int(total.fetchone()[0]), "tags": tags,
-            "match": match}  # fmt: skip
+    """Visible memories with any (or all) of ``tags``, newest first, with the total count.
+
+    Driven from ``memory_tags`` (the memories carrying the tags, by index), not by testing every memory.
+    """
+    scope = search_scope(user_id, {})
+    wanted = sorted(set(tags))
+    tagged = (
+        "(SELECT memory_id FROM memory_tags WHERE user_id = :user AND tag IN (SELECT value FROM json_each(:tags))"
+        " GROUP BY memory_id HAVING count(*) >= :need) t CROSS JOIN memories m ON m.id = t.memory_id"
+        f" WHERE m.user_id = :user{scope.where}"
+    )
+    params = scope.bind(tags=json.dumps(wanted), need=len(wanted) if match == "all" else 1)
+    total = int(conn.execute(f"SELECT count(*) FROM {tagged}", params).fetchone()[0])
+    rows = conn.execute(
+        f"SELECT m.* FROM {tagged} ORDER BY m.created_at DESC, m.id DESC LIMIT :limit OFFSET :offset",
+        {**params, "limit": limit, "offset": offset},
+    )
+    results = [memory_dict(r) for r in rows]
+    return {"results": results, "count": len(results), "total": total, "tags": tags, "match": match}

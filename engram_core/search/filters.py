@@ -65,16 +65,17 @@ def filter_sql(q: Mapping[str, Any], params: dict[str, Any]) -> str:
         if q.get(name) is not None:
             sql += f" AND m.{name} = :f_{name}"
             params[f"f_{name}"] = q[name]
+    # Tags are looked up in memory_tags (kept by triggers from memories.tags) by primary key.
     for i, tag in enumerate(q.get("tags") or []):
-        sql += f" AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value = :f_tag{i})"
+        sql += f" AND EXISTS (SELECT 1 FROM memory_tags t WHERE t.memory_id = m.id AND t.tag = :f_tag{i})"
         params[f"f_tag{i}"] = tag
     if q.get("tags_any"):
-        sql += " AND EXISTS (SELECT 1 FROM json_each(m.tags) t"
-        sql += " WHERE t.value IN (SELECT value FROM json_each(:f_any)))"
+        sql += " AND EXISTS (SELECT 1 FROM memory_tags t WHERE t.memory_id = m.id"
+        sql += " AND t.tag IN (SELECT value FROM json_each(:f_any)))"
         params["f_any"] = _json_list(q["tags_any"])
     if q.get("tags_none"):
-        sql += " AND NOT EXISTS (SELECT 1 FROM json_each(m.tags) t"
-        sql += " WHERE t.value IN (SELECT value FROM json_each(:f_none)))"
+        sql += " AND NOT EXISTS (SELECT 1 FROM memory_tags t WHERE t.memory_id = m.id"
+        sql += " AND t.tag IN (SELECT value FROM json_each(:f_none)))"
         params["f_none"] = _json_list(q["tags_none"])
     if q.get("importance_min") is not None:
         sql += " AND m.importance >= :f_imin"
