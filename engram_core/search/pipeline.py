@@ -149,7 +149,7 @@ class SearchPipeline:
 
         def run(conn: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int], int]:
             t = time.perf_counter()
-            index = self.index.sync(conn, scope.user_id) if qvec is not None and scope.indexed else None
+            index = self.index.sync(conn, scope.user_id) if qvec is not None else None
             lists: dict[str, list[tuple[int, float]]] = {}
             if qvec is not None:
                 lists["vector"] = vector_search(conn, scope, index, qvec, sizes["vector"], model)

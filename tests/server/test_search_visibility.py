@@ -179,3 +179,30 @@ def test_include_links_never_shows_a_hidden_linked_memory(api: Api) -> None:
         )
     )
     assert linked() == set()  # an old version and an expired memory stay hidden behind a link too
+
+
+def test_timetravel_vector_channel_sees_current_and_replaced_versions(api: Api) -> None:
+    # Paraphrases only (no word in common with the query): the vector channel alone must find them,
+    # the current version through the in-memory index, the replaced one from its stored vector.
+    engram = engram_of(api)
+    engram.embedder = HashEmbedder()
+    key = api.admin_key
+    for i in range(8):
+        api.store(key, f"Filler note {i} {i * 17}q {i * 31}r about the garden")
+    old = api.store(key, "I purchased an automobile")
+    dog = api.store(key, "We acquired a puppy")
+    embed_all(engram)
+    time.sleep(0.01)
+    before = api.call("GET", f"/memory/{old}", key).json()["updated_at"]
+    time.sleep(0.01)
+    new_id = api.call("POST", f"/memory/{old}/update", key, json={"content": "I purchased a vehicle"}).json()["new_id"]
+    embed_all(engram)
+
+    def at(moment: str, query: str) -> list[int]:
+        r = api.call("POST", "/timetravel", key, json={"query": query, "at": moment, "limit": 3})
+        assert r.status_code == 200, r.text
+        return [x["id"] for x in r.json()["results"] if "vector" in x["channels"]]
+
+    assert at(before, "bought car")[:1] == [old]  # replaced since: not in the index
+    assert at("2999-01-01T00:00:00Z", "bought car")[:1] == [new_id]
+    assert at("2999-01-01T00:00:00Z", "canine")[:1] == [dog]  # current: from the index
