@@ -67,14 +67,20 @@ class KeyUsage:
         at = now_iso()
         try:
             fut = self.db.submit_write(lambda conn: mark_used(conn, user_id, key_id, at))
-        except Exception:  # a closed database: the request must not fail for a usage stamp
-            log.exception("could not queue last_used_at for key %s", key_id)
+        except Exception as exc:  # a closed database (shutting down): a usage stamp never fails a request
+            log.debug("could not queue last_used_at for key %s: %s", key_id, exc)
+            self._forget(key_id)
             return None
-        fut.add_done_callback(lambda f: _log_failure(f, key_id))
+        fut.add_done_callback(lambda f: self._done(f, key_id))
         return fut
 
+    def _forget(self, key_id: int) -> None:
+        """The stamp was not written: let the key's next authentication try again."""
+        with self._lock:
+            self._written.pop(key_id, None)
 
-def _log_failure(fut: Future[None], key_id: int) -> None:
-    exc = None if fut.cancelled() else fut.exception()
-    if exc is not None:
-        log.error("could not write last_used_at for key %s", key_id, exc_info=exc)
+    def _done(self, fut: Future[None], key_id: int) -> None:
+        exc = None if fut.cancelled() else fut.exception()
+        if exc is not None:
+            log.error("could not write last_used_at for key %s", key_id, exc_info=exc)
+            self._forget(key_id)

@@ -30,7 +30,7 @@ def owned_memory(conn: Any, user_id: int, memory_id: int, *, trashed: bool = Fal
     A memory in the trash is found only with ``trashed=True``; otherwise it is NotFound like another
     user's id, with the same message.
     """
-    return owned_row(conn, "memories", user_id, memory_id, "memory", where="" if trashed else "is_deleted = 0")
+    return owned_row(conn, "memories", user_id, memory_id, "memory", not_deleted=not trashed)
 
 
 def row_decay_score(r: Any, now: datetime | None = None) -> float | None:
