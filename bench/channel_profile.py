@@ -55,7 +55,7 @@ def run(keep: Path, n: int, model_dir: Path, count: int) -> None:
     model = str(embedder.fingerprint)
     engram.search.index.use_model(model, int(embedder.dim))
     vectors = np.asarray(embedder.embed(queries), dtype=np.float32)
-    common = engram.search.pipeline.common_terms
+    common = engram.search.pipeline.fts_stats
     times: dict[str, list[float]] = {"vector": [], "fts": [], "personality": []}
     slow: list[tuple[float, str]] = []
 

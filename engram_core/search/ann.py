@@ -210,14 +210,16 @@ class AnnUserIndex:
         if len(self.table_ids) > len(self.hidden):
             search = self.table.search(np.asarray(query, dtype=np.float32)).distance_type("cosine")
             want = n + len(self.hidden)
-            search = search.ef(max(EF, 2 * want))
+            search = search.ef(max(EF, 2 * want, REFINE * want))  # LanceDB needs ef >= the candidates it scores
             if conn is None:
                 search = search.refine_factor(REFINE)
             else:
                 want += n  # twice the candidates: the exact re-score keeps the best n
             found = search.limit(want).select(["id", "_distance"]).to_arrow()
             ids = found.column("id").to_numpy()
-            keep = [k for k, i in enumerate(ids) if int(i) not in self.hidden]
+            # hidden: replaced or removed since the table was written; in the delta: a flush is adding it
+            # right now (the delta's copy is the one kept)
+            keep = [k for k, i in enumerate(ids) if int(i) not in self.hidden and int(i) not in self.delta.row_of]
             if conn is None:
                 sims = 1.0 - found.column("_distance").to_numpy()
                 hits = [(int(ids[k]), float(sims[k])) for k in keep]

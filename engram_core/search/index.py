@@ -18,6 +18,12 @@ Scoring is a matrix-vector product (vectors are L2-normalised, so the dot produc
 index is never rebuilt per query; removal swaps the last row into the hole. Each user's index has its own
 lock, so searches of different users never wait on each other.
 
+Locks: each index has a ``lock`` (searches, loads, swaps) and a ``dirty_lock`` (always innermost);
+``VectorIndex._lock`` guards the registry and is held briefly. A user's LanceDB *table lock* is held by
+maintenance while it writes that user's table (then it takes the index's ``lock`` to flush or promote)
+and by a search while it reopens the table (inside the ``lock`` of an index that is unloaded or stale).
+The two never wait on each other: maintenance skips unloaded, stale and replaced indexes.
+
 Large users: with ``ENGRAM_USE_LANCE_INDEX`` on, :meth:`VectorIndex.maintain` (periodic, off the request
 path) moves a user whose index passes ``ENGRAM_LANCE_THRESHOLD`` vectors to a LanceDB table with an ANN
 index (:mod:`engram_core.search.ann`) and drops the matrix; on restart such a user opens the table instead
@@ -155,6 +161,13 @@ class VectorIndex:
         self.ann = ann
         self.threshold = threshold
         self._swept_model: str | None = None  # the model whose stale LanceDB tables were last dropped
+        # Per user: held while maintenance writes a user's LanceDB table and while a search reopens it,
+        # so a reopen never reads the table half-way through a flush of the index it replaces.
+        self._table_locks: dict[int, threading.Lock] = {}
+
+    def _table_lock(self, user_id: int) -> threading.Lock:
+        with self._lock:
+            return self._table_locks.setdefault(user_id, threading.Lock())
 
     def _user(self, user_id: int) -> UserIndex | AnnUserIndex:
         with self._lock:
@@ -200,16 +213,20 @@ class VectorIndex:
             if getattr(index, "stale", False):  # a LanceDB flush failed half-way: reopen and reconcile
                 index.loaded = False
             dirty = index.take_dirty()
+            if not index.loaded and self.ann is not None and self.model:
+                # Under the user's table lock: maintenance never writes the table between the reconcile's
+                # read and the swap (it skips indexes no longer registered once it gets the lock).
+                with self._table_lock(user_id):
+                    opened = self._open_ann(conn, user_id)
+                    if opened is not None:
+                        with self._lock:
+                            if self._users.get(user_id) is index:  # not reset meanwhile
+                                self._users[user_id] = opened
+                                index.successor = opened
+                            with index.dirty_lock:  # marks that came after the reconcile's read
+                                opened.dirty, index.dirty = index.dirty, set()
+                        return opened
             if not index.loaded:
-                opened = self._open_ann(conn, user_id) if self.ann is not None and self.model else None
-                if opened is not None:
-                    with self._lock:
-                        if self._users.get(user_id) is index:  # not reset meanwhile
-                            self._users[user_id] = opened
-                            index.successor = opened
-                        with index.dirty_lock:  # marks that came after the reconcile's read
-                            opened.dirty, index.dirty = index.dirty, set()
-                    return opened
                 if isinstance(index, UserIndex):
                     self._load(conn, user_id, index)
                     index.loaded = True
@@ -293,12 +310,17 @@ class VectorIndex:
             users = list(self._users.items())
         for user_id, index in users:
             try:
-                if isinstance(index, UserIndex):
-                    if index.loaded and index.size >= self.threshold and self._promote(user_id, index, model):
-                        done["promoted"] += 1
-                elif index.flush():
-                    done["flushed"] += 1
-                    index.optimize()
+                with self._table_lock(user_id):
+                    with self._lock:
+                        current = self._users.get(user_id) is index
+                    if not current or index.successor is not None or getattr(index, "stale", False):
+                        continue  # replaced, reset or to be reopened since the list was taken
+                    if isinstance(index, UserIndex):
+                        if index.loaded and index.size >= self.threshold and self._promote(user_id, index, model):
+                            done["promoted"] += 1
+                    elif index.flush():
+                        done["flushed"] += 1
+                        index.optimize()
             except Exception:  # logged; the user keeps being served, the next pass retries
                 log.exception("LanceDB maintenance of user %s failed", user_id)
         return done

@@ -40,8 +40,8 @@ from .channels.graph import graph_search
 from .channels.personality import personality_search
 from .channels.session import add_session_context
 from .channels.vector import vector_search
-from .common_terms import CommonTerms
 from .filters import Scope
+from .fts_stats import FtsStats
 from .fusion import DEFAULT_K, SCORE_WEIGHT, SCORED_CHANNELS, Fused, fuse
 from .index import VectorIndex
 from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict
@@ -93,7 +93,7 @@ class SearchPipeline:
         self.settings = settings
         self.host = host
         self.index = index
-        self.common_terms = CommonTerms()
+        self.fts_stats = FtsStats()
 
     async def _embed(self, query: str) -> tuple[np.ndarray | None, str]:
         embedder = getattr(self.host, "embedder", None)
@@ -153,7 +153,7 @@ class SearchPipeline:
             lists: dict[str, list[tuple[int, float]]] = {}
             if qvec is not None:
                 lists["vector"] = vector_search(conn, scope, index, qvec, sizes["vector"], model)
-            lists["fts"] = fts_search(conn, scope, query, sizes["fts"], self.common_terms)
+            lists["fts"] = fts_search(conn, scope, query, sizes["fts"], self.fts_stats)
             if personal and weights.get("personality", 0.0) > 0:
                 lists["personality"] = personality_search(
                     conn, scope, query, sizes["personality"], preference=preference

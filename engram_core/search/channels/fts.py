@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..common_terms import CommonTerms
 from ..filters import Scope, search_scope
 from ..fts_query import match_terms, query_terms
+from ..fts_stats import FtsStats
 
 __all__ = ["candidate_filters", "fts_channel", "fts_search"]
 
@@ -18,22 +18,17 @@ def candidate_filters(q: dict[str, Any], params: dict[str, Any]) -> str:
     return scope.where
 
 
-def fts_search(
-    conn: Any, scope: Scope, query: str, limit: int, common: CommonTerms | None = None
-) -> list[tuple[int, float]]:
-    """``(memory_id, score)`` best first within ``scope``; score = -bm25 (higher is better).
+def _joined(conn: Any, scope: Scope, match: str, limit: int) -> list[tuple[int, float]]:
+    sql = (
+        "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts"
+        " JOIN memories m ON m.id = memories_fts.rowid"
+        " WHERE memories_fts MATCH :match AND m.user_id = :user" + scope.where + " ORDER BY rank LIMIT :limit"
+    )
+    return [(int(r[0]), -float(r[1])) for r in conn.execute(sql, scope.bind(match=match, limit=limit))]
 
-    With ``common``, terms BM25 gives no weight (in half of the documents or more) are left out of the
-    MATCH: same scores, without ranking every document that contains them (see ``common_terms``).
-    """
-    terms = query_terms(query)
-    if common is not None:
-        terms = common.drop(conn, terms)
-    match = match_terms(terms)
-    if match is None or limit <= 0:
-        return []
-    # First rank in the FTS index alone and keep what the scope allows: ranking does not depend on the
-    # memory row, and joining every match to its (large) row was half the cost of a common-word query.
+
+def _ranked_first(conn: Any, scope: Scope, match: str, limit: int) -> list[tuple[int, float]]:
+    """Rank in the FTS index alone, keep what the scope allows; the join only if it filtered most out."""
     first = max(limit * 4, 64)
     ranked = conn.execute(
         "SELECT rowid, bm25(memories_fts) AS rank FROM memories_fts WHERE memories_fts MATCH :match"
@@ -44,13 +39,32 @@ def fts_search(
     hits = [(int(r[0]), -float(r[1])) for r in ranked if int(r[0]) in allowed]
     if len(hits) >= limit or len(ranked) < first:  # enough, or every match was seen
         return hits[:limit]
-    # The scope filtered most of them out (other users' memories, a selective filter): rank within it.
-    sql = (
-        "SELECT m.id, bm25(memories_fts) AS rank FROM memories_fts"
-        " JOIN memories m ON m.id = memories_fts.rowid"
-        " WHERE memories_fts MATCH :match AND m.user_id = :user" + scope.where + " ORDER BY rank LIMIT :limit"
-    )
-    return [(int(r[0]), -float(r[1])) for r in conn.execute(sql, scope.bind(match=match, limit=limit))]
+    return _joined(conn, scope, match, limit)
+
+
+def fts_search(
+    conn: Any, scope: Scope, query: str, limit: int, stats: FtsStats | None = None
+) -> list[tuple[int, float]]:
+    """``(memory_id, score)`` best first within ``scope``; score = -bm25 (higher is better).
+
+    With ``stats`` (see :mod:`~engram_core.search.fts_stats`): terms BM25 gives no weight are left out
+    of the MATCH unless that leaves fewer than ``limit`` hits, and a user who owns most documents is
+    ranked in the FTS index before the scope is checked.
+    """
+    terms = query_terms(query)
+    if not terms or limit <= 0:
+        return []
+    full = match_terms(terms)
+    assert full is not None
+    if stats is None:
+        return _joined(conn, scope, full, limit)
+    search = _ranked_first if stats.owns_most(conn, scope.user_id) else _joined
+    lean = stats.drop(conn, terms)
+    if len(lean) < len(terms):
+        hits = search(conn, scope, match_terms(lean) or full, limit)
+        if len(hits) >= limit:
+            return hits
+    return search(conn, scope, full, limit)
 
 
 def fts_channel(conn: Any, user_id: int, query: str, q: dict[str, Any], limit: int) -> list[tuple[int, float]]:

@@ -11,6 +11,7 @@ vectors of memories outside the index.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,13 +27,15 @@ __all__ = ["vector_search"]
 _FIRST_BATCH = 4  # times the limit
 ANN_WIDEN_CAP = 4096
 
+log = logging.getLogger("engram.search")
+
 
 def _from_index(
     conn: Any, scope: Scope, index: UserIndex | AnnUserIndex, query: np.ndarray, limit: int, model: str
 ) -> list[tuple[int, float]]:
     out: list[tuple[int, float]] = []
+    seen: set[int] = set()  # an ANN ranking is not a stable prefix as it widens: check each id once
     want = max(limit * _FIRST_BATCH, 32)
-    checked = 0
     scored: tuple[np.ndarray, np.ndarray] | None = None
     while True:
         if not index.exact and want > ANN_WIDEN_CAP:
@@ -42,31 +45,39 @@ def _from_index(
             if isinstance(index, UserIndex):  # score every vector once; widening only re-partitions
                 scored = scored or index.scores(query)
             else:
-                ranked = index.top(query, min(size, want), conn)
+                try:
+                    ranked = index.top(query, min(size, want), conn)
+                except Exception:  # unreadable LanceDB files: answer exactly from SQL, reopen next time
+                    log.exception("LanceDB search failed for user %s; answering from SQL", scope.user_id)
+                    index.stale = True
+                    return _from_sql(conn, scope, query, limit, model)
         if scored is not None:
             size = len(scored[0])
             ranked = best(*scored, min(size, want))
-        batch = ranked[checked:]
+        batch = [pair for pair in ranked if pair[0] not in seen]
         if batch:
+            seen.update(i for i, _ in batch)
             allowed = scope.allowed(conn, [i for i, _ in batch])
             out.extend(pair for pair in batch if pair[0] in allowed)
-        checked = len(ranked)
-        if len(out) >= limit or checked >= size:
+        if len(out) >= limit or len(seen) >= size:
+            out.sort(key=lambda pair: -pair[1])
             return out[:limit]
         want *= 4
 
 
 # What the vector index leaves out (older versions, forgotten, trashed, consolidated), for scopes that
-# can return those too: the index scores the rest.
+# can return those too: the index scores the rest. The flags are read from the covering visibility index
+# (SQLite otherwise picks the session index and reads every row: 104 ms vs 45 ms at 100k memories).
 OUTSIDE_INDEX = " AND NOT (m.is_latest = 1 AND m.is_forgotten = 0 AND m.is_deleted = 0 AND m.is_consolidated = 0)"
+_VISIBILITY_INDEX = " INDEXED BY idx_memories_user_visible"
 
 
 def _from_sql(
-    conn: Any, scope: Scope, query: np.ndarray, limit: int, model: str, extra: str = ""
+    conn: Any, scope: Scope, query: np.ndarray, limit: int, model: str, extra: str = "", hint: str = ""
 ) -> list[tuple[int, float]]:
     dim = int(query.shape[0])
     rows = conn.execute(
-        "SELECT m.id, m.embedding FROM memories m WHERE m.user_id = :user AND m.embedding IS NOT NULL"
+        f"SELECT m.id, m.embedding FROM memories m{hint} WHERE m.user_id = :user AND m.embedding IS NOT NULL"
         " AND m.embedding_model = :model" + scope.where + extra,
         scope.bind(model=model),
     ).fetchall()
@@ -106,5 +117,5 @@ def vector_search(
     # Time travel, forgotten or older versions: the index scores the current memories, SQL only the rest
     # (at 100k memories reading every stored vector took 0.7-1.2 s).
     hits = dict(_from_index(conn, scope, index, query, limit, model))  # (an ANN fallback may hold both)
-    hits.update(_from_sql(conn, scope, query, limit, model, OUTSIDE_INDEX))
+    hits.update(_from_sql(conn, scope, query, limit, model, OUTSIDE_INDEX, _VISIBILITY_INDEX))
     return sorted(hits.items(), key=lambda pair: -pair[1])[:limit]

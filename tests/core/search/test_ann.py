@@ -199,3 +199,31 @@ def test_settings_refuse_lance_with_encryption(tmp_path: Path) -> None:
         Settings.for_data_dir(tmp_path, lance_threshold=0)
     assert err.value.field == "ENGRAM_LANCE_THRESHOLD"
     assert Settings.for_data_dir(tmp_path, use_lance_index=False, encryption_mode="keyfile").encryption_mode
+
+
+def test_filtered_search_widens_over_a_real_ann_index(tmp_path: Path) -> None:
+    from engram_core.search.channels.vector import vector_search
+    from engram_core.search.filters import search_scope
+    from engram_core.search.schemas import SEARCH
+
+    db = _db(tmp_path)
+    try:
+        v = _vectors(1500, seed=7)
+        ids = _insert(db, v)
+        rare = ids[::60]  # 25 memories in a category the filter asks for
+        db.write(lambda c: c.executemany("UPDATE memories SET category = 'rare' WHERE id = ?", [(i,) for i in rare]))
+        vi = VectorIndex(AnnStore(tmp_path / "lance", index_min_rows=256), threshold=1000)
+        vi.use_model("m", DIM)
+        db.read(lambda c: vi.sync(c, 1))
+        assert vi.maintain()["promoted"] == 1
+        scope = search_scope(1, SEARCH.parse({"query": "x", "category": "rare"}))
+        rows = {i: v[k] for k, i in enumerate(ids)}
+        for q in _vectors(10, seed=8):
+            index = db.read(lambda c: vi.sync(c, 1))
+            assert index.kind == "lancedb" and index.table.list_indices()
+            got = db.read(lambda c, q=q, index=index: vector_search(c, scope, index, q, 5, "m"))
+            want = sorted(rare, key=lambda i, q=q: -float(rows[i] @ q))[:5]
+            assert len({i for i, _ in got}) == len(got) == 5  # no id twice, the limit filled
+            assert [i for i, _ in got] == want  # the widening reaches the exact filtered top 5
+    finally:
+        db.close()
