@@ -4,42 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from engram_core.embeddings.testing import install_tiny_model
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "engram_core.cli", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{env['ENGRAM_PORT']}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None, "engram serve exited"
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("engram serve did not come up")
+from tests.e2e.support import admin_key, free_port, start_server
 
 
 def _vec(*hot: tuple[int, float]) -> list[float]:
@@ -52,20 +23,12 @@ def _vec(*hot: tuple[int, float]) -> list[float]:
 def test_autolink_job_survives_sigkill(tmp_path: Path) -> None:
     data = tmp_path / "data"
     install_tiny_model(data / "models")
-    env = {**os.environ, "ENGRAM_DATA_DIR": str(data), "ENGRAM_PORT": str(_free_port())}
+    env = {**os.environ, "ENGRAM_DATA_DIR": str(data), "ENGRAM_PORT": str(free_port())}
     env.pop("ENGRAM_BOOTSTRAP_SECRET", None)
-    made = subprocess.run(
-        [sys.executable, "-m", "engram_core.cli", "keys", "create", "--admin"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
-    h = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
+    h = {"Authorization": f"Bearer {admin_key(env)}"}
     base = f"http://127.0.0.1:{env['ENGRAM_PORT']}"
 
-    proc = _start({**env, "ENGRAM_JOBS_START_DELAY": "600"})  # the worker will not get to the job
+    proc = start_server({**env, "ENGRAM_JOBS_START_DELAY": "600"})  # the worker will not get to the job
     try:
         with httpx.Client(base_url=base, headers=h, timeout=10) as c:
             a = c.post("/store", json={"content": "Our cat Miso sleeps all day", "embedding": _vec((0, 1.0))})
@@ -76,7 +39,7 @@ def test_autolink_job_survives_sigkill(tmp_path: Path) -> None:
         proc.wait(timeout=15)
     a_id, b_id = a.json()["id"], b.json()["id"]
 
-    proc = _start(env)
+    proc = start_server(env)
     try:
         with httpx.Client(base_url=base, headers=h, timeout=10) as c:
             deadline = time.monotonic() + 20

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -19,38 +16,11 @@ import httpx
 import pytest
 
 from engram_core.storage.connection import connect
+from tests.e2e.support import engram, free_port, start_server
 
 pytestmark = pytest.mark.slow
 CLIENTS = 6
 MIN_ACKED = 150
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _engram(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engram_core.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
-
-
-def _start(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "engram_core.cli", "serve"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    pytest.fail("engram serve did not come up")
 
 
 def _hammer(base: str, headers: dict[str, str], acked: list[tuple[int, str]], sent: list[int],
@@ -72,18 +42,18 @@ def _hammer(base: str, headers: dict[str, str], acked: list[tuple[int, str]], se
 
 
 def test_sigkill_mid_stream_loses_no_acknowledged_write(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     key_hex = os.urandom(32).hex()
     env = {**os.environ, "ENGRAM_DATA_DIR": str(tmp_path / "data"), "ENGRAM_PORT": str(port),
            "ENGRAM_ENCRYPTION_MODE": "env", "ENGRAM_DB_KEY": key_hex, "ENGRAM_LOG_LEVEL": "warning",
            "ENGRAM_RATE_LIMIT_PER_MINUTE": "10000000", "ENGRAM_IP_RATE_LIMIT_PER_MINUTE": "10000000"}  # fmt: skip
     env.pop("ENGRAM_BOOTSTRAP_SECRET", None)
-    made = _engram("keys", "create", "--admin", env=env)
+    made = engram("keys", "create", "--admin", env=env)
     assert made.returncode == 0, made.stderr
     headers = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
 
-    proc = _start(env, base)
+    proc = start_server(env)
     acked: list[tuple[int, str]] = []
     sent = [0]
     lock = threading.Lock()
@@ -101,7 +71,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write(tmp_path: Path) -> None:
         t.join(timeout=15)
     assert len(acked) >= MIN_ACKED
 
-    proc = _start(env, base)
+    proc = start_server(env)
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
             missing = []

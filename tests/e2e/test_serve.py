@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
+
+from tests.e2e.support import engram
 
 
 def test_store_get_search_update_delete_over_http(server: tuple[str, dict[str, str]]) -> None:
@@ -28,13 +28,8 @@ def test_store_get_search_update_delete_over_http(server: tuple[str, dict[str, s
         assert c.post("/store", content=b"{", headers={"Content-Type": "application/json"}).status_code == 400
 
 
-def _engram(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "engram_core.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
-
-
 def test_keys_cli_lists_without_secrets(tmp_path: Path) -> None:
     env = {**os.environ, "ENGRAM_DATA_DIR": str(tmp_path)}
-    key = _engram("keys", "create", "--admin", env=env).stdout.strip().splitlines()[-1]
-    listed = _engram("keys", "list", env=env)
+    key = engram("keys", "create", "--admin", env=env).stdout.strip().splitlines()[-1]
+    listed = engram("keys", "list", env=env)
     assert listed.returncode == 0 and "admin" in listed.stdout and key not in listed.stdout

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+from engram_core.storage.connection import connect
+from engram_core.storage.migrate import apply_migrations, migrations_dir
 from tests.helpers import Api
 from tests.search_support import engram_of
 
@@ -42,3 +46,24 @@ def test_tag_rows_follow_store_replace_update_and_purge(api: Api) -> None:
     assert api.call("POST", f"/memory/{a}/purge", alice).status_code == 200
     assert not any(m == a for m, _, _ in _rows(api))
     assert engram_of(api).db.read(lambda c: c.execute("PRAGMA integrity_check").fetchone()[0]) == "ok"
+
+
+def test_migration_0009_backfills_tags_of_existing_memories(tmp_path: Path) -> None:
+    before = tmp_path / "before"
+    before.mkdir()
+    for path in sorted(migrations_dir().glob("*.sql")):
+        if path.name < "0009":
+            shutil.copy(path, before / path.name)
+    conn = connect(tmp_path / "t.db")
+    try:
+        apply_migrations(conn, before)
+        conn.execute("INSERT INTO users (id, name, created_at) VALUES (1, 'u', 'now')")
+        conn.execute(
+            "INSERT INTO memories (id, user_id, content, created_at, updated_at, tags)"
+            " VALUES (7, 1, 'x', 'now', 'now', ?)",
+            ('["a", "b", "a", 3]',),  # a duplicate and a non-text value: neither becomes a row
+        )
+        apply_migrations(conn)  # now with 0009
+        assert sorted(tuple(r) for r in conn.execute("SELECT * FROM memory_tags")) == [(7, "a", 1), (7, "b", 1)]
+    finally:
+        conn.close()

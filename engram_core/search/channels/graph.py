@@ -6,8 +6,9 @@ followed in both directions over ``memory_links``:
 * 1 hop: ``seed_weight x type_weight x link_weight x pagerank_factor``
 * 2 hops: the same product along both edges, times 0.5.
 
-Type weights: ``caused_by`` 2.0, ``updates``/``corrects`` 1.5, ``extends``/``contradicts`` 1.3, any other
-type 1.0. ``pagerank_factor`` is ``0.5 + pagerank`` when the graph has been ranked (PageRank is
+Type weights are the graph ranking's (:func:`engram_core.graph.rank.edge_weight`): ``caused_by`` 2.0,
+``updates``/``corrects`` 1.5, ``extends``/``contradicts`` 1.3, any other type 1.0; a link without a
+positive weight counts as 1.0. ``pagerank_factor`` is ``0.5 + pagerank`` when the graph has been ranked (PageRank is
 max-normalised, 0..1, by the cognitive core) and 1.0 before that. A neighbour's score is the sum over
 every path that reaches it, so a memory tied to several seeds ranks higher. Neighbours are filtered by
 the scope's SQL (user, visibility, filters), so a link never leaks a hidden or foreign memory.
@@ -20,17 +21,11 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from ...graph.rank import edge_weight
 from ..filters import Scope
 
-__all__ = ["SECOND_HOP", "TYPE_WEIGHTS", "graph_search"]
+__all__ = ["SECOND_HOP", "graph_search"]
 
-TYPE_WEIGHTS: Mapping[str, float] = {
-    "caused_by": 2.0,
-    "updates": 1.5,
-    "corrects": 1.5,
-    "extends": 1.3,
-    "contradicts": 1.3,
-}
 SECOND_HOP = 0.5
 _MAX_EDGES = 5000
 
@@ -50,7 +45,7 @@ def _edges(conn: Any, user_id: int, ids: list[int]) -> list[tuple[int, int, floa
     wanted = set(ids)
     out: list[tuple[int, int, float]] = []
     for src, dst, kind, weight in rows:
-        w = TYPE_WEIGHTS.get(str(kind).lower(), 1.0) * (float(weight) if weight and weight > 0 else 1.0)
+        w = edge_weight(str(kind), float(weight) if weight and weight > 0 else 1.0)
         if src in wanted:
             out.append((int(src), int(dst), w))
         if dst in wanted:

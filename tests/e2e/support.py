@@ -1,0 +1,54 @@
+"""End-to-end helpers: a free loopback port, the `engram` CLI, and `engram serve` started until ready."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def engram(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``engram ARGS`` with ``env``; output captured as text."""
+    return subprocess.run([sys.executable, "-m", "engram_core.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+
+
+def admin_key(env: dict[str, str]) -> str:
+    """The documented first-run path: a local admin key made against the data dir."""
+    made = engram("keys", "create", "--admin", env=env)
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip().splitlines()[-1]
+
+
+def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`engram serve` on ``env["ENGRAM_PORT"]`` once /health/ready answers; fails with its log otherwise.
+
+    The log goes to ``serve.log`` beside the data dir (a pipe could fill up and stall the server).
+    """
+    log = Path(env["ENGRAM_DATA_DIR"]).parent / "serve.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "engram_core.cli", "serve"], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+    base = f"http://127.0.0.1:{env['ENGRAM_PORT']}"
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=15)
+    pytest.fail(f"engram serve did not come up:\n{log.read_text(errors='replace')[-4000:]}")
