@@ -21,11 +21,14 @@ from engram_core.auth.context import AuthContext
 from engram_core.auth.limits import check_raw_json_depth
 from engram_core.engram import Engram
 from engram_core.errors import Invalid, NotFound, PayloadTooLarge
+from engram_core.settings import Settings
 from engram_core.validation import INT_MAX, Schema, coerce_query
 
 __all__ = ["ApiRequest", "RouteSpec", "api"]
 
 Handler = Callable[["ApiRequest"], Awaitable[Any]]
+# A body cap: bytes, or read from the settings when the request arrives (e.g. ENGRAM_MAX_STORE_BODY_BYTES).
+BodyLimit = int | Callable[[Settings], int] | None
 SCOPES = ("open", "read", "write", "admin")
 
 
@@ -39,7 +42,7 @@ class RouteSpec:
     summary: str
     body: Schema | None
     query: Schema | None
-    max_body: int | None
+    max_body: BodyLimit
     tag: str
     ok: tuple[int, ...] = ()  # success statuses; empty: 200 (201 for POST store/create routes)
     produces: str = "application/json"
@@ -106,7 +109,7 @@ def api(
     scope: str = "read",
     body: Schema | None = None,
     query: Schema | None = None,
-    max_body: int | None = None,
+    max_body: BodyLimit = None,
     tag: str = "memory",
     summary: str | None = None,
     ok: tuple[int, ...] = (),
@@ -145,7 +148,8 @@ def api(
                 auth.require_admin()
         data: Any = None
         if takes_body and request.method != "GET":
-            limit = min(max_body or settings.max_body_bytes, settings.max_body_bytes)
+            cap = max_body(settings) if callable(max_body) else max_body
+            limit = min(cap or settings.max_body_bytes, settings.max_body_bytes)
             data = await read_json(request, limit, settings.max_json_depth)
             if body is not None and data is not None and not isinstance(data, dict):
                 raise Invalid("body", "must be a JSON object")

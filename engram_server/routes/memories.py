@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from engram_core.memories.schemas import FORGET, LIST, STORE, TAGS, UPDATE
+from engram_core.settings import Settings
 from engram_core.validation import Field, Schema
 
 from ..routing import ApiRequest, api
 
 PAGE = Schema(Field("limit", "int", default=50, min=1, max=500), Field("offset", "int", default=0, min=0))
-STORE_LIMIT = 256 * 1024
+
+
+def store_limit(settings: Settings) -> int:
+    """The store and update routes' body cap: ENGRAM_MAX_STORE_BODY_BYTES."""
+    return settings.max_store_body_bytes
 
 
 async def store(r: ApiRequest) -> Any:
@@ -90,13 +95,13 @@ async def me_stats(r: ApiRequest) -> Any:
 
 _ID = "/memory/{id:int}"
 routes = [
-    *(api(p, store, methods=("POST",), scope="write", body=STORE, max_body=STORE_LIMIT, ok=(201, 200))
+    *(api(p, store, methods=("POST",), scope="write", body=STORE, max_body=store_limit, ok=(201, 200))
       for p in ("/store", "/memory", "/memories")),
     api("/memory/trash", trash, query=PAGE),
     api(_ID, get),
     api(_ID, delete, methods=("DELETE",), scope="write"),
     api("/list", list_, query=LIST),
-    api(_ID + "/update", update, methods=("POST",), scope="write", body=UPDATE, max_body=STORE_LIMIT),
+    api(_ID + "/update", update, methods=("POST",), scope="write", body=UPDATE, max_body=store_limit),
     api(_ID + "/tags", tags, methods=("PUT",), scope="write", body=TAGS),
     api(_ID + "/forget", forget, methods=("POST",), scope="write", body=FORGET),
     api(_ID + "/archive", archive, methods=("POST",), scope="write"),

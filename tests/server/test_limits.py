@@ -60,3 +60,19 @@ def test_encrypted_data_dir_round_trip_and_wrong_key(tmp_path: Path) -> None:
         Engram.open(settings.replace(db_key=os.urandom(32).hex()))
     with pytest.raises(Locked, match="ENGRAM_ENCRYPTION_MODE is none"):
         Engram.open(settings.replace(encryption_mode="none"))
+
+
+def test_store_routes_cap_the_body_at_engram_max_store_body_bytes(tmp_path: Path) -> None:
+    settings = Settings.for_data_dir(tmp_path, bootstrap_secret="s", max_store_body_bytes=4096)
+    with TestClient(create_app(settings)) as client:
+        key = client.post("/bootstrap", json={"secret": "s"}).json()["key"]
+        h = {"Authorization": f"Bearer {key}"}
+        big = {"content": "x " * 3000}  # ~6 KB: over the 4 KiB setting, far under the old fixed 256 KiB
+        for path in ("/store", "/memory", "/memories"):
+            r = client.post(path, json=big, headers=h)
+            assert r.status_code == 413, (path, r.text)
+            assert "4096 bytes" in r.json()["error"]
+        mid = client.post("/store", json={"content": "small"}, headers=h).json()["id"]
+        assert client.post(f"/memory/{mid}/update", json=big, headers=h).status_code == 413
+        # other routes keep ENGRAM_MAX_BODY_BYTES
+        assert client.post("/search", json={"query": "x " * 3000}, headers=h).status_code == 200
