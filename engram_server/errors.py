@@ -6,10 +6,11 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from engram_core import errors as e
 
+from .responses import JSONResponse
 from .security import SECURITY_HEADERS
 
 __all__ = ["STATUS", "engram_error_handler", "http_error_handler", "unexpected_error_handler"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from engram_core.auth.context import AuthContext
@@ -23,6 +23,8 @@ from engram_core.engram import Engram
 from engram_core.errors import Invalid, NotFound, PayloadTooLarge
 from engram_core.settings import Settings
 from engram_core.validation import INT_MAX, Schema, coerce_query
+
+from .responses import JSONResponse
 
 __all__ = ["ApiRequest", "RouteSpec", "api"]
 
@@ -79,9 +81,13 @@ async def read_json(request: Request, limit: int, max_depth: int) -> Any:
     raw = b"".join(chunks)
     if not raw.strip():
         return None
+    try:  # strictly: json.loads(bytes) would let surrogates (ED A0 80) and UTF-16 through
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid("body", f"is not valid UTF-8 (byte {exc.start})") from None
     check_raw_json_depth(raw, max_depth)  # before json.loads, which recurses
     try:
-        data = json.loads(raw)
+        data = json.loads(text)
     except (ValueError, RecursionError):
         raise Invalid("body", "is not valid JSON") from None
     if _SURROGATE_ESCAPE.search(raw):
@@ -89,8 +95,8 @@ async def read_json(request: Request, limit: int, max_depth: int) -> Any:
     return data
 
 
-# Raw UTF-8 cannot carry a surrogate (json.loads refuses it); only a \uD800-\uDFFF escape can, and one
-# left unpaired would fail later, when SQLite or a tokenizer encodes the text.
+# Strict UTF-8 cannot carry a surrogate; only a \uD800-\uDFFF escape can, and one left unpaired would
+# fail later, when SQLite or a tokenizer encodes the text.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 

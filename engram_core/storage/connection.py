@@ -8,12 +8,15 @@ then WAL, ``synchronous=NORMAL``, foreign keys and a busy timeout. Plain databas
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import Locked
 
-__all__ = ["connect", "is_encrypted_file", "key_pragma"]
+__all__ = ["connect", "is_encrypted_file", "key_pragma", "tolerate_damaged_text"]
+
+T = TypeVar("T")
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -105,3 +108,25 @@ def connect(
         raise
     conn.row_factory = module.Row
     return conn
+
+
+def _lenient_text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
+
+
+def tolerate_damaged_text(conn: Any, fn: Callable[[Any], T], reset: Callable[[], None] | None = None) -> T:
+    """Run ``fn(conn)``; if it read a stored text that is not valid UTF-8 (a row damaged before request
+    bodies were decoded strictly), ``reset()`` (roll back a write) and run it again reading such text
+    with U+FFFD in place of the bad bytes. Only the rare retry pays for the Python-level decoder."""
+    try:
+        return fn(conn)
+    except Exception as exc:
+        if "Could not decode to UTF-8" not in str(exc):
+            raise
+    if reset is not None:
+        reset()
+    conn.text_factory = _lenient_text
+    try:
+        return fn(conn)
+    finally:
+        conn.text_factory = str

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .connection import connect
+from .connection import connect, tolerate_damaged_text
 from .migrate import apply_migrations
 
 __all__ = ["Database"]
@@ -81,7 +81,7 @@ class Database:
                     continue
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    result = fn(conn)
+                    result = tolerate_damaged_text(conn, fn, lambda: _restart(conn))
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
@@ -122,7 +122,7 @@ class Database:
         conn = self._reader_conn()
         conn.execute("BEGIN")
         try:
-            return fn(conn)
+            return tolerate_damaged_text(conn, fn)
         finally:
             conn.execute("COMMIT")
 
@@ -169,6 +169,11 @@ class Database:
             self._read_conns.clear()
         self._queue.put(_STOP)
         self._writer.join(timeout=30)
+
+
+def _restart(conn: Any) -> None:
+    conn.execute("ROLLBACK")
+    conn.execute("BEGIN IMMEDIATE")
 
 
 class _NoTransaction:
