@@ -15,10 +15,12 @@ from .cognitive import Cognitive
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingService
 from .intelligence.personality_service import PersonalityService
+from .intelligence.services import IntelligenceServices
 from .intelligence.signals_store import extract_in_tx
 from .intelligence.signals_store import warm as warm_signals
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
+from .llm.client import LlmClient
 from .memories.service import MemoryService
 from .search.recall import RecallService
 from .search.service import SearchService
@@ -57,6 +59,7 @@ class Engram:
         self.embedder = self.vectors.embedder
         self.embedding_service = EmbeddingService(settings, default=self.embedder)
         self.auth = AuthService(db, settings)
+        self.llm = LlmClient(settings)  # optional: every caller falls back to rules when it is off or fails
         self.memories = MemoryService(db, settings, self.vectors)
         # The cross-encoder reranker (ENGRAM_RERANKER_ENABLED); None: no rerank stage, see reranker_reason.
         self.reranker: Any = None
@@ -82,6 +85,7 @@ class Engram:
         if self.search.index.ann is not None:
             self.scheduler.every("vector_ann", ANN_MAINTENANCE_SECONDS, self._maintain_ann)
         self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
+        self.intel = IntelligenceServices(self)  # guard, /add, reflect, consolidate, memory health, feedback
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).
 
     @classmethod
@@ -171,7 +175,8 @@ class Engram:
             "embedding_model": self.vectors.fingerprint,
             "vector_search": {"enabled": self.vectors.enabled, "reason": self.vectors.reason},
             "reranker": {"enabled": self.reranker is not None, "reason": self.reranker_reason},
-            "llm_configured": False,
+            "llm_configured": self.llm.configured,
+            "llm": await self.llm.status(),
             "jobs": self.scheduler.status(),
         }
 

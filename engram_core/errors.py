@@ -10,6 +10,7 @@ EngramError
 ├── Conflict           409  the object exists already or the state forbids the change
 ├── RateLimited        429  too many requests; carries retry_after seconds
 ├── Unavailable        503  a component (model, index) is not ready
+│   └── LlmUnavailable 503  the optional LLM failed, is over budget or its circuit is open (callers fall back)
 ├── Locked             503  an encrypted database without (the right) key
 ├── DbOpError          503  a database operation (backup, verify, conversion) failed or did not verify
 ├── MigrationError          a migration file was edited after it was applied, or failed
@@ -24,6 +25,7 @@ __all__ = [
     "EngramError",
     "Forbidden",
     "Invalid",
+    "LlmUnavailable",
     "Locked",
     "MigrationError",
     "ModelMismatch",
@@ -87,6 +89,12 @@ class RateLimited(EngramError):
 
 class Unavailable(EngramError):
     """A component needed for the request (a model, an index) is not ready."""
+
+
+class LlmUnavailable(Unavailable):
+    """The optional LLM is not configured, failed, is over its token budget, or its circuit is open.
+
+    Every caller catches it and falls back to the rules; it never reaches a client."""
 
 
 class Locked(EngramError):

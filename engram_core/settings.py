@@ -91,6 +91,20 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_PAGERANK_INTERVAL_SECONDS", "float", 300.0, "Interval of the PageRank refresh."),
     _S("ENGRAM_PAGERANK_LINK_THRESHOLD", "int", 100, "Changed links that trigger an early PageRank refresh."),
     _S("ENGRAM_COMMUNITY_INTERVAL_SECONDS", "float", 3600.0, "Interval of Louvain community detection."),
+    # optional LLM (any OpenAI-compatible /v1/chat/completions endpoint)
+    _S("ENGRAM_LLM_URL", "str", "", "OpenAI-compatible API base (e.g. http://127.0.0.1:11434/v1). Empty: rules only."),
+    _S("ENGRAM_LLM_MODEL", "str", "", "Model name sent to the LLM endpoint."),
+    _S("ENGRAM_LLM_API_KEY", "str", "", "Bearer token for the LLM endpoint (empty: none sent)."),
+    _S("ENGRAM_LLM_TIMEOUT_SECONDS", "float", 20.0, "Timeout of one LLM request (seconds)."),
+    _S("ENGRAM_LLM_MAX_RETRIES", "int", 2, "Retries of a failed LLM request (timeouts, 429, 5xx), with backoff."),
+    _S("ENGRAM_LLM_TOKENS_PER_MINUTE", "int", 60000, "LLM token budget per minute; over it, the rules answer."),
+    # remote embeddings (bring your own embedder)
+    _S("ENGRAM_EMBEDDING_PROVIDER", "str", "local", "local (in-process ONNX) or openai (an OpenAI-compatible API)."),
+    _S("ENGRAM_EMBEDDING_URL", "str", "", "OpenAI-compatible API base for ENGRAM_EMBEDDING_PROVIDER=openai."),
+    _S("ENGRAM_EMBEDDING_API_KEY", "str", "", "Bearer token for the remote embedding endpoint."),
+    _S("ENGRAM_EMBEDDING_DIM", "int", 0, "Vector size of the remote model. 0: asked of the endpoint at startup."),
+    _S("ENGRAM_EMBEDDING_MAX_TOKENS", "int", 8192, "Input window of the remote embedding model (tokens)."),
+    _S("ENGRAM_EMBEDDING_TIMEOUT_SECONDS", "float", 30.0, "Timeout of one remote embedding request (seconds)."),
     # encryption
     _S("ENGRAM_ENCRYPTION_MODE", "str", "none", "Encryption at rest: none, keyfile, env or yubikey."),
     _S("ENGRAM_KEYFILE", "path", "~/.config/engram/dbkey", "Keyfile (32 raw bytes, mode 0600) for keyfile mode."),
@@ -167,6 +181,18 @@ class Settings:
     pagerank_interval_seconds: float
     pagerank_link_threshold: int
     community_interval_seconds: float
+    llm_url: str
+    llm_model: str
+    llm_api_key: str
+    llm_timeout_seconds: float
+    llm_max_retries: int
+    llm_tokens_per_minute: int
+    embedding_provider: str
+    embedding_url: str
+    embedding_api_key: str
+    embedding_dim: int
+    embedding_max_tokens: int
+    embedding_timeout_seconds: float
     encryption_mode: str
     keyfile: Path
     db_key: str
@@ -190,6 +216,8 @@ class Settings:
                 "ENGRAM_USE_LANCE_INDEX",
                 "cannot be on with encryption: LanceDB would write the vectors to disk unencrypted",
             )
+        if self.embedding_provider not in {"local", "openai"}:
+            raise Invalid("ENGRAM_EMBEDDING_PROVIDER", "must be local or openai")
         if self.lance_threshold < 1:
             raise Invalid("ENGRAM_LANCE_THRESHOLD", "must be at least 1")
 
@@ -215,7 +243,7 @@ class Settings:
         return Settings(values)
 
     def __repr__(self) -> str:
-        secret = {"bootstrap_secret", "api_key_pepper", "db_key"}
+        secret = {"bootstrap_secret", "api_key_pepper", "db_key", "llm_api_key", "embedding_api_key"}
         shown = ", ".join(
             f"{s.attr}={'***' if s.attr in secret and getattr(self, s.attr) else getattr(self, s.attr)!r}"
             for s in DECLARATIONS

@@ -26,6 +26,7 @@ from .routes import (
     episodes,
     fsrs,
     graph,
+    guard,
     health,
     jobs,
     links,
@@ -58,6 +59,7 @@ def all_routes() -> list[BaseRoute]:
         *episodes.routes,
         *conversations.routes,
         *maintenance.routes,
+        *guard.routes,
     ]
 
 

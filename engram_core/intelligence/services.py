@@ -1,0 +1,21 @@
+"""The guardrail, extraction, reflection, consolidation, health and feedback services of one Engram.
+
+``IntelligenceServices(engram)`` builds them over the engram's database, embedding manager, memory
+service and optional LLM; the routes reach them as ``engram.intel``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .guard import GuardService
+
+if TYPE_CHECKING:
+    from ..engram import Engram
+
+__all__ = ["IntelligenceServices"]
+
+
+class IntelligenceServices:
+    def __init__(self, engram: Engram) -> None:
+        self.guard = GuardService(engram.db, engram.vectors)
