@@ -31,6 +31,7 @@ class Field:
 
     ``kind``: str, text (trimmed, non-empty), int, float, bool, timestamp, tags (list of strings, trimmed
     and lowercased), str_list, float_list, any, object. ``aliases`` are other accepted names.
+    ``comma_separated``: a str_list also accepts one string of comma-separated items (``"read,write"``).
     """
 
     name: str
@@ -44,6 +45,7 @@ class Field:
     choices: Sequence[str] | None = None
     aliases: Sequence[str] = ()
     nullable: bool = True
+    comma_separated: bool = False
     help: str = ""
     check: Callable[[Any], Any] | None = field(default=None, compare=False)
     schema: Mapping[str, Any] | None = field(default=None, compare=False)
@@ -143,6 +145,8 @@ class Field:
         elif kind in {"tags", "str_list"}:
             if isinstance(value, str) and kind == "tags":
                 value = [p for p in value.split(",")]
+            elif isinstance(value, str) and self.comma_separated:
+                value = [p.strip() for p in value.split(",") if p.strip()]
             if not isinstance(value, list):
                 raise Invalid(name, "must be a list of strings")
             if self.max_items is not None and len(value) > self.max_items:

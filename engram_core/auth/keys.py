@@ -62,7 +62,9 @@ def _key_row(r: Any) -> dict[str, Any]:
         "user_id": r["user_id"],
         "name": r["name"],
         "prefix": r["prefix"],
+        "key_prefix": r["prefix"],  # the reference clients' name
         "scopes": r["scopes"].split(","),
+        "is_active": r["revoked_at"] is None and (r["expires_at"] is None or r["expires_at"] > now_iso()),
         "rate_limit": r["rate_limit"],
         "created_at": r["created_at"],
         "expires_at": r["expires_at"],
@@ -181,4 +183,9 @@ def rotate_key(conn: Any, auth: AuthContext, key_id: int, grace_hours: float, *,
         auth=auth,
     )
     audit.record(conn, auth, "key.rotate", "key", key_id, {"new_key_id": new["id"]}, user_id=row["user_id"])
-    return {"rotated": True, "old_key_id": key_id, "old_key_expires_at": grace_until, **new, "api_key": new["key"]}
+    return {
+        "rotated": True, "old_key_id": key_id, "old_key_expires_at": grace_until, **new, "api_key": new["key"],
+        # the reference clients' names
+        "new_key": new["key"], "new_key_id": new["id"], "old_key_expires": grace_until, "grace_hours": grace_hours,
+        "message": f"Store the new key now: it is not shown again. The old key works until {grace_until}.",
+    }  # fmt: skip

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from ..errors import Forbidden, Unauthorized
+from ..errors import Forbidden, Invalid, Unauthorized
 from ..settings import Settings
 from ..storage.database import Database
 from . import audit, keys, spaces, users
 from .context import AuthContext
 from .ratelimit import BootstrapLockout
-from .schemas import AUDIT, BOOTSTRAP, CREATE_KEY, CREATE_SPACE, CREATE_USER, ROTATE_KEY
+from .schemas import AUDIT, BOOTSTRAP, CREATE_KEY, CREATE_SPACE, CREATE_USER, ROLES, ROTATE_KEY
 from .usage import KeyUsage
 
 __all__ = ["AuthService"]
@@ -60,12 +60,20 @@ class AuthService:
     async def create_user(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         auth.require_admin()
         data = CREATE_USER.parse(body)
-        return await self.db.awrite(
+        is_admin, scopes = data["is_admin"], tuple(data["scopes"])
+        if data["role"] is not None:
+            if is_admin and data["role"] != "admin":
+                raise Invalid("role", f"{data['role']!r} contradicts is_admin: true")
+            is_admin = data["role"] == "admin"
+            if not (isinstance(body, dict) and "scopes" in body):
+                scopes = ROLES[data["role"]]
+        made = await self.db.awrite(
             lambda conn: users.create_user(
-                conn, auth, data["name"], email=data["email"], is_admin=data["is_admin"],
-                scopes=tuple(data["scopes"]), pepper=self._pepper,
+                conn, auth, data["name"], email=data["email"], is_admin=is_admin, scopes=scopes,
+                pepper=self._pepper,
             )
         )  # fmt: skip
+        return {**made, "username": made["name"], "role": _role(made["is_admin"], made["scopes"])}
 
     async def list_users(self, auth: AuthContext) -> dict[str, Any]:
         auth.require_admin()
@@ -86,7 +94,7 @@ class AuthService:
                 rate_limit=data["rate_limit"], auth=auth,
             )
         )  # fmt: skip
-        return {**result, "api_key": result["key"]}
+        return {**result, "api_key": result["key"], "message": "Store this key now: it is not shown again."}
 
     async def list_keys(self, auth: AuthContext) -> dict[str, Any]:
         auth.require("read")
@@ -127,3 +135,10 @@ class AuthService:
             lambda conn: audit.list_audit(conn, user_id, limit=q["limit"], before_id=q["before_id"], action=q["action"])
         )
         return {"entries": rows, "count": len(rows)}
+
+
+def _role(is_admin: bool, scopes: list[str]) -> str:
+    """The reference clients' role of a user: admin, writer (can write) or reader."""
+    if is_admin:
+        return "admin"
+    return "writer" if "write" in scopes else "reader"

@@ -50,7 +50,7 @@ LINK = Schema(
     Field("source_id", "int", required=True, min=1),
     Field("target_id", "int", required=True, min=1),
     Field("link_type", "str", default="related", choices=LINK_TYPES, aliases=("type",)),
-    Field("weight", "float", default=1.0, min=0.0, max=100.0),
+    Field("weight", "float", default=1.0, min=0.0, max=100.0, aliases=("similarity",)),
     description="Create (or reweight) a typed link between two of the caller's memories.",
 )
 
@@ -98,13 +98,19 @@ def link_dict(r: Any) -> dict[str, Any]:
 
 
 def links_of(conn: Any, user_id: int, memory_id: int) -> dict[str, Any]:
-    """Outgoing and incoming links of one of the user's memories, each with the other end's text."""
+    """Outgoing and incoming links of one of the user's memories, each with the other end's text.
+
+    ``links`` is the reference clients' flat list (``id`` is the linked memory's, ``similarity`` the link
+    weight, ``type`` its type); ``outgoing`` / ``incoming`` keep the link rows with their direction.
+    """
     owned_memory(conn, user_id, memory_id)
     sql = (
-        "SELECT l.*, o.content AS other_content FROM memory_links l JOIN memories o ON o.id = l.{other}"
+        "SELECT l.*, o.content AS other_content, o.category AS other_category FROM memory_links l"
+        " JOIN memories o ON o.id = l.{other}"
         " WHERE l.user_id = ? AND l.{this} = ? AND o.user_id = ? ORDER BY l.weight DESC, l.id"
     )
-    out: dict[str, Any] = {"id": memory_id}
+    out: dict[str, Any] = {"id": memory_id, "memory_id": memory_id}
+    flat: list[dict[str, Any]] = []
     for direction, this, other in (
         ("outgoing", "source_id", "target_id"),
         ("incoming", "target_id", "source_id"),
@@ -113,7 +119,14 @@ def links_of(conn: Any, user_id: int, memory_id: int) -> dict[str, Any]:
         out[direction] = [
             {**link_dict(r), "other": {"id": r[other], "content": r["other_content"][:200]}} for r in rows
         ]
-    out["count"] = len(out["outgoing"]) + len(out["incoming"])
+        flat.extend(
+            {"id": r[other], "content": r["other_content"], "category": r["other_category"],
+             "similarity": r["weight"], "type": r["link_type"], "direction": direction, "link_id": r["id"]}
+            for r in rows
+        )  # fmt: skip
+    flat.sort(key=lambda item: (-item["similarity"], item["link_id"]))
+    out["links"] = flat
+    out["count"] = len(flat)
     return out
 
 

@@ -1,0 +1,126 @@
+"""Reference-client parity: the request shapes of shared/API-SHAPES.md that Engram clients send, for the
+routes that exist today, are accepted and answered with the documented response keys.
+
+When a route of API-SHAPES.md lands, add its reference request here (``REFERENCE`` lists the ones covered;
+a test checks that every route served whose path appears in the reference is in it).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.helpers import Api
+
+SHAPES = Path(__file__).resolve().parents[3] / "shared" / "API-SHAPES.md"
+
+# (method, path) of the reference routes served today, each exercised below.
+REFERENCE = {
+    ("POST", "/users"),
+    ("POST", "/keys"),
+    ("GET", "/keys"),
+    ("DELETE", "/keys/{id}"),
+    ("POST", "/keys/rotate"),
+    ("GET", "/links/{id}"),
+}
+
+
+def _keys(obj: dict[str, object], *names: str) -> None:
+    missing = [n for n in names if n not in obj]
+    assert not missing, f"missing {missing} in {sorted(obj)}"
+
+
+def test_post_users_reference_shape_and_roles(api: Api) -> None:
+    r = api.call("POST", "/users", api.admin_key, json={"username": "rita", "email": "r@example.org", "role": "reader"})
+    assert r.status_code == 201, r.text
+    user = r.json()
+    _keys(user, "id", "username", "created_at")
+    assert user["username"] == "rita" and user["role"] == "reader" and user["email"] == "r@example.org"
+    reader = user["api_key"]
+    assert api.call("GET", "/list", reader).status_code == 200
+    assert api.call("POST", "/store", reader, json={"content": "a reader cannot write"}).status_code == 403
+
+    writer = api.call("POST", "/users", api.admin_key, json={"username": "wendy", "role": "writer"}).json()
+    assert writer["role"] == "writer" and writer["is_admin"] is False
+    assert api.call("POST", "/store", writer["api_key"], json={"content": "a writer writes"}).status_code == 201
+    assert api.call("GET", "/users", writer["api_key"]).status_code == 403
+
+    admin = api.call("POST", "/users", api.admin_key, json={"username": "ada", "role": "admin"}).json()
+    assert admin["role"] == "admin" and admin["is_admin"] is True and "admin" in admin["scopes"]
+    assert api.call("GET", "/users", admin["api_key"]).status_code == 200
+
+    default = api.call("POST", "/users", api.admin_key, json={"username": "dora"}).json()
+    assert default["role"] == "writer"  # the reference default
+    dup = api.call("POST", "/users", api.admin_key, json={"username": "dora"})
+    assert dup.status_code == 409
+    bad = api.call("POST", "/users", api.admin_key, json={"username": "x", "role": "owner"})
+    assert bad.status_code == 400 and bad.json()["field"] == "role"
+    both = api.call("POST", "/users", api.admin_key, json={"username": "y", "role": "reader", "is_admin": True})
+    assert both.status_code == 400 and both.json()["field"] == "role"
+
+
+def test_post_keys_reference_shape_with_comma_separated_scopes(api: Api) -> None:
+    user = api.call("POST", "/users", api.admin_key, json={"username": "kim"}).json()
+    r = api.call("POST", "/keys", api.admin_key, json={"name": "ci", "user_id": user["id"], "scopes": "read,write"})
+    assert r.status_code == 201, r.text
+    key = r.json()
+    _keys(key, "key", "id", "name", "scopes", "rate_limit", "user_id", "expires_at", "message")
+    assert key["user_id"] == user["id"] and key["name"] == "ci" and sorted(key["scopes"]) == ["read", "write"]
+    assert api.call("POST", "/store", key["key"], json={"content": "kim via the new key"}).status_code == 201
+
+    read_only = api.call("POST", "/keys", key["key"], json={"scopes": " read "}).json()
+    assert read_only["scopes"] == ["read"]
+    assert api.call("POST", "/store", read_only["key"], json={"content": "no"}).status_code == 403
+    for bad in ("read,owner", "", ","):
+        r = api.call("POST", "/keys", key["key"], json={"scopes": bad})
+        assert r.status_code == 400 and r.json()["field"] == "scopes", (bad, r.text)
+
+
+def test_get_keys_delete_and_rotate_reference_shapes(api: Api) -> None:
+    made = api.call("POST", "/keys", api.admin_key, json={"name": "spare", "scopes": "read"}).json()
+    listed = api.call("GET", "/keys", api.admin_key).json()
+    row = next(k for k in listed["keys"] if k["id"] == made["id"])
+    _keys(row, "id", "user_id", "key_prefix", "name", "scopes", "rate_limit", "is_active", "expires_at")
+    assert row["is_active"] is True and row["key_prefix"] in made["key"]
+
+    rotated = api.call("POST", "/keys/rotate", api.admin_key, json={"key_id": made["id"], "grace_hours": 1})
+    assert rotated.status_code in (200, 201), rotated.text
+    _keys(rotated.json(), "new_key", "new_key_id", "old_key_id", "old_key_expires", "grace_hours", "message")
+    assert rotated.json()["old_key_id"] == made["id"] and rotated.json()["grace_hours"] == 1
+    assert api.call("GET", "/list", rotated.json()["new_key"]).status_code == 200
+
+    revoked = api.call("DELETE", f"/keys/{made['id']}", api.admin_key).json()
+    _keys(revoked, "revoked", "id")
+    row = next(k for k in api.call("GET", "/keys", api.admin_key).json()["keys"] if k["id"] == made["id"])
+    assert row["is_active"] is False
+
+
+def test_get_links_reference_shape(api: Api) -> None:
+    key = api.user("lin")
+    a = api.store(key, "The lighthouse keeper logs the storms", category="journal")
+    b = api.store(key, "Storm season starts in October", category="weather")
+    r = api.call("POST", "/links", key, json={"source_id": a, "target_id": b, "type": "related", "similarity": 0.8})
+    assert r.status_code == 201, r.text
+    for mid, other in ((a, b), (b, a)):
+        got = api.call("GET", f"/links/{mid}", key).json()
+        _keys(got, "memory_id", "links")
+        assert got["memory_id"] == mid
+        [link] = [x for x in got["links"] if x["id"] == other and x["type"] == "related"]
+        _keys(link, "id", "content", "category", "similarity", "type")
+        assert link["similarity"] == 0.8 and link["type"] == "related"
+        assert link["category"] == ("weather" if other == b else "journal")
+    assert api.call("GET", f"/links/{a}", api.user("other")).status_code == 404
+
+
+def test_every_reference_route_served_today_is_covered(api: Api) -> None:
+    """A route of API-SHAPES.md that Engram serves must have its reference request in this file."""
+    if not SHAPES.exists():  # shared/ is laid beside the clone in CI and for developers
+        return
+    text = SHAPES.read_text()
+    documented = {
+        (m, re.sub(r"\{[^}]*\}", "{id}", p)) for m, p in re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (/[^ `?]*)", text)
+    }
+    spec = api.client.get("/openapi.json").json()
+    served = {(m.upper(), re.sub(r"\{[^}]*\}", "{id}", p)) for p, ops in spec["paths"].items() for m in ops}
+    assert REFERENCE <= documented and REFERENCE <= served
+    assert documented & served <= REFERENCE, sorted((documented & served) - REFERENCE)
