@@ -122,5 +122,5 @@ def test_every_reference_route_served_today_is_covered(api: Api) -> None:
     }
     spec = api.client.get("/openapi.json").json()
     served = {(m.upper(), re.sub(r"\{[^}]*\}", "{id}", p)) for p, ops in spec["paths"].items() for m in ops}
-    assert REFERENCE <= documented and REFERENCE <= served
+    assert documented >= REFERENCE and served >= REFERENCE
     assert documented & served <= REFERENCE, sorted((documented & served) - REFERENCE)
