@@ -22,6 +22,7 @@ REFERENCE = {
     ("DELETE", "/keys/{id}"),
     ("POST", "/keys/rotate"),
     ("GET", "/links/{id}"),
+    ("POST", "/guard"),
 }
 
 
@@ -110,6 +111,19 @@ def test_get_links_reference_shape(api: Api) -> None:
         assert link["similarity"] == 0.8 and link["type"] == "related"
         assert link["category"] == ("weather" if other == b else "journal")
     assert api.call("GET", f"/links/{a}", api.user("other")).status_code == 404
+
+
+def test_post_guard_reference_shape(api: Api) -> None:
+    key = api.user("gus")
+    api.store(key, "Never run rm -rf on the production database host", importance=9, is_static=True)
+    r = api.call("POST", "/guard", key, json={"action": "rm -rf /var/lib/production database"})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    _keys(got, "signal", "action", "rules", "message")
+    assert got["signal"] != "allow" and got["rules"]
+    _keys(got["rules"][0], "id", "content", "importance")
+    calm = api.call("POST", "/guard", key, json={"action": "list the files in my home directory"}).json()
+    assert calm["signal"] == "allow" and calm["rules"] == []
 
 
 def test_every_reference_route_served_today_is_covered(api: Api) -> None:
