@@ -35,6 +35,7 @@ import httpx
 
 from engram_core.engram import Engram
 from engram_core.intelligence.signals_store import extract_in_tx
+from engram_core.memories.written import WrittenMemory
 from engram_core.settings import Settings
 from engram_core.timeutil import now_iso
 
@@ -81,7 +82,7 @@ def populate(data_dir: Path, model_dir: Path, n: int, rng: random.Random) -> tup
                         (text, now, now, vec.astype("<f4").tobytes(), model),
                     )
                     conn.execute("UPDATE memories SET root_id = id WHERE id = ?", (cur.lastrowid,))
-                    extract_in_tx(conn, 1, int(cur.lastrowid))
+                    extract_in_tx(conn, WrittenMemory(int(cur.lastrowid), 1, text, "general", True))
 
             engram.db.write(tx)
         return str(key), vocab

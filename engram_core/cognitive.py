@@ -57,7 +57,7 @@ class Cognitive:
         self.projects = ProjectService(db)
         self.episodes = EpisodeService(db)
         self.conversations = ConversationService(db)
-        engram.memories.in_write_tx(enqueue_autolink)
+        engram.memories.in_write_tx(lambda conn, memory: enqueue_autolink(conn, memory.user_id, memory.id))
         engram.vectors.after_embed.append(enqueue_autolink)  # embedded later (backfill): link it then
         engram.jobs.register(AUTOLINK_JOB, self._autolink_job)
         scheduler = engram.scheduler

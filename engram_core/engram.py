@@ -72,12 +72,10 @@ class Engram:
         self.personality = PersonalityService(db)
         self.memories.before_write(warm_signals)
         self.memories.in_write_tx(extract_in_tx)
-        self.memories.on_write(self.search.on_write)
         self.limits = RequestLimits(settings)
         self.quotas = QuotaService(db, settings)
         self.backups = BackupService(settings, db)
         self.jobs = JobQueue(db, start_delay=settings.jobs_start_delay)
-        self.memories.on_write(lambda _user, _ids: self.jobs.wake())
         self.jobs.register("reembed", self._reembed_job)
         self.scheduler = Scheduler()
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
@@ -130,8 +128,7 @@ class Engram:
             ).fetchone()
             return int(row[0]) if row else enqueue(conn, "reembed", {"requested_by": auth.user_id if auth else None})
 
-        job_id = await self.db.awrite(tx)
-        self.jobs.wake()
+        job_id = await self.db.awrite(tx)  # the new job row wakes the queue (change feed)
         return await self.jobs.get(job_id, None)
 
     async def embedding_info(self) -> dict[str, Any]:

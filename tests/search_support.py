@@ -71,7 +71,5 @@ def embed_all(engram: Engram) -> int:
             ],
         )
 
-    engram.db.write(write)
-    for r in rows:
-        engram.search.on_write(r["user_id"], [r["id"]])
+    engram.db.write(write)  # the change feed marks the rows dirty in the vector index
     return len(rows)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..auth import audit
+from ..storage.changes import RECALL
 from ..storage.database import Database
 from ..timeutil import parse_datetime
 from .review import initial_state, refresh, review
@@ -81,7 +82,8 @@ class ImplicitReviews:
             batch, self._pending = self._pending, {}
         if not batch:
             return 0
-        done = await self.db.awrite(lambda conn: _apply(conn, batch))
+        # cause RECALL: reviews that searches caused; the search cache does not drop its answers for them
+        done = await self.db.awrite(lambda conn: _apply(conn, batch), cause=RECALL)
         self.applied += done
         return done
 

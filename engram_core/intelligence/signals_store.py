@@ -1,7 +1,8 @@
 """Personality signals in the database: extracted inside the store/update transaction, listed, profiled.
 
 :func:`extract_in_tx` is registered with ``memories.in_write_tx``: it runs in the same transaction as the
-insert of a memory (or of its new version), so a memory and its signals commit together. Signals of
+insert of a memory (or of its new version), with the row's values, so a memory and its signals commit
+together. Signals of
 superseded, forgotten or trashed memories stay in the table (a purge cascades them away) but every read
 here joins the memory and shows only signals of visible memories.
 """
@@ -10,11 +11,14 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..memories.records import VISIBLE
 from ..timeutil import now_iso
 from .personality import SIGNAL_TYPES, Signal, extract_signals, synthesize_profile
+
+if TYPE_CHECKING:
+    from ..memories.written import WrittenMemory
 
 __all__ = ["extract_in_tx", "list_signals", "load_profile", "save_profile", "visible_signals"]
 
@@ -30,19 +34,16 @@ def warm(text: str) -> None:
     signals_of(text)
 
 
-def extract_in_tx(conn: Any, user_id: int, memory_id: int) -> None:
-    """Insert the memory's personality signals (inside the write transaction)."""
-    row = conn.execute("SELECT content FROM memories WHERE id = ? AND user_id = ?", (memory_id, user_id)).fetchone()
-    if row is None:
-        return
-    signals = signals_of(row[0])
+def extract_in_tx(conn: Any, memory: WrittenMemory) -> None:
+    """Insert the personality signals of the memory just written (inside its write transaction)."""
+    signals = signals_of(memory.content)
     if not signals:
         return
     now = now_iso()
     conn.executemany(
         "INSERT INTO personality_signals (user_id, memory_id, type, subject, text, intensity, valence,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(user_id, memory_id, s.type, s.subject, s.text, s.intensity, s.valence, now) for s in signals],
+        [(memory.user_id, memory.id, s.type, s.subject, s.text, s.intensity, s.valence, now) for s in signals],
     )
 
 

@@ -2,7 +2,9 @@
 
 A job is enqueued *inside* the write transaction of the change that needs it, so the change and its
 follow-up commit together: a crash between the commit and the work loses nothing, because the job row
-is there on restart (jobs left ``running`` by a crash are queued again). Failures retry with
+is there on restart (jobs left ``running`` by a crash are queued again). The worker wakes up from the
+database's change feed: any committed transaction that inserted a job row wakes it (no writer has to
+call :meth:`JobQueue.wake`). Failures retry with
 exponential backoff up to ``max_attempts``, then stay ``failed`` until ``POST /jobs/{id}/retry``.
 """
 
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import Conflict, NotFound
+from ..storage.changes import ChangeSet
 from ..storage.database import Database
 from ..timeutil import format_ts, now_iso
 
@@ -76,10 +79,16 @@ class JobQueue:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
+        db.subscribe(self.on_changes)
 
     def register(self, kind: str, handler: Handler) -> None:
         """``handler(payload, user_id)`` runs one job; raising schedules a retry."""
         self.handlers[kind] = handler
+
+    def on_changes(self, changes: ChangeSet) -> None:
+        """The change-feed listener: a committed job row means work (write thread; only schedules)."""
+        if changes.of("jobs", ("created",)):
+            self.wake()
 
     def wake(self) -> None:
         """Tell the worker there may be new work (safe from any thread)."""

@@ -1,4 +1,8 @@
-"""MemoryService: the store pipeline and lifecycle operations, awaitable, one transaction per write."""
+"""MemoryService: the store pipeline and lifecycle operations, awaitable, one transaction per write.
+
+Caches and indexes follow every committed change through the database's change feed
+(:mod:`engram_core.storage.changes`), not through calls from here.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +20,9 @@ from . import reads, writes
 from .dedup import boost_duplicate, find_recent_duplicate
 from .schemas import FORGET, LIST, STORE, TAGS, UPDATE
 from .simhash import fingerprint
+from .written import TxHook
 
 __all__ = ["MemoryService"]
-
-WriteHook = Callable[[int, list[int]], None]
-# Runs inside the store/update transaction: (conn, user_id, memory_id) — used to enqueue durable jobs.
-TxHook = Callable[[Any, int, int], object]
 
 
 class MemoryService:
@@ -31,7 +32,6 @@ class MemoryService:
         self.db = db
         self.settings = settings
         self.vectors = vectors
-        self._write_hooks: list[WriteHook] = []
         self._tx_hooks: list[TxHook] = []
         self._prepare_hooks: list[Callable[[str], None]] = []
 
@@ -40,16 +40,9 @@ class MemoryService:
         self._prepare_hooks.append(hook)
 
     def in_write_tx(self, hook: TxHook) -> None:
-        """Call ``hook(conn, user_id, memory_id)`` inside every store/update transaction (durable follow-ups)."""
+        """Call ``hook(conn, memory)`` inside every store/update transaction with the written row's values
+        (:class:`~engram_core.memories.written.WrittenMemory`): durable follow-ups, no re-read."""
         self._tx_hooks.append(hook)
-
-    def on_write(self, hook: WriteHook) -> None:
-        """Call ``hook(user_id, memory_ids)`` after every committed write (cache invalidation, indexes)."""
-        self._write_hooks.append(hook)
-
-    def _written(self, user_id: int, ids: list[int]) -> None:
-        for hook in self._write_hooks:
-            hook(user_id, ids)
 
     # -- store / update -------------------------------------------------------------------------------
     async def store(self, auth: AuthContext, body: Any) -> tuple[int, dict[str, Any]]:
@@ -88,12 +81,12 @@ class MemoryService:
             created_at = fields.get("created_at") or now_iso()
             state = initial_state(to_datetime(created_at))
             extra = {"simhash": fp, **state.to_row(), **vector_columns}
-            memory_id = writes.insert_memory(conn, auth, {**fields, "created_at": created_at}, quota=quota, extra=extra)
+            written = writes.insert_memory(conn, auth, {**fields, "created_at": created_at}, quota=quota, extra=extra)
             for hook in self._tx_hooks:
-                hook(conn, auth.user_id, memory_id)
+                hook(conn, written)
             return 201, {
                 "stored": True,
-                "id": memory_id,
+                "id": written.id,
                 "created_at": created_at,
                 "importance": fields["importance"],
                 "embedded": "embedding" in vector_columns,
@@ -101,9 +94,7 @@ class MemoryService:
                 "decay_score": round(decay_score(state, datetime.now(UTC), fields["importance"]), 6),
             }
 
-        status, result = await self.db.awrite(tx)
-        self._written(auth.user_id, [result.get("id") or result["existing_id"]])
-        return status, result
+        return await self.db.awrite(tx)
 
     async def update(self, auth: AuthContext, memory_id: int, body: Any) -> dict[str, Any]:
         auth.require("write")
@@ -118,50 +109,42 @@ class MemoryService:
                 extra.update(self.vectors.columns(vectors[0]))
 
         def tx(conn: Any) -> dict[str, Any]:
-            result = writes.update_memory(conn, auth, memory_id, changes, extra)
+            result, written = writes.update_memory(conn, auth, memory_id, changes, extra)
             for hook in self._tx_hooks:
-                hook(conn, auth.user_id, result["new_id"])
+                hook(conn, written)
             return result
 
-        result = await self.db.awrite(tx)
-        self._written(auth.user_id, [memory_id, result["new_id"]])
-        return result
+        return await self.db.awrite(tx)
 
     async def replace_tags(self, auth: AuthContext, memory_id: int, body: Any) -> dict[str, Any]:
         auth.require("write")
         tags = TAGS.parse(body)["tags"]
-        result = await self.db.awrite(lambda conn: writes.replace_tags(conn, auth, memory_id, tags))
-        self._written(auth.user_id, [memory_id])
-        return result
+        return await self.db.awrite(lambda conn: writes.replace_tags(conn, auth, memory_id, tags))
 
     # -- lifecycle ------------------------------------------------------------------------------------
-    async def _lifecycle(
-        self, auth: AuthContext, memory_id: int, fn: Callable[[Any], dict[str, Any]]
-    ) -> dict[str, Any]:
+    async def _lifecycle(self, auth: AuthContext, fn: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
         auth.require("write")
-        result = await self.db.awrite(fn)
-        self._written(auth.user_id, list(result.get("ids") or [memory_id]))
-        return result
+        return await self.db.awrite(fn)
 
     async def forget(self, auth: AuthContext, memory_id: int, body: Any) -> dict[str, Any]:
         reason = FORGET.parse(body)["reason"]
-        return await self._lifecycle(auth, memory_id, lambda c: writes.forget(c, auth, memory_id, reason))
+        return await self._lifecycle(auth, lambda c: writes.forget(c, auth, memory_id, reason))
 
     async def archive(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-        return await self._lifecycle(auth, memory_id, lambda c: writes.archive(c, auth, memory_id))
+        return await self._lifecycle(auth, lambda c: writes.archive(c, auth, memory_id))
 
     async def unarchive(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-        return await self._lifecycle(auth, memory_id, lambda c: writes.unarchive(c, auth, memory_id))
+        return await self._lifecycle(auth, lambda c: writes.unarchive(c, auth, memory_id))
 
     async def delete(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-        return await self._lifecycle(auth, memory_id, lambda c: writes.move_to_trash(c, auth, memory_id))
+        return await self._lifecycle(auth, lambda c: writes.move_to_trash(c, auth, memory_id))
 
     async def restore(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
         quota = self.settings.memory_quota
-        return await self._lifecycle(auth, memory_id, lambda c: writes.restore(c, auth, memory_id, quota))
+        return await self._lifecycle(auth, lambda c: writes.restore(c, auth, memory_id, quota))
 
     async def purge(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-        return await self._lifecycle(auth, memory_id, lambda c: writes.purge(c, auth, memory_id))
+        return await self._lifecycle(auth, lambda c: writes.purge(c, auth, memory_id))
 
     async def sweep_expired(self) -> int:
         return await self.db.awrite(writes.sweep_expired)

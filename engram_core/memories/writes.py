@@ -19,6 +19,7 @@ from ..errors import Conflict
 from ..graph.links import bump_links_changed
 from ..timeutil import now_iso
 from .records import owned_memory
+from .written import WrittenMemory
 
 __all__ = [
     "archive",
@@ -48,7 +49,7 @@ def insert_memory(
     *,
     quota: int = 0,
     extra: dict[str, Any] | None = None,
-) -> int:
+) -> WrittenMemory:
     """Insert a new memory (version 1, its own root). ``extra`` holds computed columns (simhash, ...).
 
     ``quota`` is the default memory quota (ENGRAM_MEMORY_QUOTA); a per-user override in ``user_quotas``
@@ -79,13 +80,20 @@ def insert_memory(
     memory_id = int(cur.lastrowid)
     conn.execute("UPDATE memories SET root_id = ? WHERE id = ?", (memory_id, memory_id))
     audit.record(conn, auth, "memory.store", "memory", memory_id, {"category": columns["category"]})
-    return memory_id
+    return _written(memory_id, columns)
+
+
+def _written(memory_id: int, columns: dict[str, Any], replaces: int | None = None) -> WrittenMemory:
+    return WrittenMemory(memory_id, int(columns["user_id"]), str(columns["content"]), str(columns["category"]),
+                         columns.get("embedding") is not None, replaces)  # fmt: skip
 
 
 def update_memory(
     conn: Any, auth: AuthContext, memory_id: int, changes: dict[str, Any], extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Make a new version of a latest memory; the old one stays in the chain with ``is_latest = 0``."""
+) -> tuple[dict[str, Any], WrittenMemory]:
+    """Make a new version of a latest memory; the old one stays in the chain with ``is_latest = 0``.
+
+    Returns the response and the new version's row values (for the in-transaction hooks)."""
     old = owned_memory(conn, auth.user_id, memory_id)
     if not old["is_latest"]:
         raise Conflict(f"memory {memory_id} is not the latest version; update the latest one")
@@ -123,7 +131,7 @@ def update_memory(
     )
     bump_links_changed(conn, auth.user_id, 1)  # the `updates` link counts towards a PageRank refresh
     audit.record(conn, auth, "memory.update", "memory", new_id, {"old_id": memory_id, "fields": sorted(changes)})
-    return {
+    result = {
         "updated": True,
         "old_id": memory_id,
         "new_id": new_id,
@@ -131,6 +139,7 @@ def update_memory(
         "root_id": columns["root_id"],
         "embedded": columns.get("embedding") is not None,
     }
+    return result, _written(new_id, columns, replaces=memory_id)
 
 
 def replace_tags(conn: Any, auth: AuthContext, memory_id: int, tags: list[str]) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """SearchService: the search routes' behaviour (search, explain, faceted, tags, time travel) for one caller.
 
-Owns the vector index, the pipeline and the per-user result cache. :meth:`SearchService.on_write` is the
-``memories.on_write`` hook: it marks the written ids dirty in the vector index and drops the user's
-cached results. After results go back, the facade's ``on_recalled(user_id, ids)`` (when it has one: the
+Owns the vector index, the pipeline and the per-user result cache, and keeps the last two current from
+the database's change feed (:meth:`SearchService.on_changes`, subscribed at construction): every
+committed change of a memory marks it dirty in the vector index, and every change of a user's rows
+(but the job queue's) drops that user's cached results, before the writer's ``awrite`` returns. After
+results go back, the facade's ``on_recalled(user_id, ids)`` (when it has one: the
 cognitive core's implicit FSRS review) is scheduled on the event loop, off the request's path.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 
 from ..auth.context import AuthContext
 from ..settings import Settings
+from ..storage.changes import RECALL, ChangeSet
 from ..storage.database import Database
 from ..timeutil import now_iso
 from .cache import ResultCache
@@ -28,6 +31,11 @@ from .schemas import EXPLAIN, FACETED, SEARCH, TAG_SEARCH, TIMETRAVEL
 __all__ = ["SearchService"]
 
 log = logging.getLogger("engram.search")
+
+#: Changes to a memory that move it into or out of the vector index, or change its vector.
+INDEX_KINDS = frozenset({"created", "updated", "hidden", "restored", "deleted", "reembedded"})
+#: Tables whose changes never alter a search answer (the job queue's bookkeeping).
+NOT_SEARCHED = frozenset({"jobs"})
 
 
 def _ann_store(settings: Settings) -> Any:
@@ -49,12 +57,25 @@ class SearchService:
         self.pipeline = SearchPipeline(db, settings, host, self.index)
         self.cache = ResultCache(settings.search_cache_size)
         self._tasks: set[asyncio.Task[Any]] = set()
+        db.subscribe(self.on_changes)
 
     # -- hooks ----------------------------------------------------------------------------------------
-    def on_write(self, user_id: int, ids: list[int]) -> None:
-        """The ``memories.on_write`` hook: refresh these ids in the index, drop the user's cached results."""
-        self.index.mark_dirty(user_id, ids)
-        self.cache.invalidate(user_id)
+    def on_changes(self, changes: ChangeSet) -> None:
+        """The change-feed listener (write thread, after COMMIT): mark changed memories dirty in the
+        vector index and drop the cached results of every user whose rows changed.
+
+        Not dropped: changes that only count accesses (``accessed``: not part of a search answer) and
+        the implicit reviews searches themselves cause (cause ``RECALL``): dropping on those would
+        empty the cache a few seconds after every search; the cache's TTL bounds that drift.
+        """
+        for user_id, ids in changes.by_user("memories", INDEX_KINDS).items():
+            if user_id is not None:
+                self.index.mark_dirty(user_id, ids)
+        if changes.cause == RECALL:
+            return
+        for user_id in {c.user_id for c in changes if c.table not in NOT_SEARCHED and c.kind != "accessed"}:
+            if user_id is not None:
+                self.cache.invalidate(user_id)
 
     def recalled(self, user_id: int, ids: Iterable[int]) -> None:
         """Tell the facade's ``on_recalled`` hook (if any) which memories were returned, after this call."""

@@ -5,6 +5,16 @@ Writes are plain functions ``fn(conn) -> T`` run by the write thread inside ``BE
 for the lock. Reads run on a small thread pool, each thread with its own read-only connection. Both
 have a blocking form (``read``/``write``, for scripts and the CLI) and an awaitable one
 (``aread``/``awrite``, for the server) — the event loop never blocks on SQLite.
+
+The change feed (:mod:`engram_core.storage.changes`): the rows each write transaction changes are
+captured inside it, and after its COMMIT — only if it committed — one :class:`ChangeSet` goes to every
+listener registered with :meth:`Database.subscribe` (the search cache, the vector index, the job queue;
+later webhooks and the event bus). Listeners run on the write thread, in registration order, after the
+COMMIT and *before* the writer's ``write``/``awrite`` returns: so whoever wrote sees caches already
+dropped (read-your-writes). They must therefore be quick (O(changes)), thread-safe, never block on the
+database (no ``db.write``/``db.read`` from a listener; ``submit_write`` is fine) and hand slow work to
+their own thread or event loop (e.g. ``loop.call_soon_threadsafe``). A listener that raises is logged;
+the write and the other listeners are unaffected.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .changes import ChangeSet, Listener, collect, install_capture, publish
 from .connection import connect, tolerate_damaged_text
 from .migrate import apply_migrations
 
@@ -48,9 +59,12 @@ class Database:
         try:
             if migrate:
                 apply_migrations(self._write_conn)
+            self.captured = install_capture(self._write_conn)
         except BaseException:
             self._write_conn.close()
             raise
+        self._listeners: list[Listener] = []
+        self._commits = 0
         self._queue: queue.Queue[Any] = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="engram-writer", daemon=True)
         self._writer.start()
@@ -65,6 +79,17 @@ class Database:
         """The SQLCipher key this database was opened with (None when plain); for online backups."""
         return self._key
 
+    # -- change feed ----------------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(change_set)`` after every committed write that changed something (see the
+        module docstring for where and how it runs). Returns a function that unsubscribes it."""
+        self._listeners = [*self._listeners, listener]  # copy on write: the writer iterates a snapshot
+
+        def unsubscribe() -> None:
+            self._listeners = [x for x in self._listeners if x is not listener]
+
+        return unsubscribe
+
     # -- writes ---------------------------------------------------------------------------------------
     def _write_loop(self) -> None:
         conn = self._write_conn
@@ -72,9 +97,10 @@ class Database:
             item = self._queue.get()
             if item is _STOP:
                 break
-            fn, fut = item
+            fn, fut, cause = item
             if not fut.set_running_or_notify_cancel():
                 continue
+            changes: ChangeSet | None = None
             try:
                 if isinstance(fn, _NoTransaction):
                     fut.set_result(fn(conn))
@@ -82,31 +108,39 @@ class Database:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     result = tolerate_damaged_text(conn, fn, lambda: _restart(conn))
+                    changed = collect(conn)
+                    conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
-                conn.execute("COMMIT")
+                if changed:
+                    self._commits += 1
+                    changes = ChangeSet(changed, self._commits, cause)
             except BaseException as exc:  # handed to the caller
                 fut.set_exception(exc)
             else:
+                if changes is not None:
+                    publish(self._listeners, changes)
                 fut.set_result(result)
         conn.close()
 
-    def submit_write(self, fn: Callable[[Any], T]) -> Future[T]:
-        """Queue ``fn`` for the write thread; it runs in its own transaction."""
+    def submit_write(self, fn: Callable[[Any], T], *, cause: str | None = None) -> Future[T]:
+        """Queue ``fn`` for the write thread; it runs in its own transaction. ``cause`` is handed to the
+        change listeners with what ``fn`` changed (None: an ordinary write)."""
         if self._closed:
             raise RuntimeError("database is closed")
         fut: Future[T] = Future()
-        self._queue.put((fn, fut))
+        self._queue.put((fn, fut, cause))
         return fut
 
-    def write(self, fn: Callable[[Any], T]) -> T:
+    def write(self, fn: Callable[[Any], T], *, cause: str | None = None) -> T:
         """Run ``fn(conn)`` in one write transaction and wait for its result."""
-        return self.submit_write(fn).result()
+        return self.submit_write(fn, cause=cause).result()
 
-    async def awrite(self, fn: Callable[[Any], T]) -> T:
+    async def awrite(self, fn: Callable[[Any], T], *, cause: str | None = None) -> T:
         """Awaitable ``write``."""
-        return await asyncio.wrap_future(self.submit_write(fn))
+        return await asyncio.wrap_future(self.submit_write(fn, cause=cause))
 
     # -- reads ----------------------------------------------------------------------------------------
     def _reader_conn(self) -> Any:
@@ -149,7 +183,7 @@ class Database:
         def run(conn: Any) -> None:
             conn.execute(sql).fetchall()
 
-        self._queue.put((_NoTransaction(run), done))
+        self._queue.put((_NoTransaction(run), done, None))
         return done
 
     def write_raw(self, sql: str) -> None:

@@ -32,7 +32,7 @@ def test_a_failure_mid_store_leaves_nothing_half_written(api: Api, caplog: pytes
     before = api.table_counts()
     seen: dict[str, int] = {}
 
-    def fail_once(conn: Any, user_id: int, memory_id: int) -> None:
+    def fail_once(conn: Any, memory: Any) -> None:
         """Registered last: runs after the row, its FTS entry, signals, job and audit entry were written."""
         if seen:
             return

@@ -63,7 +63,6 @@ def test_graph_finds_a_linked_memory(api: Api) -> None:
     engram.db.write(lambda c: c.execute(
         "INSERT INTO memory_links (user_id, source_id, target_id, link_type, weight, created_at)"
         " VALUES (1, ?, ?, 'caused_by', 1.0, '2024-01-01T00:00:00.000000Z')", (seed, linked)))  # fmt: skip
-    engram.search.on_write(1, [seed, linked])
     results = _search(api, key, query="quokka outage")["results"]
     assert _by_id(results, seed)["channels"] == ["fts"]
     hit = _by_id(results, linked)
