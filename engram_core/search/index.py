@@ -7,8 +7,8 @@ vector channel) decide whether they are shown.
 
 Keeping it current without blocking anything:
 
-* ``mark_dirty(user_id, ids)`` is the ``memories.on_write`` hook: it only records the ids (O(1), safe on
-  the event loop).
+* ``mark_dirty(user_id, ids)`` is called from the change feed (write thread, after COMMIT): it only
+  records the ids (O(1), thread-safe).
 * ``sync(conn, user_id)`` runs at the start of a search, on a read connection: the first time it loads
   the user's vectors; afterwards it re-reads only the dirty ids' rows and adds, replaces or removes them.
   The dirty set is taken *before* the first read of the snapshot, so a write committed before its hook
@@ -184,7 +184,7 @@ class VectorIndex:
                 self._users.clear()
 
     def mark_dirty(self, user_id: int, ids: Iterable[int]) -> None:
-        """Record that these memories changed (the ``memories.on_write`` hook; cheap, never reads)."""
+        """Record that these memories changed (from the change feed; cheap, never reads)."""
         with self._lock:  # held while marking, so a swap to a LanceDB index never loses a mark
             index = self._users.get(user_id)
             if index is not None:
