@@ -8,6 +8,7 @@ JSON Schema the OpenAPI document publishes. Unknown fields are ignored (clients 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,12 @@ _MISSING: Any = object()
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # SQLite's INTEGER
 # Published patterns: no NUL anywhere; "text" also needs one character Python's str.strip() keeps.
 _WS = "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+# Invisible format characters (zero-width space and joiners, direction marks, word joiner, BOM, soft
+# hyphen): a "text" made only of these and whitespace is as empty as a whitespace-only one.
+_INVISIBLE = "\\u00ad\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff"
 NO_NUL_PATTERN = "^[^\\u0000]*$"
-TEXT_PATTERN = f"^[^\\u0000]*[^\\u0000{_WS}][^\\u0000]*$"
+TEXT_PATTERN = f"^[^\\u0000]*[^\\u0000{_WS}{_INVISIBLE}][^\\u0000]*$"
+_BLANK = re.compile(f"[\\s{_INVISIBLE}]*")
 
 
 @dataclass(frozen=True)
@@ -115,8 +120,8 @@ class Field:
                 raise Invalid(name, "must not contain NUL characters")
             if kind == "text":
                 value = value.strip()
-                if not value:
-                    raise Invalid(name, "must not be empty")
+                if _BLANK.fullmatch(value):
+                    raise Invalid(name, "must not be empty (whitespace and zero-width characters only)")
             if self.max_len is not None and len(value.encode("utf-8")) > self.max_len:
                 raise Invalid(name, f"is longer than {self.max_len} bytes")
             if self.choices is not None and value not in self.choices:

@@ -19,7 +19,7 @@ from ..timeutil import now_iso, to_datetime
 from . import reads, writes
 from .dedup import boost_duplicate, find_recent_duplicate
 from .schemas import FORGET, LIST, STORE, TAGS, UPDATE
-from .simhash import fingerprint
+from .simhash import fingerprint, wordless
 from .written import TxHook
 
 __all__ = ["MemoryService"]
@@ -57,7 +57,8 @@ class MemoryService:
         fields = STORE.parse(body)
         quota = self.settings.memory_quota
         fp = fingerprint(fields["content"])
-        max_distance = self.settings.dedup_distance
+        # Wordless text has no SimHash features to be near: only the same text is its duplicate.
+        max_distance = 0 if wordless(fields["content"]) else self.settings.dedup_distance
         client_vector = fields.pop("embedding", None)
         vector_columns: dict[str, Any] = {}
         if client_vector is not None:

@@ -15,11 +15,17 @@ package (MD5 feature hashes, majority vote per bit) turns them into 64 bits.
   to short ones, which is the safer side for memories ("my car is blue" -> "my car is red" is an update).
 
 Fingerprints are returned as *signed* 64-bit integers so they fit an SQLite INTEGER column; ``distance``
-works on signed or unsigned values alike. Text without any word token fingerprints to 0.
+works on signed or unsigned values alike.
+
+Text without any word token ("🐉 🔥 🌊", "!!!") has no feature to vote with: its fingerprint is instead a
+64-bit hash of the normalised text with whitespace removed, so it is near nothing but the same text, and
+``wordless`` tells the store to accept only an exact match for it (SimHash of an empty feature set used
+to be 0 for all of them, folding every wordless memory into the first).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -37,6 +43,7 @@ __all__ = [
     "fingerprint",
     "to_signed",
     "to_unsigned",
+    "wordless",
 ]
 
 BITS = 64
@@ -51,8 +58,17 @@ _TOKEN = re.compile(r"\w+")
 IdT = TypeVar("IdT", bound=Hashable)
 
 
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    return _TOKEN.findall(_normalise(text))
+
+
+def wordless(text: str) -> bool:
+    """True when ``text`` has no word token: its fingerprint is an exact hash, not a SimHash."""
+    return _TOKEN.search(_normalise(text)) is None
 
 
 def features(text: str) -> Counter[str]:
@@ -75,10 +91,11 @@ def to_unsigned(value: int) -> int:
 
 
 def fingerprint(text: str) -> int:
-    """The 64-bit SimHash of ``text`` as a signed integer (0 when the text has no word token)."""
+    """The 64-bit SimHash of ``text`` as a signed integer; for wordless text, a hash of the text itself."""
     counts = features(text)
     if not counts:
-        return 0
+        exact = "".join(ch for ch in _normalise(text) if not ch.isspace() and unicodedata.category(ch) != "Cf")
+        return to_signed(int.from_bytes(hashlib.blake2b(exact.encode("utf-8"), digest_size=8).digest(), "big"))
     return to_signed(int(Simhash(dict(counts), f=BITS).value))
 
 

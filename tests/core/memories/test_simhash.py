@@ -18,6 +18,7 @@ from engram_core.memories.simhash import (
     fingerprint,
     to_signed,
     to_unsigned,
+    wordless,
 )
 
 SENTENCE = (
@@ -66,9 +67,14 @@ def test_some_fingerprints_are_negative() -> None:
     assert any(fp < 0 for fp in fps) and any(fp > 0 for fp in fps)
 
 
-def test_text_without_words_is_zero() -> None:
-    assert fingerprint("") == 0
-    assert fingerprint("  ...!?  ") == 0
+def test_wordless_text_is_fingerprinted_exactly() -> None:
+    """No word token, no SimHash feature: the fingerprint hashes the text itself (it used to be 0 for every
+    wordless text, so "!!!" was a distance-0 duplicate of "🦄")."""
+    wordless_texts = ["🦄", "🐉 🔥 🌊", "!!!", "???", "  ...!?  ", "→ ←"]
+    fps = [fingerprint(t) for t in wordless_texts]
+    assert all(wordless(t) for t in wordless_texts) and not wordless("x") and not wordless("!!! x")
+    assert min(distance(a, b) for i, a in enumerate(fps) for b in fps[i + 1 :]) > 3
+    assert fingerprint("!!!") == fingerprint(" ! ! ! ") == fingerprint("！！！")  # spacing and width fold
     assert fingerprint("x") != 0
 
 
