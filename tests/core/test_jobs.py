@@ -6,6 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from engram_core.jobs.queue import JobQueue, enqueue
 from engram_core.storage.database import Database
 
@@ -74,3 +76,29 @@ def test_a_job_left_running_by_a_crash_runs_after_restart(tmp_path: Path) -> Non
         assert done == [1]
 
     asyncio.run(main())
+
+
+def test_a_committed_job_row_wakes_the_queue_through_the_change_feed(tmp_path: Path) -> None:
+    db = Database(tmp_path / "j.db")
+    try:
+        woken: list[int] = []
+
+        class Counting(JobQueue):
+            def wake(self) -> None:
+                woken.append(1)
+
+        Counting(db)
+        job = db.write(lambda c: enqueue(c, "x", {}))
+        assert woken == [1]  # nobody called wake(): the feed did, after the COMMIT
+        db.write(lambda c: c.execute("UPDATE jobs SET attempts = 1 WHERE id = ?", (job,)))
+        assert woken == [1]  # only new jobs wake it
+
+        def rolled_back(conn: Any) -> None:
+            enqueue(conn, "x", {})
+            raise ValueError("no")
+
+        with pytest.raises(ValueError):
+            db.write(rolled_back)
+        assert woken == [1]
+    finally:
+        db.close()

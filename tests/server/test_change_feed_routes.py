@@ -217,3 +217,33 @@ def test_reembed(with_model: Api) -> None:
     portal.call(api.engram.jobs.drain)
     result = search.again()["results"][0]
     assert result["id"] == a and result["semantic_score"] is not None
+
+
+def test_what_does_not_drop_the_cache(api: Api, key: str) -> None:
+    """Decided: the implicit reviews a search causes (cause RECALL) and counting an access on GET leave the
+    cached answers (neither is in a search answer's content; the cache TTL bounds the score drift), or the
+    cache would empty itself a few seconds after every search."""
+    a = _store(api, key, "The lighthouse keeper logs the weather at dawn")
+    search = Cached(api, key)
+    search.fill()
+    portal = api.client.portal
+    assert portal is not None
+    assert portal.call(api.engram.cognitive.reviews.flush) == 1  # the Good review of the recalled memory
+    assert api.call("GET", f"/memory/{a}", key).json()["access_count"] == 1
+    hits = api.engram.search.cache.hits
+    search.again()
+    assert api.engram.search.cache.hits == hits + 1
+
+
+def test_one_users_write_keeps_the_others_cache(api: Api, key: str) -> None:
+    other = api.user("other")
+    _store(api, key, "The lighthouse keeper logs the weather at dawn")
+    _store(api, other, "The lighthouse keeper of the other user")
+    search, theirs = Cached(api, key), Cached(api, other)
+    search.fill()
+    theirs.fill()
+    _store(api, other, "Another lighthouse keeper note")
+    hits = api.engram.search.cache.hits
+    search.again()
+    assert api.engram.search.cache.hits == hits + 1
+    assert len(theirs.again()["results"]) == 2
