@@ -24,6 +24,7 @@ from .llm.client import LlmClient
 from .memories.service import MemoryService
 from .search.recall import RecallService
 from .search.service import SearchService
+from .services.suite import Services
 from .settings import Settings
 from .storage.backups import BackupService
 from .storage.database import Database
@@ -82,6 +83,7 @@ class Engram:
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
         if self.search.index.ann is not None:
             self.scheduler.every("vector_ann", ANN_MAINTENANCE_SECONDS, self._maintain_ann)
+        self.services = Services(db, settings, self.scheduler)  # axon, webhooks, tasks, agents, workflows...
         self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
         self.intel = IntelligenceServices(self)  # guard, /add, reflect, consolidate, memory health, feedback
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).
@@ -108,12 +110,14 @@ class Engram:
         self.backups.sweep_stale()  # work files of a backup interrupted by a crash
         await self.memories.sweep_expired()
         await self.jobs.start()
+        await self.services.start()
         if self.vectors.enabled and await self.db.aread(self.vectors.pending) > 0:
             await self.enqueue_reembed(None)  # backfill what was stored while no model was loaded
         self.scheduler.start()
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.services.stop()
         await self.cognitive.stop()
         await self.jobs.stop()
         await self.vectors.close()

@@ -105,6 +105,34 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_EMBEDDING_DIM", "int", 0, "Vector size of the remote model. 0: asked of the endpoint at startup."),
     _S("ENGRAM_EMBEDDING_MAX_TOKENS", "int", 8192, "Input window of the remote embedding model (tokens)."),
     _S("ENGRAM_EMBEDDING_TIMEOUT_SECONDS", "float", 30.0, "Timeout of one remote embedding request (seconds)."),
+    # coordination services
+    _S("ENGRAM_AXON_MAX_PAYLOAD_BYTES", "int", 64 * 1024, "Largest axon event payload (JSON bytes)."),
+    _S("ENGRAM_AXON_STREAM_BUFFER", "int", 256, "Events buffered per SSE client; a client further behind is dropped."),
+    _S("ENGRAM_AXON_HEARTBEAT_SECONDS", "float", 15.0, "Interval of the SSE heartbeat comment on /axon/stream."),
+    _S(
+        "ENGRAM_AXON_SEND_TIMEOUT_SECONDS",
+        "float",
+        10.0,
+        "An SSE client that takes longer to accept a write is dropped.",
+    ),
+    _S(
+        "ENGRAM_WEBHOOK_ALLOW_PRIVATE",
+        "bool",
+        False,
+        "Allow webhook targets on private, loopback and link-local hosts.",
+    ),
+    _S("ENGRAM_WEBHOOK_MAX_ATTEMPTS", "int", 8, "Delivery attempts before a webhook delivery is dead-lettered."),
+    _S("ENGRAM_WEBHOOK_RETRY_BASE_SECONDS", "float", 5.0, "First retry delay of a failed delivery (doubles each try)."),
+    _S("ENGRAM_WEBHOOK_TIMEOUT_SECONDS", "float", 10.0, "Timeout of one webhook delivery request."),
+    _S("ENGRAM_WEBHOOK_CONCURRENCY", "int", 8, "Webhook deliveries sent at once."),
+    _S("ENGRAM_SOMA_OFFLINE_SECONDS", "float", 300.0, "An agent with no heartbeat for this long is marked offline."),
+    _S(
+        "ENGRAM_SERVICES_TICK_SECONDS",
+        "float",
+        5.0,
+        "Interval of the services' upkeep (offline agents, step timeouts).",
+    ),
+    _S("ENGRAM_DIGEST_INTERVAL_SECONDS", "float", 0.0, "Interval of scheduled daily digests per active user. 0: off."),
     # encryption
     _S("ENGRAM_ENCRYPTION_MODE", "str", "none", "Encryption at rest: none, keyfile, env or yubikey."),
     _S("ENGRAM_KEYFILE", "path", "~/.config/engram/dbkey", "Keyfile (32 raw bytes, mode 0600) for keyfile mode."),
@@ -193,6 +221,18 @@ class Settings:
     embedding_dim: int
     embedding_max_tokens: int
     embedding_timeout_seconds: float
+    axon_max_payload_bytes: int
+    axon_stream_buffer: int
+    axon_heartbeat_seconds: float
+    axon_send_timeout_seconds: float
+    webhook_allow_private: bool
+    webhook_max_attempts: int
+    webhook_retry_base_seconds: float
+    webhook_timeout_seconds: float
+    webhook_concurrency: int
+    soma_offline_seconds: float
+    services_tick_seconds: float
+    digest_interval_seconds: float
     encryption_mode: str
     keyfile: Path
     db_key: str

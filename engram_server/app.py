@@ -19,6 +19,7 @@ from engram_core.settings import Settings
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
 from .routes import (
     auth,
+    axon,
     context,
     conversations,
     embeddings,
@@ -35,6 +36,7 @@ from .routes import (
     personality,
     projects,
     search,
+    webhooks,
 )
 from .security import SecurityHeaders
 
@@ -60,6 +62,8 @@ def all_routes() -> list[BaseRoute]:
         *conversations.routes,
         *maintenance.routes,
         *guard.routes,
+        *axon.routes,
+        *webhooks.routes,
     ]
 
 

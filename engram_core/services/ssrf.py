@@ -1,0 +1,66 @@
+"""Outgoing URL checks (SSRF): http(s) only, and no private, loopback, link-local or metadata targets
+unless the operator allows them (``ENGRAM_WEBHOOK_ALLOW_PRIVATE``, for a receiver on the same host)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from ..errors import Invalid
+
+__all__ = ["check_url", "check_url_shape"]
+
+_BLOCKED_NAMES = {"localhost", "metadata.google.internal", "metadata", "instance-data"}
+
+
+def check_url_shape(url: str, field: str, *, allow_private: bool) -> tuple[str, int]:
+    """Validate the URL's form (scheme, host, literal addresses); returns (host, port)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise Invalid(field, "is not a valid URL") from None
+    if parts.scheme not in {"http", "https"}:
+        raise Invalid(field, "must be an http:// or https:// URL")
+    host = (parts.hostname or "").strip().lower()
+    if not host:
+        raise Invalid(field, "has no host")
+    if parts.username or parts.password:
+        raise Invalid(field, "must not carry credentials")
+    if not allow_private:
+        if host in _BLOCKED_NAMES or host.endswith((".localhost", ".internal", ".local")):
+            raise Invalid(field, f"host {host!r} is private or local (refused: SSRF)")
+        _check_address(host, field)
+    return host, port or (443 if parts.scheme == "https" else 80)
+
+
+def _check_address(addr: str, field: str) -> None:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return  # a name: checked once resolved
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if not ip.is_global or ip.is_multicast:
+        raise Invalid(field, f"address {addr} is private, loopback, link-local or reserved (refused: SSRF)")
+
+
+async def check_url(url: str, field: str, *, allow_private: bool, must_resolve: bool = False) -> None:
+    """``check_url_shape`` plus every address the host resolves to (a name pointing inside is refused).
+
+    A name that does not resolve is accepted when a hook is registered (DNS may be down; ``must_resolve``
+    False) and refused before each delivery, which checks again (a name re-pointed inside is caught then).
+    """
+    host, port = check_url_shape(url, field, allow_private=allow_private)
+    if allow_private:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        if must_resolve:
+            raise Invalid(field, f"host {host!r} does not resolve") from None
+        return
+    for info in infos:
+        _check_address(str(info[4][0]), field)
