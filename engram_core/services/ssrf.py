@@ -10,7 +10,11 @@ from urllib.parse import urlsplit
 
 from ..errors import Invalid
 
-__all__ = ["check_url", "check_url_shape"]
+__all__ = ["URL_SCHEMA", "check_url", "check_url_shape"]
+
+# What /openapi.json publishes for a target URL. Whether a host is private (or resolves to a private
+# address) is a rule JSON Schema cannot state: such URLs match the pattern and are refused (400, "SSRF").
+URL_SCHEMA = {"type": "string", "pattern": "^https?://[A-Za-z0-9.-]+(/[!-~]*)?$", "maxLength": 500}
 
 _BLOCKED_NAMES = {"localhost", "metadata.google.internal", "metadata", "instance-data"}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import Invalid
-from ...validation import Field, Schema
+from ...validation import _WS, Field, Schema
+from ..ssrf import URL_SCHEMA
 
 __all__ = ["CHANNEL", "CURSOR", "EVENTS", "POLL", "PUBLISH", "STREAM", "SUBSCRIBE", "SUBSCRIPTIONS", "UNSUBSCRIBE"]
 
@@ -24,7 +25,18 @@ def _line(name: str, **kw: Any) -> Field:
         except Invalid:
             raise Invalid(name, "must not contain line breaks") from None
 
-    return Field(name, kw.pop("kind", "text"), max_len=kw.pop("max_len", 200), check=check, **kw)
+    kind = kw.pop("kind", "text")
+    max_len = kw.pop("max_len", 200)
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_len // 4, "pattern": _ONE_LINE}
+    if kind == "text":
+        schema.update(minLength=1, pattern=_ONE_LINE_TEXT)
+    if kw.get("default") is not None:
+        schema["default"] = kw["default"]
+    return Field(name, kind, max_len=max_len, check=check, schema=schema, **kw)
+
+
+_ONE_LINE = "^[^\\u0000\\r\\n]*$"
+_ONE_LINE_TEXT = f"^[^\\u0000\\r\\n]*[^\\u0000{_WS}][^\\u0000\\r\\n]*$"
 
 
 PUBLISH = Schema(
@@ -52,7 +64,9 @@ SUBSCRIBE = Schema(
     _line("agent", default="default"),
     _line("channel", required=True),
     Field("filter_type", "str", max_len=200),
-    Field("webhook_url", "str", max_len=2000, help="http(s) URL; private and loopback hosts refused (SSRF)."),
+    Field(
+        "webhook_url", "str", max_len=2000, help="http(s) URL; private and loopback hosts refused.", schema=URL_SCHEMA
+    ),
     description="Subscribe an agent to a channel (upserts on agent and channel).",
 )
 UNSUBSCRIBE = Schema(

@@ -26,7 +26,7 @@ from ...storage.database import Database
 from ...storage.owned import owned_row
 from ...timeutil import format_ts, now_iso
 from ...validation import Field, Schema
-from ..ssrf import check_url
+from ..ssrf import URL_SCHEMA, check_url
 from .sender import Outcome, send
 
 __all__ = ["DEAD_LETTERS", "HOOK", "TEST", "WebhookService"]
@@ -34,7 +34,7 @@ __all__ = ["DEAD_LETTERS", "HOOK", "TEST", "WebhookService"]
 log = logging.getLogger("engram.webhooks")
 
 HOOK = Schema(
-    Field("url", "text", required=True, max_len=2000, help="http(s) URL; private and loopback hosts refused."),
+    Field("url", "text", required=True, max_len=2000, help="http(s) URL; no private hosts.", schema=URL_SCHEMA),
     Field("events", "str_list", default=["*"], max_items=50, help="Event names (axon actions); * for all."),
     Field("secret", "str", max_len=200, help="HMAC secret; generated (and returned once) when omitted."),
     description="Register a webhook.",
