@@ -75,13 +75,18 @@ def _call(method: str, path: str, body: Any = None, query: dict[str, Any] | None
 # -- where we are --------------------------------------------------------------------------------------
 
 
-def project_of(cwd: str) -> str:
-    """The project's name: the git root's folder name, else the working directory's."""
+def project_root(cwd: str) -> Path:
+    """The git root above ``cwd``, else ``cwd`` itself."""
     start = Path(cwd or os.getcwd())
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
-            return folder.name or "root"
-    return start.name or "root"
+            return folder
+    return start
+
+
+def project_of(cwd: str) -> str:
+    """The project's name: the git root's folder name, else the working directory's."""
+    return project_root(cwd).name or "root"
 
 
 def _tags(event: dict[str, Any]) -> list[str]:
@@ -409,7 +414,7 @@ def post_tool_use(event: dict[str, Any], state: State) -> None:
     elif tool in _WRITE_TOOLS:
         target = str(tool_input.get("file_path") or tool_input.get("notebook_path") or "")
         with contextlib.suppress(ValueError):
-            target = os.path.relpath(target, str(event.get("cwd") or os.getcwd())) if target else target
+            target = os.path.relpath(target, str(project_root(str(event.get("cwd") or "")))) if target else target
         verb = "wrote" if tool == "Write" else "edited"
         summary = f"In {project}: {verb} {target}"
     else:
