@@ -1,8 +1,9 @@
 """Token-budgeted context assembly for a prompt (pure: candidates in, text out).
 
-Candidates come in three kinds, always rendered in this order, each under its own heading:
-``static`` (core memories), ``relevant`` (search results) and ``recent`` (latest memories). Within a kind
-the higher score goes first.
+Candidates come in four kinds, always rendered in this order, each under its own heading:
+``static`` (core memories), ``relevant`` (search results), ``episode`` (title and summary of the episodes
+the relevant memories belong to) and ``recent`` (latest memories). Within a kind the higher score goes
+first.
 
 Steps:
 
@@ -10,6 +11,8 @@ Steps:
    normalised text (case-folded, punctuation and extra spaces removed), or a token-set Jaccard >= 0.9.
 2. Fill each kind up to its share of the budget (see :data:`MODES`); whatever a kind leaves unused
    carries over to the next. A block that does not fit is skipped and smaller ones after it are tried.
+   Episodes have no share of their own: when there are episode candidates they take
+   :data:`EPISODE_SHARE` of the budget from the relevant share (so without them nothing changes).
 3. Modes with ``backfill`` then offer the still unplaced blocks (kind order) to the remaining budget.
 4. Render, then count the whole text with ``count_tokens``. Tokenizers are not additive (the pieces were
    counted one by one), so while the total is over budget the lowest-priority block is removed. The
@@ -38,13 +41,16 @@ __all__ = [
     "MODES",
     "Candidate",
     "ContextResult",
+    "EPISODE_SHARE",
     "PlacedBlock",
     "assemble_context",
     "estimate_tokens",
 ]
 
-KINDS: tuple[str, ...] = ("static", "relevant", "recent")
-_HEADINGS = {"static": "## Core memories", "relevant": "## Relevant memories", "recent": "## Recent memories"}
+KINDS: tuple[str, ...] = ("static", "relevant", "episode", "recent")
+_HEADINGS = {"static": "## Core memories", "relevant": "## Relevant memories", "episode": "## Episodes",
+             "recent": "## Recent memories"}  # fmt: skip
+EPISODE_SHARE = 0.15
 _DECISION_CATEGORIES = frozenset({"decision", "preference", "rule", "constraint"})
 _JACCARD_DUPLICATE = 0.9
 
@@ -198,9 +204,14 @@ def assemble_context(
         opened.add(kind)
         return extra
 
+    shares = dict(profile.shares, episode=0.0)
+    if any(c.kind == "episode" for c in unique):
+        taken = min(EPISODE_SHARE, shares["relevant"])
+        shares["relevant"] -= taken
+        shares["episode"] = taken
     carry = 0.0
     for kind in KINDS:
-        allowance = profile.shares[kind] * budget + carry
+        allowance = shares[kind] * budget + carry
         start = used
         for i, c in enumerate(unique):
             if c.kind == kind:

@@ -3,9 +3,11 @@
 * POST /recall: four layers of at most ``limit`` memories each: ``static`` (core memories, most important
   first), ``important`` (importance >= ``min_importance``, not static), ``semantic`` (the search results
   for ``query``) and ``recent`` (newest first). ``memories`` is their union without repeats, in that order.
-* POST /context: candidates of three kinds - static, relevant (search results: 5 for the ``precision``
+* POST /context: candidates of four kinds - static, relevant (search results: 5 for the ``precision``
   strategy, 12 for ``balanced``, 30 for ``breadth``; plus, when asked, linked memories and the memories
-  behind preference signals) and recent (the 20 newest) - handed to
+  behind preference signals), with ``include_episodes`` the episodes those relevant memories belong to
+  (at most 5, scored by the summed scores of their relevant memories; title, dates and summary), and
+  recent (the 20 newest) - handed to
   :func:`~engram_core.search.context.assemble_context` with the embedder's token counter (the
   model-free estimate without a model). The budget is never exceeded, whatever the counter.
 """
@@ -28,6 +30,30 @@ __all__ = ["RecallService"]
 _RELEVANT = {"precision": 5, "balanced": 12, "breadth": 30}
 _STATIC_MAX = 30
 _RECENT_MAX = 20
+
+
+_EPISODES_MAX = 5
+
+
+def _episodes_of(conn: Any, user_id: int, memory_ids: list[int]) -> list[Any]:
+    """(episode row, memory_id) pairs: the caller's episodes holding any of ``memory_ids``."""
+    if not memory_ids:
+        return []
+    marks = ",".join("?" * len(memory_ids))
+    return list(conn.execute(
+        "SELECT e.id, e.title, e.summary, e.status, e.started_at, e.ended_at, em.memory_id"
+        " FROM episode_memories em JOIN episodes e ON e.id = em.episode_id"
+        f" WHERE em.user_id = ? AND e.user_id = ? AND em.memory_id IN ({marks})",
+        (user_id, user_id, *memory_ids),
+    ))  # fmt: skip
+
+
+def _episode_text(row: Any) -> str:
+    when = (row["started_at"] or "")[:10]
+    if row["ended_at"]:
+        when += f" to {row['ended_at'][:10]}"
+    summary = (row["summary"] or "").strip()
+    return f"{row['title']} ({when}): {summary}" if summary else f"{row['title']} ({when}, {row['status']})"
 
 
 def _narrow(scope: Scope, sql: str) -> Scope:
@@ -113,18 +139,29 @@ class RecallService:
             candidates.append(Candidate(r["id"], r["content"], "relevant", r["score"], r["category"], r["source"]))
             for link in r.get("linked", []) if q["include_linked"] else []:
                 candidates.append(Candidate(link["id"], link["content"], "relevant", r["score"] * 0.5))
+        if q["include_episodes"]:
+            scores = {int(r["id"]): float(r["score"]) for r in outcome.results}
+            rows = await self.db.aread(lambda conn: _episodes_of(conn, auth.user_id, list(scores)))
+            ranked: dict[int, float] = {}
+            for row in rows:
+                ranked[row["id"]] = ranked.get(row["id"], 0.0) + scores[row["memory_id"]]
+            by_id = {row["id"]: row for row in rows}
+            for eid, score in sorted(ranked.items(), key=lambda kv: -kv[1])[:_EPISODES_MAX]:
+                # an episode's id is ("episode", id): a memory and an episode may share a number
+                candidates.append(Candidate(("episode", eid), _episode_text(by_id[eid]), "episode", score, "episode"))
         if q["include_recent"]:
             candidates += [Candidate(m["id"], m["content"], "recent", 0.0, m["category"], m["source"])
                            for m in recent[:_RECENT_MAX]]  # fmt: skip
         embedder = getattr(self.search.host, "embedder", None)
         counter = embedder.count_tokens if embedder is not None else estimate_tokens
         assembled = assemble_context(candidates, q["max_tokens"], counter, mode=q["mode"])
-        self.search.recalled(auth.user_id, (int(b.id) for b in assembled.blocks))  # type: ignore[call-overload]
+        memory_ids = (int(b.id) for b in assembled.blocks if b.kind != "episode")  # type: ignore[call-overload]
+        self.search.recalled(auth.user_id, memory_ids)
         return {
             "context": assembled.context,
             "blocks": [
                 {
-                    "id": b.id,
+                    "id": b.id[1] if b.kind == "episode" else b.id,  # type: ignore[index]
                     "kind": b.kind,
                     "category": b.category,
                     "source": b.source,

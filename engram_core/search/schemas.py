@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import Invalid
 from ..intelligence.personality import SIGNAL_TYPES
 from ..validation import Field, Schema
 from .context import MODES
@@ -18,6 +19,17 @@ __all__ = [
     "TAG_SEARCH",
     "TIMETRAVEL",
 ]
+
+
+def _no_facts_yet(value: bool) -> bool:
+    """Refuse ``include_structured_facts: true``: a flag is implemented or refused, never ignored."""
+    if value:
+        raise Invalid(
+            "include_structured_facts",
+            "structured facts do not exist yet (they come with issue 12); send false or leave it out",
+        )
+    return value
+
 
 _SEARCH_FIELDS = (
     Field("query", "text", required=True, max_len=10_000),
@@ -73,10 +85,26 @@ CONTEXT = Schema(
     Field("strategy", "str", default="balanced", choices=("balanced", "precision", "breadth")),
     Field("include_static", "bool", default=True),
     Field("include_recent", "bool", default=True),
-    Field("include_episodes", "bool", default=False, help="Accepted; episodes are not built yet."),
+    Field(
+        "include_episodes",
+        "bool",
+        default=False,
+        help="Add the title and summary of the episodes the relevant memories belong to (within the budget).",
+    ),
     Field("include_linked", "bool", default=False, help="Add memories linked to the relevant ones."),
     Field("include_preferences", "bool", default=False, help="Add the preference signals' memories."),
-    Field("include_structured_facts", "bool", default=False, help="Accepted; facts are not built yet."),
+    Field(
+        "include_structured_facts",
+        "bool",
+        default=False,
+        check=_no_facts_yet,
+        schema={
+            "type": "boolean",
+            "enum": [False],
+            "default": False,
+            "description": "Refused when true (400) until structured facts exist (issue 12).",
+        },
+    ),
     Field("space_id", "int", min=1),
     description="Token-budgeted context for a prompt: static first, then relevant, then recent.",
 )

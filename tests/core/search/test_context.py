@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -131,3 +132,24 @@ def test_never_over_budget(cands: list[Candidate], budget: int, counter: Callabl
     kinds = [b.kind for b in res.blocks]
     assert kinds == sorted(kinds, key=["static", "relevant", "recent"].index)
     assert len({b.id for b in res.blocks}) == len(res.blocks)
+
+
+def test_episodes_render_between_relevant_and_recent_and_take_their_share_from_relevant() -> None:
+    relevant = [
+        Candidate(i, f"relevant memory number {i} " + "filler " * 8, "relevant", 1.0 - i / 100) for i in range(40)
+    ]
+    episode = Candidate(("episode", 1), "Launch week (2026-01-05): shipped v2 after two rollbacks.", "episode", 2.0)
+    recent = Candidate(99, "Yesterday the team discussed the roadmap.", "recent", 0.0)
+    without = assemble_context([*relevant, recent], 300)
+    assert all(b.kind != "episode" for b in without.blocks)
+    got = assemble_context([*relevant, episode, recent], 300)  # 40 relevant blocks would fill it all
+    kinds = [b.kind for b in got.blocks]
+    assert "episode" in kinds and got.breakdown["episode"]["count"] == 1
+    text = got.context
+    assert text.index("## Relevant memories") < text.index("## Episodes") < text.index("Launch week")
+    assert got.token_estimate <= 300
+    # the same candidates with the episode id of a memory number stay distinct blocks
+    same_number = assemble_context(
+        [Candidate(1, "memory one", "relevant", 1.0), replace(episode, id=("episode", 1))], 100
+    )
+    assert len(same_number.blocks) == 2
