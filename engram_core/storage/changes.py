@@ -16,7 +16,8 @@ in one way. Each row appears once per change set, under its strongest kind (``de
 > ``hidden``/``restored`` > ``updated`` > ``reembedded`` > ``scored`` > ``accessed``): a memory stored
 and given its ``root_id`` in the same transaction is just ``created``.
 
-Kinds of a ``memories`` row (the triggers classify by which columns changed):
+Kinds of a ``memories`` row (one trigger per group of columns classifies by which changed; a change of
+``updated_at`` alone is not reported):
 
 ==========  ==================================================================================
 created     inserted (a new memory, or the new version an update makes)
@@ -55,6 +56,7 @@ __all__ = [
     "install_capture",
     "publish",
     "record",
+    "trigger_names",
 ]
 
 log = logging.getLogger("engram.db")
@@ -142,7 +144,7 @@ _EMBEDDING = ("embedding", "embedding_model")
 _SCORED_PREFIXES = ("fsrs_",)
 _SCORED = ("storage_strength", "retrieval_strength", "pagerank", "community")
 _ACCESSED = ("access_count", "last_accessed_at")
-_NEUTRAL = ("updated_at", "deleted_at", "forgotten_at", "forget_reason")  # follow other changes
+_NEUTRAL = ("updated_at",)  # stamped with every other change; alone it changes nothing worth telling
 
 
 def _q(name: str) -> str:
@@ -154,22 +156,26 @@ def _changed(columns: Iterable[str]) -> str:
     return "(" + " OR ".join(parts) + ")" if parts else "0"
 
 
-def _memory_kind(columns: list[str]) -> str:
-    """The SQL CASE classifying an UPDATE of a memories row (see the module docstring)."""
-    hiding = [expr for name, expr in _HIDING.items() if name in columns]
-    old = " + ".join(e.format(r="OLD") for e in hiding) or "0"
-    new = " + ".join(e.format(r="NEW") for e in hiding) or "0"
+def _memory_update_triggers(columns: list[str]) -> list[tuple[str, list[str], str]]:
+    """``(name, watched columns, kind SQL)`` of the UPDATE triggers of ``memories``, one per column group.
+
+    ``AFTER UPDATE OF cols`` fires only for statements that SET one of them, so a PageRank refresh runs
+    the small ``scored`` trigger alone, not a comparison of every column.
+    """
+    hiding = [name for name in _HIDING if name in columns]
     scored = [c for c in columns if c in _SCORED or c.startswith(_SCORED_PREFIXES)]
     grouped = set(_HIDING) | set(_EMBEDDING) | set(scored) | set(_ACCESSED) | set(_NEUTRAL)
-    other = [c for c in columns if c not in grouped]
-    return (
-        f"CASE WHEN ({new}) > ({old}) THEN 'hidden' WHEN ({new}) < ({old}) THEN 'restored'"
-        f" WHEN {_changed(other)} THEN 'updated'"
-        f" WHEN {_changed([c for c in _EMBEDDING if c in columns])} THEN 'reembedded'"
-        f" WHEN {_changed(scored)} THEN 'scored'"
-        f" WHEN {_changed([c for c in _ACCESSED if c in columns])} THEN 'accessed'"
-        " ELSE 'updated' END"
-    )
+    old = " + ".join(_HIDING[c].format(r="OLD") for c in hiding)
+    new = " + ".join(_HIDING[c].format(r="NEW") for c in hiding)
+    groups = [
+        ("visibility", hiding,
+         f"CASE WHEN ({new}) > ({old}) THEN 'hidden' WHEN ({new}) < ({old}) THEN 'restored' ELSE 'updated' END"),
+        ("updated", [c for c in columns if c not in grouped], "'updated'"),
+        ("reembedded", [c for c in _EMBEDDING if c in columns], "'reembedded'"),
+        ("scored", scored, "'scored'"),
+        ("accessed", [c for c in _ACCESSED if c in columns], "'accessed'"),
+    ]  # fmt: skip
+    return [(name, cols, kind) for name, cols, kind in groups if cols]
 
 
 def install_capture(conn: Any) -> list[str]:
@@ -181,22 +187,32 @@ def install_capture(conn: Any) -> list[str]:
         columns = [r[1] for r in conn.execute(f"PRAGMA main.table_info({_q(table)})")]
         if not columns or "id" not in columns:
             continue
-        user = "user_id" if "user_id" in columns else "NULL"
+        new_user, old_user = ("NEW.user_id", "OLD.user_id") if "user_id" in columns else ("NULL", "NULL")
         name = f"engram_feed_{table}"
         t = _q(table)
-        kind = _memory_kind(columns) if table == "memories" else "'updated'"
         statements = [
             f"CREATE TEMP TRIGGER IF NOT EXISTS {name}_insert AFTER INSERT ON main.{t} BEGIN"
-            f" {_INSERT} ('{table}', NEW.{user}, NEW.id, 'created'); END",
+            f" {_INSERT} ('{table}', {new_user}, NEW.id, 'created'); END",
             f"CREATE TEMP TRIGGER IF NOT EXISTS {name}_delete AFTER DELETE ON main.{t} BEGIN"
-            f" {_INSERT} ('{table}', OLD.{user}, OLD.id, 'deleted'); END",
-            f"CREATE TEMP TRIGGER IF NOT EXISTS {name}_update AFTER UPDATE ON main.{t}"
-            f" WHEN {_changed(columns)} BEGIN {_INSERT} ('{table}', NEW.{user}, NEW.id, {kind}); END",
+            f" {_INSERT} ('{table}', {old_user}, OLD.id, 'deleted'); END",
         ]
+        updates = _memory_update_triggers(columns) if table == "memories" else [("update", columns, "'updated'")]
+        for group, watched, kind in updates:
+            statements.append(
+                f"CREATE TEMP TRIGGER IF NOT EXISTS {name}_{group} AFTER UPDATE OF"
+                f" {', '.join(_q(c) for c in watched)} ON main.{t} WHEN {_changed(watched)}"
+                f" BEGIN {_INSERT} ('{table}', {new_user}, NEW.id, {kind}); END"
+            )
         for sql in statements:
-            conn.execute(sql.replace("NEW.NULL", "NULL").replace("OLD.NULL", "NULL"))
+            conn.execute(sql)
         installed.append(table)
     return installed
+
+
+def trigger_names(conn: Any) -> list[str]:
+    """The capture triggers installed on ``conn`` (for benchmarks and checks)."""
+    return [r[0] for r in conn.execute("SELECT name FROM sqlite_temp_master WHERE type = 'trigger'"
+                                       " AND name LIKE 'engram_feed_%'")]  # fmt: skip
 
 
 def record(conn: Any, table: str, kind: ChangeKind, user_id: int | None, ids: Iterable[int]) -> None:
@@ -216,24 +232,33 @@ def record(conn: Any, table: str, kind: ChangeKind, user_id: int | None, ids: It
             raise
 
 
+_PRIORITY_SQL = "CASE kind " + " ".join(f"WHEN '{k}' THEN {p}" for k, p in _PRIORITY.items()) + " ELSE 0 END"
+# One row per (table, kind, user): each changed row under its strongest kind (the latest one on a tie),
+# merged in SQL so a bulk update of 10k rows costs a GROUP BY, not 10k Python tuples.
+_COLLECT = (
+    "SELECT tbl, kind, user_id, group_concat(row_id) FROM (SELECT tbl, kind, user_id, row_id, row_number() OVER"
+    f" (PARTITION BY tbl, row_id ORDER BY {_PRIORITY_SQL} DESC, seq DESC) AS rn FROM temp.engram_changes)"
+    " WHERE rn = 1 GROUP BY tbl, kind, user_id ORDER BY min(row_id)"
+)
+
+
+_COLLECT_ONCE = "SELECT tbl, kind, user_id, group_concat(row_id) FROM temp.engram_changes GROUP BY tbl, kind, user_id"
+_COUNTS = (
+    "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT tbl, row_id FROM temp.engram_changes))"
+    " FROM temp.engram_changes"
+)
+
+
 def collect(conn: Any) -> tuple[Change, ...]:
     """Read and clear the changes recorded so far in this transaction, merged per row (see above)."""
-    rows = conn.execute("SELECT tbl, user_id, row_id, kind FROM temp.engram_changes ORDER BY seq").fetchall()
-    if not rows:
+    total, distinct = conn.execute(_COUNTS).fetchone()
+    if not total:
         return ()
+    rows = conn.execute(_COLLECT_ONCE if total == distinct else _COLLECT).fetchall()  # each row once: no merge
     conn.execute("DELETE FROM temp.engram_changes")
-    last: dict[tuple[str, int], tuple[int | None, str]] = {}
-    for table, user_id, row_id, kind in rows:
-        key = (table, row_id)
-        seen = last.get(key)
-        if seen is None or _PRIORITY[kind] >= _PRIORITY[seen[1]]:
-            last[key] = (user_id, kind)
-    grouped: dict[tuple[str, str, int | None], list[int]] = {}
-    for (table, row_id), (user_id, kind) in last.items():
-        grouped.setdefault((table, kind, user_id), []).append(row_id)
     return tuple(
-        Change(table, kind, user_id, tuple(sorted(ids)))  # type: ignore[arg-type]
-        for (table, kind, user_id), ids in grouped.items()
+        Change(table, kind, user_id, tuple(sorted(int(i) for i in str(ids).split(","))))
+        for table, kind, user_id, ids in rows
     )
 
 
