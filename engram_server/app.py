@@ -25,6 +25,7 @@ from .routes import (
     embeddings,
     entities,
     episodes,
+    extract,
     fsrs,
     graph,
     guard,
@@ -35,6 +36,7 @@ from .routes import (
     memories,
     personality,
     projects,
+    reflection,
     search,
     webhooks,
 )
@@ -64,6 +66,8 @@ def all_routes() -> list[BaseRoute]:
         *guard.routes,
         *axon.routes,
         *webhooks.routes,
+        *extract.routes,
+        *reflection.routes,
     ]
 
 

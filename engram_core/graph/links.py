@@ -44,6 +44,7 @@ LINK_TYPES = (
     "similarity",
     "related",
     "corrects",
+    "derived_from",
 )
 
 LINK = Schema(

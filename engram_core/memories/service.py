@@ -97,6 +97,62 @@ class MemoryService:
 
         return await self.db.awrite(tx)
 
+    async def store_many(
+        self,
+        auth: AuthContext,
+        bodies: list[Any],
+        *,
+        dedup: bool = True,
+        in_tx: Callable[[Any, list[dict[str, Any]]], object] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Store several memories in ONE transaction (all or none), each as ``store`` would.
+
+        Each body is validated first (nothing is written if one is invalid); vectors are embedded together
+        outside the transaction; inside it each memory gets the near-duplicate check (so one repeated in
+        the batch is a duplicate of the first), its row, FSRS state and follow-up jobs. Returns one result
+        per body: ``{"stored": True, "id", ...}`` or ``{"stored": False, "duplicate": True, "existing_id"}``.
+        ``dedup=False`` skips the near-duplicate check; ``in_tx(conn, results)`` runs last in the same
+        transaction (links, flags on other rows: the caller's change commits with the stores or not at all).
+        """
+        auth.require("write")
+        parsed = [STORE.parse(b) for b in bodies]
+        for fields in parsed:
+            fields.pop("embedding", None)
+        vectors = await self.vectors.embed([f["content"] for f in parsed]) if parsed else None
+        for fields in parsed:
+            for prepare in self._prepare_hooks:
+                prepare(fields["content"])
+        quota, max_distance = self.settings.memory_quota, self.settings.dedup_distance
+
+        def tx(conn: Any) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = []
+            for i, fields in enumerate(parsed):
+                fp = fingerprint(fields["content"])
+                dup = find_recent_duplicate(conn, auth.user_id, fp, max_distance) if dedup else None
+                if dup is not None:
+                    boost_duplicate(conn, auth, dup[0], dup[1])
+                    out.append({"stored": False, "duplicate": True, "existing_id": dup[0], "distance": dup[1]})
+                    continue
+                created_at = fields.get("created_at") or now_iso()
+                state = initial_state(to_datetime(created_at))
+                columns = self.vectors.columns(vectors[i] if vectors is not None else None)
+                extra = {"simhash": fp, **state.to_row(), **columns}
+                row = {**fields, "created_at": created_at}
+                memory_id = writes.insert_memory(conn, auth, row, quota=quota, extra=extra)
+                for hook in self._tx_hooks:
+                    hook(conn, auth.user_id, memory_id)
+                out.append({"stored": True, "id": memory_id, "created_at": created_at,
+                            "embedded": "embedding" in columns})  # fmt: skip
+            if in_tx is not None:
+                in_tx(conn, out)
+            return out
+
+        results = await self.db.awrite(tx)
+        ids = [int(r.get("id") or r["existing_id"]) for r in results]
+        if ids:
+            self._written(auth.user_id, ids)
+        return results
+
     async def update(self, auth: AuthContext, memory_id: int, body: Any) -> dict[str, Any]:
         auth.require("write")
         changes = {k: v for k, v in UPDATE.parse(body, partial=True).items() if v is not None}

@@ -14,6 +14,8 @@ pagerank        ``1 + 0.1 * p``, p = PageRank / the user's highest     1.0 .. 1.
 temporal        :func:`engram_core.search.temporal.proximity_boost`    1.0 .. 1.5
 outdated        ``1 - 0.5 * confidence`` when a newer memory           0.5 .. 1.0
                 contradicts this one
+feedback        ``1 + 0.06 * s`` for the memory's retrieval feedback   0.7 .. 1.3
+                score s in [-5, 5] (POST /feedback)
 ==============  =====================================================  =================
 
 Retrievability can shrink a score tenfold: a memory nobody has recalled in a long time should lose to a
@@ -31,6 +33,7 @@ __all__ = [
     "apply_boosts",
     "outdated_penalty",
     "pagerank_boost",
+    "feedback_boost",
     "passes_vector_floor",
     "retrievability_boost",
     "source_count_boost",
@@ -92,6 +95,14 @@ def outdated_penalty(is_outdated: bool | None, confidence: float = 1.0) -> float
     return 1.0 - OUTDATED_MAX_PENALTY * c
 
 
+def feedback_boost(score: float | None) -> float:
+    """``1 + 0.06 * s`` for the retrieval feedback score ``s`` (clamped to [-5, 5]): 0.7 .. 1.3."""
+    s = _finite(score)
+    if s is None or s == 0:
+        return 1.0
+    return 1.0 + 0.06 * min(5.0, max(-5.0, s))
+
+
 @dataclass(frozen=True)
 class BoostResult:
     """The boosted score and every multiplier that made it (name -> factor)."""
@@ -110,6 +121,7 @@ def apply_boosts(
     temporal: float = 1.0,
     is_outdated: bool | None = None,
     outdated_confidence: float = 1.0,
+    feedback: float | None = None,
 ) -> BoostResult:
     """Multiply ``fused_score`` by every boost and report each factor.
 
@@ -122,10 +134,11 @@ def apply_boosts(
         temporal: A precomputed temporal proximity multiplier (see ``temporal.proximity_boost``).
         is_outdated: A newer memory contradicts this one.
         outdated_confidence: Confidence of that contradiction, in [0, 1].
+        feedback: The memory's retrieval feedback score (-5..5).
 
     Returns:
         The final score and a dict with keys retrievability, source_count, static, pagerank, temporal,
-        outdated (always all six, for a stable /search/explain shape).
+        outdated, feedback (always all seven, for a stable /search/explain shape).
     """
     multipliers = {
         "retrievability": retrievability_boost(retrievability),
@@ -134,6 +147,7 @@ def apply_boosts(
         "pagerank": pagerank_boost(pagerank),
         "temporal": temporal if math.isfinite(temporal) and temporal > 0 else 1.0,
         "outdated": outdated_penalty(is_outdated, outdated_confidence),
+        "feedback": feedback_boost(feedback),
     }
     score = fused_score
     for factor in multipliers.values():

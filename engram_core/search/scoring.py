@@ -102,6 +102,7 @@ def boost_row(
         temporal=proximity_boost(row["created_at"], window),
         is_outdated=outdated is not None,
         outdated_confidence=outdated if outdated is not None else 1.0,
+        feedback=row["feedback_score"],
     )
     return result, decay
 

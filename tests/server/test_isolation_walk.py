@@ -103,8 +103,9 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
         json={"source_entity_id": made["/entities"].json()["id"], "target_entity_id": second, "relationship": TOKEN},
     )
     refused = {p: r.status_code for p, r in made.items() if not 200 <= r.status_code < 300}
-    # Routes whose generic body cannot make an object: answers, not creates.
-    assert set(refused) <= {"/deduplicate", "/admin/detect-communities"}, refused
+    # Routes whose generic body cannot make an object: answers, not creates. /consolidate refuses ids of
+    # superseded versions (the generic body names all of a_ids, one of them updated).
+    assert set(refused) <= {"/deduplicate", "/admin/detect-communities", "/consolidate"}, refused
     # Alice's object ids by the collection they belong to: B naming one of them must get a 4xx.
     owned = {p: int(r.json()["id"]) for p, r in made.items() if 200 <= r.status_code < 300
              and isinstance(r.json().get("id"), int)}  # fmt: skip

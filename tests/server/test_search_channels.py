@@ -128,6 +128,7 @@ def test_explain_has_every_channel_rank_and_every_multiplier(api: Api) -> None:
         "pagerank",
         "temporal",
         "outdated",
+        "feedback",
     }
     graph = next(e for e in body["explain"] if e["id"] == b)
     assert "graph" in graph["channels"]

@@ -71,6 +71,7 @@ def test_apply_boosts_multiplies_and_reports_all() -> None:
         "pagerank",
         "temporal",
         "outdated",
+        "feedback",
     }
     assert math.isclose(res.score, 0.03 * 0.55 * 1.0 * 1.2 * 1.05 * 1.5 * 0.5)
 
