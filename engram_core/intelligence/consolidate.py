@@ -201,7 +201,6 @@ class ConsolidateService:
             bump_links_changed(conn, auth.user_id, links)
 
         results = await self.engram.memories.store_many(auth, bodies, dedup=False, in_tx=mark)
-        self.engram.search.on_write(auth.user_id, [i for g in groups for i in g])
         made = [
             {"id": r["id"], "source_ids": g, "content": b["content"]}
             for r, g, b in zip(results, groups, bodies, strict=True)
@@ -231,6 +230,4 @@ class ConsolidateService:
                 writes.move_to_trash(conn, auth, memory_id)
             return {"undone": True, "id": memory_id, "restored": restored, "trashed": trashed}
 
-        result = await self.engram.db.awrite(tx)
-        self.engram.memories._written(auth.user_id, [memory_id, *result["restored"]])
-        return result
+        return await self.engram.db.awrite(tx)

@@ -72,16 +72,13 @@ def _stats(conn: Any, user_id: int) -> dict[str, Any]:
 
 
 class FeedbackService:
-    def __init__(self, db: Database, on_change: Any) -> None:
-        self.db = db
-        self._on_change = on_change  # (user_id, ids): search caches drop their results
+    def __init__(self, db: Database) -> None:
+        self.db = db  # search caches follow the feedback_score change through the change feed
 
     async def rate(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         auth.require("write")
         q = FEEDBACK.parse(body)
-        result = await self.db.awrite(lambda c: _rate(c, auth.user_id, q["memory_id"], q["rating"], q["context"]))
-        self._on_change(auth.user_id, [q["memory_id"]])
-        return result
+        return await self.db.awrite(lambda c: _rate(c, auth.user_id, q["memory_id"], q["rating"], q["context"]))
 
     async def stats(self, auth: AuthContext) -> dict[str, Any]:
         auth.require("read")

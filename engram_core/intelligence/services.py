@@ -25,7 +25,7 @@ class IntelligenceServices:
     def __init__(self, engram: Engram) -> None:
         self.guard = GuardService(engram.db, engram.vectors)
         self.extract = ExtractService(engram)
-        self.feedback = FeedbackService(engram.db, engram.search.on_write)
+        self.feedback = FeedbackService(engram.db)
         self.consolidation = ConsolidateService(engram)
         self.reflection = ReflectService(engram)
         self.health = MemoryHealthService(engram.db, engram.settings)

@@ -122,12 +122,13 @@ class MemoryService:
         for fields in parsed:
             for prepare in self._prepare_hooks:
                 prepare(fields["content"])
-        quota, max_distance = self.settings.memory_quota, self.settings.dedup_distance
+        quota = self.settings.memory_quota
 
         def tx(conn: Any) -> list[dict[str, Any]]:
             out: list[dict[str, Any]] = []
             for i, fields in enumerate(parsed):
                 fp = fingerprint(fields["content"])
+                max_distance = 0 if wordless(fields["content"]) else self.settings.dedup_distance
                 dup = find_recent_duplicate(conn, auth.user_id, fp, max_distance) if dedup else None
                 if dup is not None:
                     boost_duplicate(conn, auth, dup[0], dup[1])
@@ -138,20 +139,16 @@ class MemoryService:
                 columns = self.vectors.columns(vectors[i] if vectors is not None else None)
                 extra = {"simhash": fp, **state.to_row(), **columns}
                 row = {**fields, "created_at": created_at}
-                memory_id = writes.insert_memory(conn, auth, row, quota=quota, extra=extra)
+                written = writes.insert_memory(conn, auth, row, quota=quota, extra=extra)
                 for hook in self._tx_hooks:
-                    hook(conn, auth.user_id, memory_id)
-                out.append({"stored": True, "id": memory_id, "created_at": created_at,
+                    hook(conn, written)
+                out.append({"stored": True, "id": written.id, "created_at": created_at,
                             "embedded": "embedding" in columns})  # fmt: skip
             if in_tx is not None:
                 in_tx(conn, out)
             return out
 
-        results = await self.db.awrite(tx)
-        ids = [int(r.get("id") or r["existing_id"]) for r in results]
-        if ids:
-            self._written(auth.user_id, ids)
-        return results
+        return await self.db.awrite(tx)
 
     async def update(self, auth: AuthContext, memory_id: int, body: Any) -> dict[str, Any]:
         auth.require("write")
