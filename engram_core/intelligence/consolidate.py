@@ -27,7 +27,7 @@ from ..auth.context import AuthContext
 from ..errors import Conflict, Invalid, LlmUnavailable, NotFound
 from ..graph.links import bump_links_changed, upsert_link
 from ..memories import writes
-from ..memories.records import VISIBLE, owned_memory
+from ..memories.records import VISIBLE, memory_dict, owned_memory
 from ..timeutil import now_iso
 from ..validation import Field, Schema
 
@@ -206,8 +206,9 @@ class ConsolidateService:
             for r, g, b in zip(results, groups, bodies, strict=True)
         ]
         out: dict[str, Any] = {"consolidated": made, "clusters": groups, "count": len(made), "dry_run": False}
-        if explicit:
-            out.update(made[0])
+        if explicit:  # the reference servers answer the merged memory row
+            row = await self.engram.db.aread(lambda c: memory_dict(owned_memory(c, auth.user_id, made[0]["id"])))
+            out.update({**row, "source_ids": groups[0]})
         return out
 
     async def undo(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:

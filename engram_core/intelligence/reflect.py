@@ -134,7 +134,8 @@ class ReflectService:
                  "importance": 6}  # fmt: skip
         result = (await self.engram.memories.store_many(auth, [body_], dedup=False, in_tx=link))[0]
         return {"id": result["id"], "content": content, "reflection_type": tags[1], "source_memory_ids": sources,
-                "confidence": q["confidence"], "created_at": result["created_at"], "about": label}  # fmt: skip
+                "confidence": q["confidence"], "user_id": auth.user_id, "created_at": result["created_at"],
+                "about": label}  # fmt: skip
 
     async def list(self, auth: AuthContext, query: Any) -> dict[str, Any]:
         auth.require("read")

@@ -22,6 +22,13 @@ REFERENCE = {
     ("POST", "/keys/rotate"),
     ("GET", "/links/{id}"),
     ("POST", "/guard"),
+    ("POST", "/reflect"),
+    ("POST", "/reflections"),
+    ("GET", "/reflections"),
+    ("POST", "/consolidate"),
+    ("GET", "/memory-health"),
+    ("POST", "/feedback"),
+    ("GET", "/feedback/stats"),
 }
 
 
@@ -138,3 +145,30 @@ def test_the_reference_routes_tested_here_are_documented_and_served(api: Api) ->
     served = {(m.upper(), re.sub(r"\{[^}]*\}", "{id}", p)) for p, ops in spec["paths"].items() for m in ops}
     assert documented >= REFERENCE, sorted(REFERENCE - documented)
     assert served >= REFERENCE, sorted(REFERENCE - served)
+
+
+def test_reflections_consolidate_health_feedback_reference_shapes(api: Api) -> None:
+    key = api.user("rho")
+    a = api.store(key, "Rho runs every morning before work")
+    b = api.store(key, "Rho runs five kilometres each morning")
+    for path in ("/reflect", "/reflections"):
+        body = {"content": f"Running matters to Rho ({path})", "source_memory_ids": [a, b],
+                "reflection_type": "habit", "confidence": 0.8}  # fmt: skip
+        r = api.call("POST", path, key, json=body)
+        assert r.status_code == 201, r.text
+        _keys(r.json(), "id", "content", "reflection_type", "source_memory_ids", "confidence", "user_id", "created_at")
+        assert r.json()["source_memory_ids"] == [a, b] and r.json()["reflection_type"] == "habit"
+    assert len(api.call("GET", "/reflections", key).json()["reflections"]) == 2
+    merged = api.call("POST", "/consolidate", key, json={"memory_ids": [a, b]})
+    assert merged.status_code == 201, merged.text
+    _keys(merged.json(), "id", "content", "category", "importance", "created_at")
+    health = api.call("GET", "/memory-health", key).json()
+    _keys(health, "total_memories", "without_embeddings", "archived", "superseded", "with_links", "avg_importance",
+          "oldest_memory", "embedding_coverage_pct")  # fmt: skip
+    fb = api.call(
+        "POST", "/feedback", key, json={"memory_id": merged.json()["id"], "rating": "helpful", "context": "q"}
+    )
+    assert fb.status_code == 201 and fb.json()["ok"] is True
+    stats = api.call("GET", "/feedback/stats", key).json()
+    _keys(stats, "helpful", "irrelevant", "off_topic", "outdated", "total")
+    assert stats["helpful"] == 1 and stats["total"] == 1
