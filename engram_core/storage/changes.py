@@ -9,7 +9,8 @@ see (another table, for instance) with :func:`record`.
 
 Just before COMMIT the database reads and clears that table (:func:`collect`), and after the COMMIT —
 only if it committed — hands one immutable :class:`ChangeSet` to every listener registered with
-``Database.subscribe``. See ``Database`` for where listeners run.
+``Database.subscribe``. Listeners run on the write thread and must be quick (see ``Database``); a slow
+one subscribes through :func:`on_loop`, which hands each change set to an asyncio event loop.
 
 A :class:`Change` is ``(table, kind, user_id, ids)``: the rows of one user in one table that changed
 in one way. Each row appears once per change set, under its strongest kind (``deleted`` > ``created``
@@ -39,6 +40,7 @@ the batched implicit reviews that searches themselves cause, which the search ca
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -54,6 +56,7 @@ __all__ = [
     "Listener",
     "collect",
     "install_capture",
+    "on_loop",
     "publish",
     "record",
     "trigger_names",
@@ -269,3 +272,29 @@ def publish(listeners: Iterable[Listener], changes: ChangeSet) -> None:
             listener(changes)
         except Exception:
             log.exception("change listener %r failed (change set %d)", listener, changes.seq)
+
+
+def on_loop(loop: asyncio.AbstractEventLoop, handler: Callable[[ChangeSet], object]) -> Listener:
+    """A listener that runs ``handler(change_set)`` on ``loop`` instead of the write thread: for slow
+    subscribers (webhooks, the event bus). A coroutine handler is scheduled as a task; change sets keep
+    their commit order. Failures are logged like any listener's. Nothing runs once the loop is closed."""
+
+    def run(changes: ChangeSet) -> None:
+        try:
+            outcome = handler(changes)
+            if asyncio.iscoroutine(outcome):
+                task = loop.create_task(outcome)
+                task.add_done_callback(_log_task_failure)
+        except Exception:
+            log.exception("change listener %r failed (change set %d)", handler, changes.seq)
+
+    def listener(changes: ChangeSet) -> None:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(run, changes)
+
+    return listener
+
+
+def _log_task_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("change listener task failed", exc_info=task.exception())

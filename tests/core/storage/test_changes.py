@@ -201,3 +201,27 @@ def test_every_module_writing_memories_is_covered_by_the_triggers() -> None:
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == [], "these modules write memories on a connection of their own: " + ", ".join(offenders)
     assert "memories" in changes.CAPTURED_TABLES
+
+
+def test_on_loop_hands_change_sets_to_the_event_loop_in_commit_order(db: Database) -> None:
+    import asyncio
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        got: list[tuple[int, str]] = []
+        done = asyncio.Event()
+
+        async def slow(cs: ChangeSet) -> None:
+            got.append((cs.seq, threading.current_thread().name))
+            if len(got) == 3:
+                done.set()
+
+        db.subscribe(changes.on_loop(loop, slow))
+        user = await db.awrite(_user)
+        for _ in range(3):  # the user row is not captured: three change sets
+            await db.awrite(lambda c: _memory(c, user))
+        await asyncio.wait_for(done.wait(), 10)
+        assert [seq for seq, _ in got] == [1, 2, 3]
+        assert {name for _, name in got} == {threading.current_thread().name}  # the loop's thread
+
+    asyncio.run(main())
