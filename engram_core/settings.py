@@ -55,8 +55,14 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_BOOTSTRAP_SECRET", "str", "", "Secret for the one-shot POST /bootstrap. Empty: bootstrap disabled."),
     _S("ENGRAM_API_KEY_PEPPER", "str", "", "Server-side pepper mixed into API key hashes (HMAC-SHA256)."),
     _S("ENGRAM_OPEN_ACCESS", "bool", False, "Allow unauthenticated read-only access as user 1."),
-    _S("ENGRAM_RATE_LIMIT_PER_MINUTE", "int", 600, "Default per-key weighted request budget per minute."),
-    _S("ENGRAM_IP_RATE_LIMIT_PER_MINUTE", "int", 1200, "Per-IP request budget per minute before auth."),
+    _S("ENGRAM_RATE_LIMIT_PER_MINUTE", "int", 3000, "Default per-key weighted request budget per minute. 0: off."),
+    _S("ENGRAM_IP_RATE_LIMIT_PER_MINUTE", "int", 3000, "Per-IP request budget per minute before auth. 0: off."),
+    _S(
+        "ENGRAM_LOCAL_RATE_LIMIT_PER_MINUTE",
+        "int",
+        60000,
+        "Both budgets for local clients (loopback peer, no proxy header): per key and per IP. 0: no limit.",
+    ),
     _S("ENGRAM_MEMORY_QUOTA", "int", 0, "Most memories one user may hold. 0: unlimited."),
     # embeddings and reranking
     _S("ENGRAM_EMBEDDING_MODEL", "str", "minilm", "Named embedding model (see models/manifest.json)."),
@@ -188,6 +194,7 @@ class Settings:
     open_access: bool
     rate_limit_per_minute: int
     ip_rate_limit_per_minute: int
+    local_rate_limit_per_minute: int
     memory_quota: int
     embedding_model: str
     embedding_model_dir: Path | None

@@ -33,6 +33,7 @@ def _operation(spec: RouteSpec, method: str) -> dict[str, Any]:
         "tags": [spec.tag],
         "operationId": f"{method.lower()}_{re.sub(r'[^a-zA-Z0-9]+', '_', spec.path).strip('_') or 'root'}",
         "x-engram-scope": spec.scope,
+        "x-rate-cost": spec.cost,
     }
     if spec.scope != "open":
         op["security"] = [{"bearer": []}]

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engram_core.auth.context import AuthContext
+from engram_core.auth.guard import is_local
 from engram_core.auth.limits import check_raw_json_depth
 from engram_core.engram import Engram
 from engram_core.errors import Invalid, NotFound, PayloadTooLarge
@@ -48,6 +49,7 @@ class RouteSpec:
     tag: str
     ok: tuple[int, ...] = ()  # success statuses; empty: 200 (201 for POST store/create routes)
     produces: str = "application/json"
+    cost: int = 1  # rate-limit units one request takes from the caller's budget (x-rate-cost)
 
 
 @dataclass
@@ -120,11 +122,14 @@ def api(
     summary: str | None = None,
     ok: tuple[int, ...] = (),
     produces: str = "application/json",
+    cost: int = 1,
 ) -> Route:
     """Declare one API route. ``scope`` is open, read, write or admin; ``ok`` lists the success statuses
-    the handler answers and ``produces`` its media type (both for /openapi.json)."""
-    if scope not in SCOPES:
-        raise ValueError(scope)
+    the handler answers and ``produces`` its media type; ``cost`` is the rate-limit weight of one request
+    (1 for plain reads and writes, 2 for search and store, 5 for context, 50-100 for admin jobs). All
+    three are published in /openapi.json."""
+    if scope not in SCOPES or cost < 1:
+        raise ValueError(scope if scope not in SCOPES else cost)
     spec = RouteSpec(
         path=path,
         methods=methods,
@@ -136,6 +141,7 @@ def api(
         tag=tag,
         ok=ok,
         produces=produces,
+        cost=cost,
     )
     takes_body = any(m in {"POST", "PUT", "PATCH", "DELETE"} for m in methods)
 
@@ -143,12 +149,13 @@ def api(
         engram: Engram = request.app.state.engram
         settings = engram.settings
         ip = request.client.host if request.client else None
-        engram.limits.check_ip(ip)
+        local = is_local(ip, request.headers)
+        engram.limits.check_ip(ip, local=local)
         if scope == "open":
             auth = AuthContext(user_id=0, scopes=(), ip=ip)
         else:
             auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
-            engram.limits.check_key(auth, request.method, request.url.path)
+            engram.limits.check_key(auth, cost, local=local)
             auth.require(scope)
             if scope == "admin":
                 auth.require_admin()

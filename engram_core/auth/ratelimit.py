@@ -28,50 +28,9 @@ from collections.abc import Callable
 
 from ..errors import RateLimited
 
-__all__ = ["WEIGHTS", "BootstrapLockout", "RateLimiter", "weight_for"]
+__all__ = ["BootstrapLockout", "RateLimiter"]
 
 Clock = Callable[[], float]
-
-# (method, path) -> weight. Paths are the route templates' literal forms; everything else weighs 1.
-WEIGHTS: dict[tuple[str, str], int] = {
-    **{
-        ("POST", p): 2
-        for p in (
-            "/search",
-            "/memories/search",
-            "/search/explain",
-            "/search/faceted",
-            "/recall",
-            "/timetravel",
-            "/tags/search",
-            "/graph/search",
-            "/messages/search",
-            "/store",
-            "/memory",
-            "/memories",
-            "/add",
-            "/v1/embeddings",
-        )
-    },
-    ("POST", "/context"): 5,
-    ("POST", "/pack"): 5,
-    ("POST", "/ingest"): 10,
-    ("POST", "/import"): 10,
-    ("POST", "/batch"): 10,
-    ("POST", "/admin/reembed"): 100,
-    ("POST", "/admin/compact"): 100,
-    ("POST", "/admin/detect-communities"): 50,
-    ("POST", "/admin/rebuild-fts"): 50,
-    ("POST", "/admin/decompose-sweep"): 50,
-    ("POST", "/admin/gc"): 50,
-    ("GET", "/backup"): 50,
-}
-
-
-def weight_for(method: str, path: str) -> int:
-    """How many budget units one request costs: search/store 2, context 5, admin jobs 50-100, others 1."""
-    clean = path.split("?", 1)[0].rstrip("/") or "/"
-    return WEIGHTS.get((method.upper(), clean), 1)
 
 
 class _Bucket:

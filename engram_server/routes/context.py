@@ -20,6 +20,6 @@ async def context(r: ApiRequest) -> Any:
 
 
 routes = [
-    api("/recall", recall, methods=("POST",), body=RECALL, tag="search"),
-    api("/context", context, methods=("POST",), body=CONTEXT, tag="search"),
+    api("/recall", recall, methods=("POST",), body=RECALL, tag="search", cost=2),
+    api("/context", context, methods=("POST",), body=CONTEXT, tag="search", cost=5),
 ]

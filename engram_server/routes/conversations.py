@@ -64,5 +64,5 @@ routes = [
     api(_ID, delete, methods=("DELETE",), scope="write", tag="conversations"),
     api(_ID + "/messages", add_message, methods=("POST",), scope="write", body=MESSAGE, tag="conversations"),
     api(_ID + "/messages", messages, query=MESSAGE_PAGE, tag="conversations"),
-    api("/messages/search", search, methods=("POST",), body=MESSAGE_SEARCH, tag="conversations"),
+    api("/messages/search", search, methods=("POST",), body=MESSAGE_SEARCH, tag="conversations", cost=2),
 ]

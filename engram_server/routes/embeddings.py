@@ -48,8 +48,8 @@ async def embedding_info(r: ApiRequest) -> Any:
 
 
 routes = [
-    api("/v1/embeddings", embeddings, methods=("POST",), body=EMBED, tag="embeddings"),
+    api("/v1/embeddings", embeddings, methods=("POST",), body=EMBED, tag="embeddings", cost=2),
     api("/v1/models", models, tag="embeddings"),
-    api("/admin/reembed", reembed, methods=("POST",), scope="admin", tag="admin", ok=(202,)),
+    api("/admin/reembed", reembed, methods=("POST",), scope="admin", tag="admin", ok=(202,), cost=100),
     api("/admin/embedding-info", embedding_info, scope="admin", tag="admin"),
 ]

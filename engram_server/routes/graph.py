@@ -51,7 +51,7 @@ async def detect_communities(r: ApiRequest) -> Any:
 
 routes = [
     api("/graph", graph, query=GRAPH, tag="graph"),
-    api("/graph/search", search, methods=("POST",), body=SEARCH, tag="graph"),
+    api("/graph/search", search, methods=("POST",), body=SEARCH, tag="graph", cost=2),
     api("/graph/neighborhood/{id:int}", neighborhood, query=NEIGHBORHOOD, tag="graph"),
     api("/graph/timeline", timeline, query=TIMELINE, tag="graph"),
     api("/graph/pagerank", pagerank, methods=("POST",), scope="write", tag="graph"),
@@ -64,5 +64,6 @@ routes = [
         scope="admin",
         body=DETECT,
         tag="admin",
+        cost=50,
     ),
 ]

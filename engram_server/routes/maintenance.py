@@ -64,7 +64,7 @@ async def set_quota(r: ApiRequest) -> Any:
 
 
 routes = [
-    api("/backup", backup, scope="admin", query=BACKUP, tag="admin", produces="application/vnd.sqlite3"),
+    api("/backup", backup, scope="admin", query=BACKUP, tag="admin", produces="application/vnd.sqlite3", cost=50),
     api("/backup/verify", verify, methods=("POST",), scope="admin", body=VERIFY, tag="admin"),
     api("/quota", my_quota, tag="auth"),
     api("/admin/quotas", list_quotas, scope="admin", tag="admin"),

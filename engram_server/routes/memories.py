@@ -95,13 +95,13 @@ async def me_stats(r: ApiRequest) -> Any:
 
 _ID = "/memory/{id:int}"
 routes = [
-    *(api(p, store, methods=("POST",), scope="write", body=STORE, max_body=store_limit, ok=(201, 200))
+    *(api(p, store, methods=("POST",), scope="write", body=STORE, max_body=store_limit, ok=(201, 200), cost=2)
       for p in ("/store", "/memory", "/memories")),
     api("/memory/trash", trash, query=PAGE),
     api(_ID, get),
     api(_ID, delete, methods=("DELETE",), scope="write"),
     api("/list", list_, query=LIST),
-    api(_ID + "/update", update, methods=("POST",), scope="write", body=UPDATE, max_body=store_limit),
+    api(_ID + "/update", update, methods=("POST",), scope="write", body=UPDATE, max_body=store_limit, cost=2),
     api(_ID + "/tags", tags, methods=("PUT",), scope="write", body=TAGS),
     api(_ID + "/forget", forget, methods=("POST",), scope="write", body=FORGET),
     api(_ID + "/archive", archive, methods=("POST",), scope="write"),

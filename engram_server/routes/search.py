@@ -35,9 +35,9 @@ async def timetravel(r: ApiRequest) -> Any:
 
 
 routes = [
-    *(api(p, search, methods=("POST",), body=SEARCH, tag="search") for p in ("/search", "/memories/search")),
-    api("/search/explain", explain, methods=("POST",), body=EXPLAIN, tag="search"),
-    api("/search/faceted", faceted, methods=("POST",), body=FACETED, tag="search"),
-    api("/tags/search", tag_search, methods=("POST",), body=TAG_SEARCH, tag="search"),
-    api("/timetravel", timetravel, methods=("POST",), body=TIMETRAVEL, tag="search"),
+    *(api(p, search, methods=("POST",), body=SEARCH, tag="search", cost=2) for p in ("/search", "/memories/search")),
+    api("/search/explain", explain, methods=("POST",), body=EXPLAIN, tag="search", cost=2),
+    api("/search/faceted", faceted, methods=("POST",), body=FACETED, tag="search", cost=2),
+    api("/tags/search", tag_search, methods=("POST",), body=TAG_SEARCH, tag="search", cost=2),
+    api("/timetravel", timetravel, methods=("POST",), body=TIMETRAVEL, tag="search", cost=2),
 ]

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from engram_core.auth.ratelimit import BootstrapLockout, RateLimiter, weight_for
+from engram_core.auth.ratelimit import BootstrapLockout, RateLimiter
 from engram_core.errors import RateLimited
 
 
@@ -114,25 +114,6 @@ def test_thread_safety_exact_budget() -> None:
     for t in threads:
         t.join()
     assert sum(passed) == 500
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "weight"),
-    [
-        ("POST", "/search", 2),
-        ("post", "/memories/search/", 2),
-        ("POST", "/store", 2),
-        ("POST", "/context?x=1", 5),
-        ("POST", "/admin/reembed", 100),
-        ("POST", "/admin/compact", 100),
-        ("POST", "/admin/detect-communities", 50),
-        ("GET", "/admin/embedding-info", 1),
-        ("GET", "/list", 1),
-        ("GET", "/search", 1),
-    ],
-)
-def test_weight_for(method: str, path: str, weight: int) -> None:
-    assert weight_for(method, path) == weight
 
 
 def test_bootstrap_lockout_after_five_failures_a_minute() -> None:
