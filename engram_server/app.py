@@ -17,6 +17,7 @@ from engram_core.errors import EngramError
 from engram_core.settings import Settings
 
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
+from .mcp import McpMount
 from .routes import (
     auth,
     axon,
@@ -83,12 +84,14 @@ def create_app(settings: Settings | None = None, engram: Engram | None = None) -
         app.state.engram = instance
         await instance.start()
         try:
-            yield
+            async with mcp.run():
+                yield
         finally:
             await instance.stop()
             if owned:
                 instance.close()
 
+    mcp = McpMount()  # /mcp: the MCP tools over streamable HTTP, acting as the caller's key
     middleware = [Middleware(SecurityHeaders)]  # outermost: headers on CORS preflights too
     if settings.allowed_origins:
         middleware.append(
@@ -100,7 +103,7 @@ def create_app(settings: Settings | None = None, engram: Engram | None = None) -
             )
         )
     return Starlette(
-        routes=all_routes(),
+        routes=[*all_routes(), *mcp.routes],
         middleware=middleware,
         exception_handlers={
             EngramError: engram_error_handler,

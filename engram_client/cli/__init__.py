@@ -52,6 +52,10 @@ def main(argv: list[str]) -> int:
         from .hooks import main as hooks_main
 
         return hooks_main(argv[1:])
+    if argv and argv[0] == "mcp":
+        from .mcp import main as mcp_main
+
+        return mcp_main(argv[1:])
     from .common import run_verb
 
     parser, verbs = _parser()

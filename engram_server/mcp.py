@@ -1,0 +1,84 @@
+"""``/mcp``: Engram's MCP tools over streamable HTTP, behind the same bearer auth as every route.
+
+The tools are ``engram_client.mcp_server``'s; here each tool call goes through ``EngramClient`` to this very
+app in-process (``httpx.ASGITransport``) carrying the caller's own Authorization header and address, so what
+an MCP caller may see and do is exactly what the REST routes allow that key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import AsyncIterator
+
+import httpx
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import Request
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from engram_client.client import EngramClient
+from engram_client.mcp_server import build_server
+from engram_core.engram import Engram
+from engram_core.errors import EngramError
+
+from .errors import error_response
+
+__all__ = ["McpMount"]
+
+_CALLER: contextvars.ContextVar[Request | None] = contextvars.ContextVar("mcp_caller", default=None)
+
+
+async def _bind_caller(ctx: ServerRequestContext[object, object], call_next: CallNext) -> HandlerResult:
+    token = _CALLER.set(ctx.request if isinstance(ctx.request, Request) else None)
+    try:
+        return await call_next(ctx)
+    finally:
+        _CALLER.reset(token)
+
+
+@contextlib.asynccontextmanager
+async def _in_process() -> AsyncIterator[EngramClient]:
+    request = _CALLER.get()
+    if request is None:  # not an HTTP message: nothing to act as
+        raise EngramError("no HTTP request to act for")
+    app: ASGIApp = request.app
+    peer = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
+    authorization = request.headers.get("authorization", "")
+    key = authorization[7:].strip() if authorization[:7].lower() == "bearer " else authorization
+    async with EngramClient("http://engram.internal", key, transport=httpx.ASGITransport(app=app, client=peer)) as c:
+        yield c
+
+
+class McpMount:
+    """The /mcp route and the session manager it needs running (``run()`` in the app's lifespan)."""
+
+    def __init__(self) -> None:
+        self.server = build_server(_in_process)
+        self.server.middleware.append(_bind_caller)
+        # Stateless JSON responses: nothing kept between requests; every message re-authenticates.
+        # DNS-rebinding protection guards unauthenticated local servers; this one needs a key on every request.
+        self.server.streamable_http_app(
+            stateless_http=True,
+            json_response=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        self.routes = [Route("/mcp", self, methods=["GET", "POST", "DELETE"])]  # an ASGI app: self.__call__
+
+    def run(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.server.session_manager.run()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Authenticate like every route, then hand the request to the MCP session manager."""
+        request = Request(scope, receive)
+        engram: Engram = request.app.state.engram
+        ip = request.client.host if request.client else None
+        try:
+            engram.limits.check_ip(ip)
+            auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
+            engram.limits.check_key(auth, request.method, request.url.path)
+        except EngramError as exc:
+            await error_response(exc)(scope, receive, send)
+            return
+        await self.server.session_manager.asgi_app(scope, receive, send)
