@@ -104,13 +104,6 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_LLM_TIMEOUT_SECONDS", "float", 20.0, "Timeout of one LLM request (seconds)."),
     _S("ENGRAM_LLM_MAX_RETRIES", "int", 2, "Retries of a failed LLM request (timeouts, 429, 5xx), with backoff."),
     _S("ENGRAM_LLM_TOKENS_PER_MINUTE", "int", 60000, "LLM token budget per minute; over it, the rules answer."),
-    # remote embeddings (bring your own embedder)
-    _S("ENGRAM_EMBEDDING_PROVIDER", "str", "local", "local (in-process ONNX) or openai (an OpenAI-compatible API)."),
-    _S("ENGRAM_EMBEDDING_URL", "str", "", "OpenAI-compatible API base for ENGRAM_EMBEDDING_PROVIDER=openai."),
-    _S("ENGRAM_EMBEDDING_API_KEY", "str", "", "Bearer token for the remote embedding endpoint."),
-    _S("ENGRAM_EMBEDDING_DIM", "int", 0, "Vector size of the remote model. 0: asked of the endpoint at startup."),
-    _S("ENGRAM_EMBEDDING_MAX_TOKENS", "int", 8192, "Input window of the remote embedding model (tokens)."),
-    _S("ENGRAM_EMBEDDING_TIMEOUT_SECONDS", "float", 30.0, "Timeout of one remote embedding request (seconds)."),
     # coordination services
     _S("ENGRAM_AXON_MAX_PAYLOAD_BYTES", "int", 64 * 1024, "Largest axon event payload (JSON bytes)."),
     _S("ENGRAM_AXON_STREAM_BUFFER", "int", 256, "Events buffered per SSE client; a client further behind is dropped."),
@@ -222,12 +215,6 @@ class Settings:
     llm_timeout_seconds: float
     llm_max_retries: int
     llm_tokens_per_minute: int
-    embedding_provider: str
-    embedding_url: str
-    embedding_api_key: str
-    embedding_dim: int
-    embedding_max_tokens: int
-    embedding_timeout_seconds: float
     axon_max_payload_bytes: int
     axon_stream_buffer: int
     axon_heartbeat_seconds: float
@@ -263,8 +250,6 @@ class Settings:
                 "ENGRAM_USE_LANCE_INDEX",
                 "cannot be on with encryption: LanceDB would write the vectors to disk unencrypted",
             )
-        if self.embedding_provider not in {"local", "openai"}:
-            raise Invalid("ENGRAM_EMBEDDING_PROVIDER", "must be local or openai")
         if self.lance_threshold < 1:
             raise Invalid("ENGRAM_LANCE_THRESHOLD", "must be at least 1")
 
@@ -290,7 +275,7 @@ class Settings:
         return Settings(values)
 
     def __repr__(self) -> str:
-        secret = {"bootstrap_secret", "api_key_pepper", "db_key", "llm_api_key", "embedding_api_key"}
+        secret = {"bootstrap_secret", "api_key_pepper", "db_key", "llm_api_key"}
         shown = ", ".join(
             f"{s.attr}={'***' if s.attr in secret and getattr(self, s.attr) else getattr(self, s.attr)!r}"
             for s in DECLARATIONS
