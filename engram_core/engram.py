@@ -83,7 +83,9 @@ class Engram:
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
         if self.search.index.ann is not None:
             self.scheduler.every("vector_ann", ANN_MAINTENANCE_SECONDS, self._maintain_ann)
-        self.services = Services(db, settings, self.scheduler)  # axon, webhooks, tasks, agents, workflows...
+        self.services = Services(
+            db, settings, self.scheduler, self.memories.store
+        )  # axon, webhooks, tasks, agents, workflows...
         self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
         self.intel = IntelligenceServices(self)  # guard, /add, reflect, consolidate, memory health, feedback
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).

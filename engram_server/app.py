@@ -21,6 +21,7 @@ from .mcp import McpMount
 from .routes import (
     auth,
     axon,
+    broca,
     context,
     conversations,
     embeddings,
@@ -33,12 +34,15 @@ from .routes import (
     health,
     jobs,
     links,
+    loom,
     maintenance,
     memories,
     personality,
     projects,
     reflection,
     search,
+    soma,
+    tasks,
     webhooks,
 )
 from .security import SecurityHeaders
@@ -69,6 +73,10 @@ def all_routes() -> list[BaseRoute]:
         *webhooks.routes,
         *extract.routes,
         *reflection.routes,
+        *tasks.routes,
+        *broca.routes,
+        *soma.routes,
+        *loom.routes,
     ]
 
 

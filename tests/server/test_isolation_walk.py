@@ -24,6 +24,9 @@ _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood)/\{id")
 
 
+SPECIAL_CREATES = {"/entity-relationships", "/loom/workflows", "/loom/runs"}  # bodies made below, by hand
+
+
 def _value(field: Field, ids: list[int], text: str, nth_id: int = 0) -> Any:
     if field.kind == "int":
         return ids[nth_id % len(ids)] if field.name.endswith("id") else int(field.min or 1)
@@ -93,7 +96,12 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
     creates = [s for s in SPECS if "POST" in s.methods and s.scope == "write" and "{" not in s.path
                and s.path not in {"/store", "/memory", "/memories", "/keys", "/keys/rotate"}]  # fmt: skip
     made = {s.path: api.call("POST", s.path, alice, json=_body(s, a_ids)) for s in creates
-            if s.path != "/entity-relationships"}  # fmt: skip
+            if s.path not in SPECIAL_CREATES}  # fmt: skip
+    # A workflow needs step definitions; a run names one of Alice's workflows.
+    flow = {"name": f"{TOKEN} flow", "steps": [{"name": "a", "type": "action", "config": {"t": TOKEN}}]}
+    made["/loom/workflows"] = api.call("POST", "/loom/workflows", alice, json=flow)
+    run = {"workflow_id": made["/loom/workflows"].json()["id"], "input": {"t": TOKEN}}
+    made["/loom/runs"] = api.call("POST", "/loom/runs", alice, json=run)
     # A relationship joins two of Alice's entities, not memories.
     second = api.call("POST", "/entities", alice, json={"name": f"{TOKEN} second entity"}).json()["id"]
     made["/entity-relationships"] = api.call(
