@@ -21,6 +21,7 @@ from ..timeutil import now_iso
 __all__ = ["Migration", "apply_migrations", "discover", "migrations_dir", "split_statements"]
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_FOREIGN_KEYS_OFF = re.compile(r"PRAGMA\s+foreign_keys\s*=\s*(OFF|0|false)\s*;?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,20 @@ def apply_migrations(conn: Any, directory: Path | None = None) -> list[str]:
                     "restore the original file and add a new numbered migration instead"
                 )
             continue
+        statements = split_statements(migration.sql)
+        # A migration that rebuilds a table opens with PRAGMA foreign_keys = OFF (SQLite's documented way:
+        # with them on, dropping the old table would cascade its deletes into every child table). The
+        # pragma only takes effect outside a transaction; the foreign keys are checked before COMMIT.
+        keys_off = bool(statements) and _FOREIGN_KEYS_OFF.fullmatch(statements[0]) is not None
+        if keys_off:
+            statements = statements[1:]
+            conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in split_statements(migration.sql):
+            for statement in statements:
                 conn.execute(statement)
+            if keys_off and conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise MigrationError(f"migration {migration.name} broke a foreign key (PRAGMA foreign_key_check)")
             conn.execute(
                 "INSERT INTO schema_migrations (name, checksum, applied_at) VALUES (?, ?, ?)",
                 (migration.name, migration.checksum, now_iso()),
@@ -108,5 +119,8 @@ def apply_migrations(conn: Any, directory: Path | None = None) -> list[str]:
             if isinstance(exc, MigrationError):
                 raise
             raise MigrationError(f"migration {migration.name} failed: {exc}") from exc
+        finally:
+            if keys_off:
+                conn.execute("PRAGMA foreign_keys = ON")
         done.append(migration.name)
     return done
