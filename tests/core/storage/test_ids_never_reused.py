@@ -14,7 +14,7 @@ from engram_core.storage.connection import connect
 from engram_core.storage.migrate import apply_migrations, migrations_dir
 from tests.helpers import Api
 
-MIGRATION = "0011_ids_never_reused.sql"
+MIGRATION = "0013_ids_never_reused.sql"
 REBUILT = [
     "users",
     "api_keys",
@@ -30,6 +30,11 @@ REBUILT = [
     "conversations",
     "messages",
     "personality_signals",
+    "axon_channels",
+    "axon_events",
+    "axon_subscriptions",
+    "webhooks",
+    "webhook_deliveries",
 ]
 NOW = "2026-01-01T00:00:00Z"
 

@@ -5,7 +5,7 @@
 -- the same columns and constraints, rows copied with their ids, old table dropped (with foreign keys off
 -- nothing cascades and children keep pointing at the name), new table renamed, and its indexes and
 -- triggers created again exactly as before. The FTS tables read memories/messages by rowid, unchanged.
--- Generated from the schema of migrations 0001-0010; the migration test compares every index and
+-- Generated from the schema of migrations 0001-0012; the migration test compares every index and
 -- trigger before and after.
 PRAGMA foreign_keys = OFF;
 
@@ -409,4 +409,102 @@ CREATE INDEX idx_personality_user_id ON personality_signals(user_id, id);
 CREATE INDEX idx_personality_user_type ON personality_signals(user_id, type);
 INSERT INTO sqlite_sequence (name, seq) SELECT 'personality_signals', 0
     WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'personality_signals');
+
+-- axon_channels
+CREATE TABLE axon_channels_new (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    description  TEXT NOT NULL DEFAULT '',
+    retain_hours INTEGER NOT NULL DEFAULT 168,
+    created_at   TEXT NOT NULL,
+    UNIQUE (user_id, name)
+);
+INSERT INTO axon_channels_new (id, user_id, name, description, retain_hours, created_at)
+    SELECT id, user_id, name, description, retain_hours, created_at FROM axon_channels;
+DROP TABLE axon_channels;
+ALTER TABLE axon_channels_new RENAME TO axon_channels;
+INSERT INTO sqlite_sequence (name, seq) SELECT 'axon_channels', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'axon_channels');
+
+-- axon_events
+CREATE TABLE axon_events_new (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    channel    TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    payload    TEXT NOT NULL DEFAULT '{}',
+    source     TEXT NOT NULL DEFAULT 'unknown',
+    created_at TEXT NOT NULL
+);
+INSERT INTO axon_events_new (id, user_id, channel, type, payload, source, created_at)
+    SELECT id, user_id, channel, type, payload, source, created_at FROM axon_events;
+DROP TABLE axon_events;
+ALTER TABLE axon_events_new RENAME TO axon_events;
+CREATE INDEX idx_axon_events_channel ON axon_events(user_id, channel, id);
+CREATE INDEX idx_axon_events_user ON axon_events(user_id, id);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'axon_events', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'axon_events');
+
+-- axon_subscriptions
+CREATE TABLE axon_subscriptions_new (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    agent       TEXT NOT NULL,
+    channel     TEXT NOT NULL,
+    filter_type TEXT,
+    webhook_url TEXT,
+    created_at  TEXT NOT NULL,
+    UNIQUE (user_id, agent, channel)
+);
+INSERT INTO axon_subscriptions_new (id, user_id, agent, channel, filter_type, webhook_url, created_at)
+    SELECT id, user_id, agent, channel, filter_type, webhook_url, created_at FROM axon_subscriptions;
+DROP TABLE axon_subscriptions;
+ALTER TABLE axon_subscriptions_new RENAME TO axon_subscriptions;
+INSERT INTO sqlite_sequence (name, seq) SELECT 'axon_subscriptions', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'axon_subscriptions');
+
+-- webhooks
+CREATE TABLE webhooks_new (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id           INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    url               TEXT NOT NULL,
+    events            TEXT NOT NULL DEFAULT '["*"]',
+    secret            TEXT NOT NULL,
+    is_active         INTEGER NOT NULL DEFAULT 1,
+    failure_count     INTEGER NOT NULL DEFAULT 0,
+    last_triggered_at TEXT,
+    created_at        TEXT NOT NULL
+);
+INSERT INTO webhooks_new (id, user_id, url, events, secret, is_active, failure_count, last_triggered_at, created_at)
+    SELECT id, user_id, url, events, secret, is_active, failure_count, last_triggered_at, created_at FROM webhooks;
+DROP TABLE webhooks;
+ALTER TABLE webhooks_new RENAME TO webhooks;
+CREATE INDEX idx_webhooks_user ON webhooks(user_id, is_active);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'webhooks', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'webhooks');
+
+-- webhook_deliveries
+CREATE TABLE webhook_deliveries_new (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id          INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    webhook_id       INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    event            TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'delivered', 'dead')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    run_after        TEXT NOT NULL,
+    last_error       TEXT,
+    last_status_code INTEGER,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+INSERT INTO webhook_deliveries_new (id, user_id, webhook_id, event, payload, status, attempts, run_after, last_error, last_status_code, created_at, updated_at)
+    SELECT id, user_id, webhook_id, event, payload, status, attempts, run_after, last_error, last_status_code, created_at, updated_at FROM webhook_deliveries;
+DROP TABLE webhook_deliveries;
+ALTER TABLE webhook_deliveries_new RENAME TO webhook_deliveries;
+CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries(status, run_after);
+CREATE INDEX idx_webhook_deliveries_hook ON webhook_deliveries(webhook_id, status, id);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'webhook_deliveries', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'webhook_deliveries');
 
