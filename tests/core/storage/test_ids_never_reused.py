@@ -14,7 +14,7 @@ from engram_core.storage.connection import connect
 from engram_core.storage.migrate import apply_migrations, migrations_dir
 from tests.helpers import Api
 
-MIGRATION = "0013_ids_never_reused.sql"
+MIGRATION = "0014_ids_never_reused.sql"
 REBUILT = [
     "users",
     "api_keys",
@@ -35,6 +35,7 @@ REBUILT = [
     "axon_subscriptions",
     "webhooks",
     "webhook_deliveries",
+    "memory_feedback",
 ]
 NOW = "2026-01-01T00:00:00Z"
 

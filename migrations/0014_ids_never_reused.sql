@@ -5,7 +5,7 @@
 -- the same columns and constraints, rows copied with their ids, old table dropped (with foreign keys off
 -- nothing cascades and children keep pointing at the name), new table renamed, and its indexes and
 -- triggers created again exactly as before. The FTS tables read memories/messages by rowid, unchanged.
--- Generated from the schema of migrations 0001-0012; the migration test compares every index and
+-- Generated from the schema of migrations 0001-0013; the migration test compares every index and
 -- trigger before and after.
 PRAGMA foreign_keys = OFF;
 
@@ -126,9 +126,9 @@ CREATE TABLE memories_new (
     simhash            INTEGER,
     embedding          BLOB,
     embedding_model    TEXT
-, simhash_b0 INTEGER GENERATED ALWAYS AS (simhash & 65535) VIRTUAL, simhash_b1 INTEGER GENERATED ALWAYS AS ((simhash >> 16) & 65535) VIRTUAL, simhash_b2 INTEGER GENERATED ALWAYS AS ((simhash >> 32) & 65535) VIRTUAL, simhash_b3 INTEGER GENERATED ALWAYS AS ((simhash >> 48) & 65535) VIRTUAL);
-INSERT INTO memories_new (id, user_id, content, category, source, importance, tags, session_id, space_id, is_static, status, version, parent_id, root_id, is_latest, is_forgotten, forgotten_at, forget_reason, is_archived, is_consolidated, is_fact, is_decomposed, is_deleted, deleted_at, forget_after, created_at, updated_at, fsrs_stability, fsrs_difficulty, fsrs_state, fsrs_reps, fsrs_lapses, fsrs_last_review, storage_strength, retrieval_strength, access_count, last_accessed_at, source_count, pagerank, community, valence, arousal, simhash, embedding, embedding_model)
-    SELECT id, user_id, content, category, source, importance, tags, session_id, space_id, is_static, status, version, parent_id, root_id, is_latest, is_forgotten, forgotten_at, forget_reason, is_archived, is_consolidated, is_fact, is_decomposed, is_deleted, deleted_at, forget_after, created_at, updated_at, fsrs_stability, fsrs_difficulty, fsrs_state, fsrs_reps, fsrs_lapses, fsrs_last_review, storage_strength, retrieval_strength, access_count, last_accessed_at, source_count, pagerank, community, valence, arousal, simhash, embedding, embedding_model FROM memories;
+, simhash_b0 INTEGER GENERATED ALWAYS AS (simhash & 65535) VIRTUAL, simhash_b1 INTEGER GENERATED ALWAYS AS ((simhash >> 16) & 65535) VIRTUAL, simhash_b2 INTEGER GENERATED ALWAYS AS ((simhash >> 32) & 65535) VIRTUAL, simhash_b3 INTEGER GENERATED ALWAYS AS ((simhash >> 48) & 65535) VIRTUAL, feedback_score REAL NOT NULL DEFAULT 0);
+INSERT INTO memories_new (id, user_id, content, category, source, importance, tags, session_id, space_id, is_static, status, version, parent_id, root_id, is_latest, is_forgotten, forgotten_at, forget_reason, is_archived, is_consolidated, is_fact, is_decomposed, is_deleted, deleted_at, forget_after, created_at, updated_at, fsrs_stability, fsrs_difficulty, fsrs_state, fsrs_reps, fsrs_lapses, fsrs_last_review, storage_strength, retrieval_strength, access_count, last_accessed_at, source_count, pagerank, community, valence, arousal, simhash, embedding, embedding_model, feedback_score)
+    SELECT id, user_id, content, category, source, importance, tags, session_id, space_id, is_static, status, version, parent_id, root_id, is_latest, is_forgotten, forgotten_at, forget_reason, is_archived, is_consolidated, is_fact, is_decomposed, is_deleted, deleted_at, forget_after, created_at, updated_at, fsrs_stability, fsrs_difficulty, fsrs_state, fsrs_reps, fsrs_lapses, fsrs_last_review, storage_strength, retrieval_strength, access_count, last_accessed_at, source_count, pagerank, community, valence, arousal, simhash, embedding, embedding_model, feedback_score FROM memories;
 DROP TABLE memories;
 ALTER TABLE memories_new RENAME TO memories;
 CREATE INDEX idx_memories_forget_after ON memories(forget_after) WHERE forget_after IS NOT NULL;
@@ -507,4 +507,22 @@ CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries(status, run_after)
 CREATE INDEX idx_webhook_deliveries_hook ON webhook_deliveries(webhook_id, status, id);
 INSERT INTO sqlite_sequence (name, seq) SELECT 'webhook_deliveries', 0
     WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'webhook_deliveries');
+
+-- memory_feedback
+CREATE TABLE memory_feedback_new (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    memory_id   INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+    rating      TEXT NOT NULL CHECK (rating IN ('helpful', 'irrelevant', 'off-topic', 'outdated')),
+    context     TEXT,
+    created_at  TEXT NOT NULL
+);
+INSERT INTO memory_feedback_new (id, user_id, memory_id, rating, context, created_at)
+    SELECT id, user_id, memory_id, rating, context, created_at FROM memory_feedback;
+DROP TABLE memory_feedback;
+ALTER TABLE memory_feedback_new RENAME TO memory_feedback;
+CREATE INDEX idx_feedback_memory ON memory_feedback(memory_id);
+CREATE INDEX idx_feedback_user ON memory_feedback(user_id, rating);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'memory_feedback', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'memory_feedback');
 
