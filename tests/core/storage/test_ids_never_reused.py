@@ -14,7 +14,7 @@ from engram_core.storage.connection import connect
 from engram_core.storage.migrate import apply_migrations, migrations_dir
 from tests.helpers import Api
 
-MIGRATION = "0014_ids_never_reused.sql"
+MIGRATION = "0018_ids_never_reused.sql"
 REBUILT = [
     "users",
     "api_keys",
@@ -36,6 +36,14 @@ REBUILT = [
     "webhooks",
     "webhook_deliveries",
     "memory_feedback",
+    "tasks",
+    "task_history",
+    "broca_actions",
+    "soma_agents",
+    "soma_groups",
+    "loom_workflows",
+    "loom_runs",
+    "loom_steps",
 ]
 NOW = "2026-01-01T00:00:00Z"
 

@@ -5,7 +5,7 @@
 -- the same columns and constraints, rows copied with their ids, old table dropped (with foreign keys off
 -- nothing cascades and children keep pointing at the name), new table renamed, and its indexes and
 -- triggers created again exactly as before. The FTS tables read memories/messages by rowid, unchanged.
--- Generated from the schema of migrations 0001-0013; the migration test compares every index and
+-- Generated from the schema of migrations 0001-0017; the migration test compares every index and
 -- trigger before and after.
 PRAGMA foreign_keys = OFF;
 
@@ -525,4 +525,180 @@ CREATE INDEX idx_feedback_memory ON memory_feedback(memory_id);
 CREATE INDEX idx_feedback_user ON memory_feedback(user_id, rating);
 INSERT INTO sqlite_sequence (name, seq) SELECT 'memory_feedback', 0
     WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'memory_feedback');
+
+-- tasks
+CREATE TABLE tasks_new (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    title      TEXT NOT NULL,
+    agent      TEXT NOT NULL DEFAULT '',
+    project    TEXT NOT NULL DEFAULT '',
+    status     TEXT NOT NULL DEFAULT 'active',
+    priority   TEXT NOT NULL DEFAULT 'normal',
+    summary    TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+INSERT INTO tasks_new (id, user_id, title, agent, project, status, priority, summary, created_at, updated_at)
+    SELECT id, user_id, title, agent, project, status, priority, summary, created_at, updated_at FROM tasks;
+DROP TABLE tasks;
+ALTER TABLE tasks_new RENAME TO tasks;
+CREATE INDEX idx_tasks_user_agent ON tasks(user_id, agent, project, status);
+CREATE INDEX idx_tasks_user_updated ON tasks(user_id, updated_at);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'tasks', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'tasks');
+
+-- task_history
+CREATE TABLE task_history_new (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    task_id    INTEGER NOT NULL,
+    agent      TEXT NOT NULL DEFAULT '',
+    status     TEXT NOT NULL,
+    priority   TEXT NOT NULL DEFAULT 'normal',
+    summary    TEXT NOT NULL DEFAULT '',
+    changes    TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+INSERT INTO task_history_new (id, user_id, task_id, agent, status, priority, summary, changes, created_at)
+    SELECT id, user_id, task_id, agent, status, priority, summary, changes, created_at FROM task_history;
+DROP TABLE task_history;
+ALTER TABLE task_history_new RENAME TO task_history;
+CREATE INDEX idx_task_history_task ON task_history(user_id, task_id, id);
+CREATE INDEX idx_task_history_user ON task_history(user_id, id);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'task_history', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'task_history');
+
+-- broca_actions
+CREATE TABLE broca_actions_new (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    agent         TEXT NOT NULL,
+    service       TEXT NOT NULL DEFAULT 'engram',
+    action        TEXT NOT NULL DEFAULT 'unknown',
+    target        TEXT NOT NULL DEFAULT '',
+    outcome       TEXT NOT NULL DEFAULT '',
+    payload       TEXT NOT NULL DEFAULT '{}',
+    narrative     TEXT NOT NULL,
+    axon_event_id INTEGER,
+    created_at    TEXT NOT NULL
+);
+INSERT INTO broca_actions_new (id, user_id, agent, service, action, target, outcome, payload, narrative, axon_event_id, created_at)
+    SELECT id, user_id, agent, service, action, target, outcome, payload, narrative, axon_event_id, created_at FROM broca_actions;
+DROP TABLE broca_actions;
+ALTER TABLE broca_actions_new RENAME TO broca_actions;
+CREATE INDEX idx_broca_actions_agent ON broca_actions(user_id, agent, id);
+CREATE INDEX idx_broca_actions_user ON broca_actions(user_id, id);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'broca_actions', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'broca_actions');
+
+-- soma_agents
+CREATE TABLE soma_agents_new (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    type          TEXT NOT NULL DEFAULT 'agent',
+    description   TEXT NOT NULL DEFAULT '',
+    capabilities  TEXT NOT NULL DEFAULT '[]',
+    status        TEXT NOT NULL DEFAULT 'pending',
+    config        TEXT NOT NULL DEFAULT '{}',
+    heartbeat_at  TEXT,
+    quality_score REAL,
+    drift_flags   TEXT NOT NULL DEFAULT '[]',
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    UNIQUE (user_id, name)
+);
+INSERT INTO soma_agents_new (id, user_id, name, type, description, capabilities, status, config, heartbeat_at, quality_score, drift_flags, created_at, updated_at)
+    SELECT id, user_id, name, type, description, capabilities, status, config, heartbeat_at, quality_score, drift_flags, created_at, updated_at FROM soma_agents;
+DROP TABLE soma_agents;
+ALTER TABLE soma_agents_new RENAME TO soma_agents;
+CREATE INDEX idx_soma_agents_status ON soma_agents(status, heartbeat_at);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'soma_agents', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'soma_agents');
+
+-- soma_groups
+CREATE TABLE soma_groups_new (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    UNIQUE (user_id, name)
+);
+INSERT INTO soma_groups_new (id, user_id, name, description, created_at)
+    SELECT id, user_id, name, description, created_at FROM soma_groups;
+DROP TABLE soma_groups;
+ALTER TABLE soma_groups_new RENAME TO soma_groups;
+INSERT INTO sqlite_sequence (name, seq) SELECT 'soma_groups', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'soma_groups');
+
+-- loom_workflows
+CREATE TABLE loom_workflows_new (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    steps       TEXT NOT NULL DEFAULT '[]',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (user_id, name)
+);
+INSERT INTO loom_workflows_new (id, user_id, name, description, steps, created_at, updated_at)
+    SELECT id, user_id, name, description, steps, created_at, updated_at FROM loom_workflows;
+DROP TABLE loom_workflows;
+ALTER TABLE loom_workflows_new RENAME TO loom_workflows;
+INSERT INTO sqlite_sequence (name, seq) SELECT 'loom_workflows', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'loom_workflows');
+
+-- loom_runs
+CREATE TABLE loom_runs_new (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    workflow_id  INTEGER NOT NULL REFERENCES loom_workflows(id) ON DELETE CASCADE,
+    status       TEXT NOT NULL DEFAULT 'pending',
+    input        TEXT NOT NULL DEFAULT '{}',
+    output       TEXT,
+    error        TEXT,
+    started_at   TEXT,
+    completed_at TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+INSERT INTO loom_runs_new (id, user_id, workflow_id, status, input, output, error, started_at, completed_at, created_at, updated_at)
+    SELECT id, user_id, workflow_id, status, input, output, error, started_at, completed_at, created_at, updated_at FROM loom_runs;
+DROP TABLE loom_runs;
+ALTER TABLE loom_runs_new RENAME TO loom_runs;
+CREATE INDEX idx_loom_runs_user ON loom_runs(user_id, id);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'loom_runs', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'loom_runs');
+
+-- loom_steps
+CREATE TABLE loom_steps_new (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    run_id       INTEGER NOT NULL REFERENCES loom_runs(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    config       TEXT NOT NULL DEFAULT '{}',
+    status       TEXT NOT NULL DEFAULT 'pending',
+    input        TEXT,
+    output       TEXT,
+    error        TEXT,
+    depends_on   TEXT NOT NULL DEFAULT '[]',
+    retry_count  INTEGER NOT NULL DEFAULT 0,
+    max_retries  INTEGER NOT NULL DEFAULT 3,
+    timeout_ms   INTEGER NOT NULL DEFAULT 30000,
+    started_at   TEXT,
+    completed_at TEXT,
+    created_at   TEXT NOT NULL
+);
+INSERT INTO loom_steps_new (id, user_id, run_id, name, type, config, status, input, output, error, depends_on, retry_count, max_retries, timeout_ms, started_at, completed_at, created_at)
+    SELECT id, user_id, run_id, name, type, config, status, input, output, error, depends_on, retry_count, max_retries, timeout_ms, started_at, completed_at, created_at FROM loom_steps;
+DROP TABLE loom_steps;
+ALTER TABLE loom_steps_new RENAME TO loom_steps;
+CREATE INDEX idx_loom_steps_run ON loom_steps(run_id, id);
+CREATE INDEX idx_loom_steps_running ON loom_steps(status, started_at);
+INSERT INTO sqlite_sequence (name, seq) SELECT 'loom_steps', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'loom_steps');
 
