@@ -14,7 +14,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..errors import Invalid, NotFound, Unauthorized
+from ..errors import Conflict, Invalid, NotFound, Unauthorized
 from ..timeutil import format_ts, now_iso
 from . import audit
 from .context import AuthContext, normalise_scopes
@@ -87,12 +87,9 @@ def create_key(
     auth: AuthContext | None = None,
 ) -> dict[str, Any]:
     """Create a key for ``user_id`` (inside a write transaction). The clear key is returned only here."""
-    try:
-        full_scopes = normalise_scopes(scopes)
-    except ValueError as exc:
-        raise Invalid("scopes", f"unknown scope {exc.args[0]!r}; use read, write or admin") from None
-    if not full_scopes:
-        raise Invalid("scopes", "must name at least one scope")
+    full_scopes = check_scopes(scopes)
+    if expires_at is not None and expires_at <= now_iso():
+        raise Invalid("expires_at", "is not in the future: the key would be expired already")
     if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
         raise NotFound(f"user {user_id} not found")
     key = generate_key()
@@ -115,6 +112,17 @@ def create_key(
     audit.record(conn, auth, "key.create", "key", key_id, {"scopes": list(full_scopes)}, user_id=user_id)
     row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
     return {**_key_row(row), "key": key}
+
+
+def check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The scopes with the ones they imply, or ``Invalid`` naming an unknown scope or an empty list."""
+    try:
+        full_scopes = normalise_scopes(scopes)
+    except ValueError as exc:
+        raise Invalid("scopes", f"unknown scope {exc.args[0]!r}; use read, write or admin") from None
+    if not full_scopes:
+        raise Invalid("scopes", "must name at least one scope")
+    return full_scopes
 
 
 def authenticate(conn: Any, key: str, *, pepper: str = "", now: str | None = None) -> AuthContext:
@@ -157,10 +165,30 @@ def _own_key(conn: Any, auth: AuthContext, key_id: int) -> Any:
 
 def revoke_key(conn: Any, auth: AuthContext, key_id: int) -> dict[str, Any]:
     row = _own_key(conn, auth, key_id)
+    if row["revoked_at"] is None and _is_last_admin_key(conn, row):
+        raise Conflict(
+            f"key {key_id} is the last active admin key: revoking it would lock every admin out. Create another"
+            ' admin key first (POST /keys with scopes ["admin"]); without any, `engram keys create --admin`'
+            " on the server makes one"
+        )
     if row["revoked_at"] is None:
         conn.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (now_iso(), key_id))
         audit.record(conn, auth, "key.revoke", "key", key_id, user_id=row["user_id"])
     return {"revoked": True, "id": key_id}
+
+
+_ACTIVE_ADMIN_KEY = (
+    "SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.is_admin = 1"
+    " AND (',' || k.scopes || ',') LIKE '%,admin,%' AND k.revoked_at IS NULL"
+    " AND (k.expires_at IS NULL OR k.expires_at > ?)"
+)
+
+
+def _is_last_admin_key(conn: Any, row: Any) -> bool:
+    """Whether ``row`` is an active admin key and no other active admin key exists."""
+    now = now_iso()
+    admins = {r[0] for r in conn.execute(_ACTIVE_ADMIN_KEY + " LIMIT 2", (now,))}
+    return admins == {row["id"]}
 
 
 def rotate_key(conn: Any, auth: AuthContext, key_id: int, grace_hours: float, *, pepper: str = "") -> dict[str, Any]:

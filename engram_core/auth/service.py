@@ -67,6 +67,8 @@ class AuthService:
             is_admin = data["role"] == "admin"
             if not (isinstance(body, dict) and "scopes" in body):
                 scopes = ROLES[data["role"]]
+        if is_admin and isinstance(body, dict) and "scopes" in body and "admin" not in keys.check_scopes(scopes):
+            raise Invalid("scopes", "an admin user's first key has the admin scope: add it, or leave scopes out")
         made = await self.db.awrite(
             lambda conn: users.create_user(
                 conn, auth, data["name"], email=data["email"], is_admin=is_admin, scopes=scopes,

@@ -7,8 +7,8 @@ from typing import Any
 from ..errors import Conflict, Forbidden, Invalid
 from ..timeutil import now_iso
 from . import audit
-from .context import AuthContext
-from .keys import create_key
+from .context import AuthContext, normalise_scopes
+from .keys import check_scopes, create_key
 
 __all__ = ["bootstrap_admin", "create_user", "get_user", "list_users", "user_count"]
 
@@ -37,7 +37,9 @@ def create_user(
     scopes: tuple[str, ...] = ("read", "write"),
     pepper: str = "",
 ) -> dict[str, Any]:
-    """Create a user and a first key for it (the clear key is returned once)."""
+    """Create a user and a first key for it (the clear key is returned once). The scopes are checked
+    even for an admin, whose first key gets the admin scope added."""
+    checked = check_scopes(scopes)
     if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
         raise Conflict(f"a user named {name!r} exists already")
     cur = conn.execute(
@@ -46,9 +48,9 @@ def create_user(
     )
     user_id = int(cur.lastrowid)
     audit.record(conn, auth, "user.create", "user", user_id, {"name": name, "is_admin": is_admin})
-    if is_admin and "admin" not in scopes:
-        scopes = ("read", "write", "admin")
-    key = create_key(conn, user_id, scopes, pepper=pepper, name="initial", auth=auth)
+    if is_admin:
+        checked = normalise_scopes((*checked, "admin"))
+    key = create_key(conn, user_id, checked, pepper=pepper, name="initial", auth=auth)
     row = conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
     return {**_user_row(row), "api_key": key["key"], "key_id": key["id"], "scopes": key["scopes"]}
 

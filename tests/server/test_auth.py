@@ -77,8 +77,12 @@ def test_scopes_revoke_rotate_expire(api: Api) -> None:
     assert api.call("GET", "/list", rotated["key"]).status_code == 200
 
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    expired = api.call("POST", "/keys", rotated["key"], json={"scopes": ["read"], "expires_at": past}).json()["key"]
-    r = api.call("GET", "/list", expired)
+    r = api.call("POST", "/keys", rotated["key"], json={"scopes": ["read"], "expires_at": past})
+    assert r.status_code == 400 and r.json()["field"] == "expires_at"  # born expired: refused (issue 18 §4)
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    made = api.call("POST", "/keys", rotated["key"], json={"scopes": ["read"], "expires_at": soon}).json()
+    api.engram.db.write(lambda c: c.execute("UPDATE api_keys SET expires_at = ? WHERE id = ?", (past, made["id"])))
+    r = api.call("GET", "/list", made["key"])
     assert r.status_code == 401 and "expired" in r.json()["error"]
 
 
