@@ -24,7 +24,7 @@ from .llm.client import LlmClient
 from .memories.service import MemoryService
 from .search.recall import RecallService
 from .search.service import SearchService
-from .services.suite import Services
+from .services.suite import Hooks, Services
 from .settings import Settings
 from .storage.backups import BackupService
 from .storage.database import Database
@@ -83,9 +83,9 @@ class Engram:
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)
         if self.search.index.ann is not None:
             self.scheduler.every("vector_ann", ANN_MAINTENANCE_SECONDS, self._maintain_ann)
-        self.services = Services(
-            db, settings, self.scheduler, self.memories.store
-        )  # axon, webhooks, tasks, agents, workflows...
+        # axon, webhooks, tasks, action log, agents, workflows, quality, brain, digests
+        hooks = Hooks(remember=self.memories.store, search=self.search.search, recalled=self.on_recalled, llm=self.llm)
+        self.services = Services(db, settings, self.scheduler, hooks)
         self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
         self.intel = IntelligenceServices(self)  # guard, /add, reflect, consolidate, memory health, feedback
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).

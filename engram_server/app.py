@@ -21,6 +21,7 @@ from .mcp import McpMount
 from .routes import (
     auth,
     axon,
+    brain,
     broca,
     context,
     conversations,
@@ -43,6 +44,7 @@ from .routes import (
     search,
     soma,
     tasks,
+    thymus,
     webhooks,
 )
 from .security import SecurityHeaders
@@ -77,6 +79,8 @@ def all_routes() -> list[BaseRoute]:
         *broca.routes,
         *soma.routes,
         *loom.routes,
+        *thymus.routes,
+        *brain.routes,
     ]
 
 

@@ -3,31 +3,46 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from ..jobs.scheduler import Scheduler
+from ..llm.client import LlmClient
 from ..settings import Settings
 from ..storage.database import Database
 from .activity import ActivityService, Remember
 from .axon import AxonService
+from .brain import Brain
+from .brain.service import Recalled, Search
 from .broca import ActionLog
 from .chiasm import TaskService
+from .digests import Digests
 from .loom import Workflows
 from .memory_events import MemoryEvents
 from .soma import AgentRegistry
 from .soma.service import heartbeat_tx
+from .thymus import Quality
 from .webhooks import WebhookService
 
-__all__ = ["Services"]
+__all__ = ["Hooks", "Services"]
 
 AXON_PRUNE_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the services use from the rest of Engram: storing a memory, searching, an implicit review."""
+
+    remember: Remember | None = None
+    search: Search | None = None
+    recalled: Recalled | None = None
+    llm: LlmClient | None = None
 
 
 class Services:
     """axon and the services that publish through it; periodic upkeep goes on the shared scheduler."""
 
-    def __init__(
-        self, db: Database, settings: Settings, scheduler: Scheduler, remember: Remember | None = None
-    ) -> None:
+    def __init__(self, db: Database, settings: Settings, scheduler: Scheduler, hooks: Hooks | None = None) -> None:
+        hooks = hooks or Hooks()
         self.db = db
         self.settings = settings
         self.axon = AxonService(db, settings)
@@ -38,11 +53,16 @@ class Services:
         self.tasks = TaskService(db, self.axon)
         self.broca = ActionLog(db, self.axon)
         self.soma = AgentRegistry(db, settings, self.axon)
-        self.activity = ActivityService(self.axon, remember, heartbeat_tx)
+        self.activity = ActivityService(self.axon, hooks.remember, heartbeat_tx)
         self.loom = Workflows(db, self.axon)
+        self.thymus = Quality(db, hooks.llm)
+        self.brain = Brain(db, hooks.search, hooks.recalled)
+        self.digests = Digests(db, self.axon, hooks.llm)
         scheduler.every("axon_prune", AXON_PRUNE_SECONDS, self.axon.prune)
         scheduler.every("soma_offline", settings.services_tick_seconds, self.soma.mark_offline)
         scheduler.every("loom_timeouts", settings.services_tick_seconds, self.loom.check_timeouts)
+        if settings.digest_interval_seconds > 0:
+            scheduler.every("digests", settings.digest_interval_seconds, self.digests.scheduled)
 
     async def start(self) -> None:
         self.axon.hub.bind(asyncio.get_running_loop())

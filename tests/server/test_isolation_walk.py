@@ -24,7 +24,9 @@ _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood)/\{id")
 
 
-SPECIAL_CREATES = {"/entity-relationships", "/loom/workflows", "/loom/runs"}  # bodies made below, by hand
+# Creates whose bodies are made below, by hand (nested definitions, or ids of Alice's other objects).
+SPECIAL_CREATES = {"/entity-relationships", "/loom/workflows", "/loom/runs", "/thymus/rubrics", "/thymus/evaluate",
+                   "/brain/feedback"}  # fmt: skip
 
 
 def _value(field: Field, ids: list[int], text: str, nth_id: int = 0) -> Any:
@@ -102,6 +104,12 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
     made["/loom/workflows"] = api.call("POST", "/loom/workflows", alice, json=flow)
     run = {"workflow_id": made["/loom/workflows"].json()["id"], "input": {"t": TOKEN}}
     made["/loom/runs"] = api.call("POST", "/loom/runs", alice, json=run)
+    rubric = {"name": f"{TOKEN} rubric", "criteria": [{"name": "accuracy", "description": TOKEN}]}
+    made["/thymus/rubrics"] = api.call("POST", "/thymus/rubrics", alice, json=rubric)
+    evaluation = {"rubric_id": made["/thymus/rubrics"].json()["id"], "agent": TOKEN, "subject": TOKEN,
+                  "scores": {"accuracy": 0.5}}  # fmt: skip
+    made["/thymus/evaluate"] = api.call("POST", "/thymus/evaluate", alice, json=evaluation)
+    made["/brain/feedback"] = api.call("POST", "/brain/feedback", alice, json={"memory_ids": a_ids[:1], "useful": True})
     # A relationship joins two of Alice's entities, not memories.
     second = api.call("POST", "/entities", alice, json={"name": f"{TOKEN} second entity"}).json()["id"]
     made["/entity-relationships"] = api.call(

@@ -59,6 +59,9 @@ def _wrong_value(field: Field) -> Any:
 
 
 def _valid_value(field: Field) -> Any:
+    published = field.json_schema()
+    if published.get("type") == "array" and published.get("items", {}).get("type") == "integer":
+        return [1]  # a list of ids (e.g. /brain/feedback's memory_ids)
     if field.kind == "int":
         return int(field.min or 1)
     if field.kind == "float":
