@@ -1,6 +1,6 @@
 -- Digests: summaries of a period's memories and activity (generated on demand or on a schedule).
 CREATE TABLE digests (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     period       TEXT NOT NULL,
     content      TEXT NOT NULL,

@@ -1,6 +1,6 @@
 -- thymus: quality rubrics with weighted criteria, evaluations scored against them, and metrics.
 CREATE TABLE thymus_rubrics (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     name        TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
@@ -11,7 +11,7 @@ CREATE TABLE thymus_rubrics (
 );
 
 CREATE TABLE thymus_evaluations (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     rubric_id     INTEGER NOT NULL REFERENCES thymus_rubrics(id) ON DELETE CASCADE,
     agent         TEXT NOT NULL,
@@ -27,7 +27,7 @@ CREATE TABLE thymus_evaluations (
 CREATE INDEX idx_thymus_evaluations_agent ON thymus_evaluations(user_id, agent, id);
 
 CREATE TABLE thymus_metrics (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     agent       TEXT NOT NULL,
     metric      TEXT NOT NULL,
