@@ -115,7 +115,7 @@ async def _conversation(
             for start in range(0, len(turns), step):
                 chunk = turns[start : start + step]
                 bodies = await asyncio.gather(*(engram.memories.store(auth, _body(t, sessions)) for t in chunk))
-                for turn, (_, body) in zip(chunk, bodies, strict=True):
+                for turn, body in zip(chunk, bodies, strict=True):
                     key_of.setdefault(int(body.get("id") or body["existing_id"]), turn.key)
             channels.add(engram.search.vector_status()["enabled"] and "vector" or "no vector")
             await _drain_jobs(engram)  # post-commit jobs (auto-links) run before the questions

@@ -1,4 +1,5 @@
-"""``engram serve``: run the server with uvicorn."""
+"""``engram serve``: run the server with uvicorn (a command set of the ``engram`` command, see
+``engram_core.cli``)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,6 @@ def serve_main(argv: list[str]) -> int:
     print(f"engram: serving {settings.db_path} on http://{settings.host}:{settings.port}", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False)
     return 0
+
+
+COMMANDS = {"serve": serve_main}

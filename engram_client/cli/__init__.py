@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .common import Verb
 
-__all__ = ["VERBS", "main"]
+__all__ = ["COMMANDS", "VERBS", "main"]
 
 VERBS = frozenset(
     ("store", "search", "context", "recall", "list", "get", "update", "forget", "delete", "guard", "ingest",
@@ -69,3 +70,14 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
+
+
+def _verb(name: str) -> Callable[[list[str]], int]:
+    def run(argv: list[str]) -> int:
+        return main([name, *argv])
+
+    return run
+
+
+# The client's command set of the ``engram`` command (entry point group engram.commands, see engram_core.cli).
+COMMANDS: dict[str, Callable[[list[str]], int]] = {verb: _verb(verb) for verb in sorted(VERBS)}

@@ -20,13 +20,39 @@ import numpy as np
 
 from ..errors import Invalid, NotFound, Unavailable
 from ..settings import Settings
+from ..validation import Field, Schema
 from .base import Embedder
 from .registry import load_embedder
 
-__all__ = ["ALL_MODELS", "MAX_INPUTS", "EmbeddingResult", "EmbeddingService", "openai_response", "validate_inputs"]
+__all__ = [
+    "ALL_MODELS",
+    "EMBED",
+    "MAX_INPUTS",
+    "EmbeddingResult",
+    "EmbeddingService",
+    "openai_response",
+    "validate_inputs",
+]
 
 ALL_MODELS = "*"
 MAX_INPUTS = 2048
+
+EMBED = Schema(
+    Field(
+        "input",
+        "any",
+        required=True,
+        help="A string or a list of strings.",
+        schema={
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_INPUTS},
+            ]
+        },
+    ),
+    Field("model", "str", max_len=200, help="A model name, or '*' / 'all' for every enabled model."),
+    description="OpenAI-compatible embeddings.",
+)
 MAX_INPUT_CHARS = 1_000_000
 
 Loader = Callable[[str], tuple[Embedder | None, str]]
@@ -146,10 +172,10 @@ class EmbeddingService:
         No model (or ``""``): the default; ``"all"`` or ``"*"``: every offered model that loads. The
         forward passes run in a worker thread, off the event loop.
         """
-        body = body if isinstance(body, dict) else {}
-        model = body.get("model")
+        q = EMBED.parse(body)
+        model = q["model"]
         name = self.default_name if model in (None, "") else (ALL_MODELS if model == "all" else model)
-        results = await asyncio.get_running_loop().run_in_executor(None, self.embed, name, body.get("input"))
+        results = await asyncio.get_running_loop().run_in_executor(None, self.embed, name, q["input"])
         return openai_response(results)
 
     def embed(self, model: Any, inputs: Any) -> list[EmbeddingResult]:

@@ -105,12 +105,12 @@ class EntityService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, auth: AuthContext, body: Any) -> tuple[int, dict[str, Any]]:
+    async def create(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Create an entity, or reuse the one with the same name and type; attach memory_ids."""
         auth.require("write")
         q = ENTITY.parse(body)
 
-        def tx(conn: Any) -> tuple[int, dict[str, Any]]:
+        def tx(conn: Any) -> dict[str, Any]:
             row = conn.execute(
                 "SELECT * FROM entities WHERE user_id = ? AND entity_type = ? AND name = ? COLLATE NOCASE",
                 (auth.user_id, q["type"], q["name"]),
@@ -135,7 +135,7 @@ class EntityService:
                 row = owned_row(conn, "entities", auth.user_id, int(cur.lastrowid), "entity")
             attached = _attach_all(conn, auth.user_id, row["id"], q["memory_ids"] or [])
             audit.record(conn, auth, "entity.create" if created else "entity.attach", "entity", row["id"])
-            return (201 if created else 200), {**entity_dict(row), "created": created, "attached": attached}
+            return {**entity_dict(row), "created": created, "attached": attached}
 
         return await self.db.awrite(tx)
 
@@ -238,7 +238,7 @@ class EntityService:
         found = await self.db.aread(run)
         return {"entity_id": entity_id, "cooccurrences": found, "count": len(found)}
 
-    async def relate(self, auth: AuthContext, body: Any) -> tuple[int, dict[str, Any]]:
+    async def relate(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Create (or reweight) a relationship between two of the caller's entities."""
         auth.require("write")
         q = RELATIONSHIP.parse(body)
@@ -271,7 +271,7 @@ class EntityService:
             audit.record(conn, auth, "entity.relate", "entity_relationship", row["id"])
             return _rel_dict(row)
 
-        return 201, await self.db.awrite(tx)
+        return await self.db.awrite(tx)
 
     async def of_memory(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
         """Entities attached to one of the caller's memories."""

@@ -142,7 +142,7 @@ class LinkService:
         auth.require("read")
         return await self.db.aread(lambda conn: links_of(conn, auth.user_id, memory_id))
 
-    async def create(self, auth: AuthContext, body: Any) -> tuple[int, dict[str, Any]]:
+    async def create(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Create (or reweight) a typed link between two of the caller's memories."""
         auth.require("write")
         q = LINK.parse(body)
@@ -161,7 +161,7 @@ class LinkService:
             audit.record(conn, auth, "link.create", "link", row["id"], {"type": q["link_type"]})
             return link_dict(row)
 
-        return 201, await self.db.awrite(tx)
+        return await self.db.awrite(tx)
 
     async def delete(self, auth: AuthContext, link_id: int) -> dict[str, Any]:
         """Delete one of the caller's links by link id."""

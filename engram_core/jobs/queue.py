@@ -22,8 +22,15 @@ from ..errors import Conflict, NotFound
 from ..storage.changes import ChangeSet
 from ..storage.database import Database
 from ..timeutil import format_ts, now_iso
+from ..validation import Field, Schema
 
-__all__ = ["JobQueue", "enqueue"]
+__all__ = ["JOBS", "JobQueue", "enqueue"]
+
+JOBS = Schema(
+    Field("status", "str", choices=("queued", "running", "done", "failed")),
+    Field("limit", "int", default=100, min=1, max=1000),
+    Field("all", "bool", default=False, help="Admins: every user's jobs."),
+)
 
 log = logging.getLogger("engram.jobs")
 Handler = Callable[[dict[str, Any], int | None], Awaitable[Any]]

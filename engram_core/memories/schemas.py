@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..validation import Field, Schema
 
-__all__ = ["LIST", "STORE", "TAGS", "UPDATE", "FORGET", "MAX_CONTENT_BYTES"]
+__all__ = ["LIST", "STORE", "TAGS", "TRASH", "UPDATE", "FORGET", "MAX_CONTENT_BYTES"]
 
 MAX_CONTENT_BYTES = 100 * 1024
 
@@ -51,3 +51,5 @@ LIST = Schema(
     Field("include_forgotten", "bool", default=False),
     description="List latest memories, newest first.",
 )
+
+TRASH = Schema(Field("limit", "int", default=50, min=1, max=500), Field("offset", "int", default=0, min=0))

@@ -18,7 +18,7 @@ from ..storage.database import Database
 from ..timeutil import now_iso, to_datetime
 from . import reads, writes
 from .dedup import boost_duplicate, find_recent_duplicate
-from .schemas import FORGET, LIST, STORE, TAGS, UPDATE
+from .schemas import FORGET, LIST, STORE, TAGS, TRASH, UPDATE
 from .simhash import fingerprint, wordless
 from .written import TxHook
 
@@ -45,13 +45,13 @@ class MemoryService:
         self._tx_hooks.append(hook)
 
     # -- store / update -------------------------------------------------------------------------------
-    async def store(self, auth: AuthContext, body: Any) -> tuple[int, dict[str, Any]]:
-        """Validate and store one memory. Returns (HTTP-ish status, response).
+    async def store(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        """Validate and store one memory; ``stored`` says whether a row was inserted.
 
         validate -> near-duplicate check (SimHash, inside the write so two identical concurrent stores
         cannot both insert) -> one transaction: row, FTS (trigger), FSRS initial Good review, and the
-        durable follow-up jobs. A near-duplicate answers 200 with the existing id and bumps its
-        source_count instead of inserting.
+        durable follow-up jobs. A near-duplicate stores nothing (``stored: false``, ``duplicate: true``):
+        it returns the existing id and bumps its source_count instead.
         """
         auth.require("write")
         fields = STORE.parse(body)
@@ -73,11 +73,11 @@ class MemoryService:
         for prepare in self._prepare_hooks:
             prepare(fields["content"])
 
-        def tx(conn: Any) -> tuple[int, dict[str, Any]]:
+        def tx(conn: Any) -> dict[str, Any]:
             dup = find_recent_duplicate(conn, auth.user_id, fp, max_distance)
             if dup is not None:
                 boost_duplicate(conn, auth, dup[0], dup[1])
-                return 200, {"stored": False, "duplicate": True, "existing_id": dup[0], "boosted": True,
+                return {"stored": False, "duplicate": True, "existing_id": dup[0], "boosted": True,
                              "distance": dup[1]}  # fmt: skip
             created_at = fields.get("created_at") or now_iso()
             state = initial_state(to_datetime(created_at))
@@ -85,7 +85,7 @@ class MemoryService:
             written = writes.insert_memory(conn, auth, {**fields, "created_at": created_at}, quota=quota, extra=extra)
             for hook in self._tx_hooks:
                 hook(conn, written)
-            return 201, {
+            return {
                 "stored": True,
                 "id": written.id,
                 "created_at": created_at,
@@ -221,9 +221,10 @@ class MemoryService:
         q = LIST.parse(query)
         return await self.db.aread(lambda conn: reads.list_memories(conn, auth.user_id, q))
 
-    async def trash(self, auth: AuthContext, limit: int, offset: int) -> dict[str, Any]:
+    async def trash(self, auth: AuthContext, query: Any) -> dict[str, Any]:
         auth.require("read")
-        return await self.db.aread(lambda conn: reads.list_trash(conn, auth.user_id, limit, offset))
+        q = TRASH.parse(query)
+        return await self.db.aread(lambda conn: reads.list_trash(conn, auth.user_id, q["limit"], q["offset"]))
 
     async def versions(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
         auth.require("read")

@@ -81,7 +81,7 @@ class ConversationService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, auth: AuthContext, body: Any) -> tuple[int, dict[str, Any]]:
+    async def create(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Start a conversation."""
         auth.require("write")
         q = CONVERSATION.parse(body)
@@ -105,7 +105,7 @@ class ConversationService:
             audit.record(conn, auth, "conversation.create", "conversation", int(cur.lastrowid))
             return conversation_dict(owned_row(conn, "conversations", auth.user_id, int(cur.lastrowid), "conversation"))
 
-        return 201, await self.db.awrite(tx)
+        return await self.db.awrite(tx)
 
     async def list(self, auth: AuthContext, query: Any) -> dict[str, Any]:
         """The caller's conversations, most recently active first, with message counts."""
@@ -162,7 +162,7 @@ class ConversationService:
 
         return await self.db.awrite(tx)
 
-    async def add_message(self, auth: AuthContext, conversation_id: int, body: Any) -> tuple[int, dict[str, Any]]:
+    async def add_message(self, auth: AuthContext, conversation_id: int, body: Any) -> dict[str, Any]:
         """Append a message to a conversation."""
         auth.require("write")
         q = MESSAGE.parse(body)
@@ -178,7 +178,7 @@ class ConversationService:
             audit.record(conn, auth, "message.create", "message", int(cur.lastrowid))
             return message_dict(conn.execute("SELECT * FROM messages WHERE id = ?", (cur.lastrowid,)).fetchone())
 
-        return 201, await self.db.awrite(tx)
+        return await self.db.awrite(tx)
 
     async def messages(self, auth: AuthContext, conversation_id: int, query: Any) -> dict[str, Any]:
         """Messages of a conversation, oldest first."""

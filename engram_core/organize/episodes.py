@@ -59,7 +59,7 @@ class EpisodeService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, auth: AuthContext, body: Any) -> tuple[int, dict[str, Any]]:
+    async def create(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Start an episode."""
         auth.require("write")
         q = EPISODE.parse(body)
@@ -83,7 +83,7 @@ class EpisodeService:
             audit.record(conn, auth, "episode.create", "episode", int(cur.lastrowid))
             return episode_dict(owned_row(conn, "episodes", auth.user_id, int(cur.lastrowid), "episode"))
 
-        return 201, await self.db.awrite(tx)
+        return await self.db.awrite(tx)
 
     async def list(self, auth: AuthContext, query: Any) -> dict[str, Any]:
         """The caller's episodes, newest first."""

@@ -51,7 +51,7 @@ class ProjectService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, auth: AuthContext, body: Any) -> tuple[int, dict[str, Any]]:
+    async def create(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Create a project (names are unique per user)."""
         auth.require("write")
         q = PROJECT.parse(body)
@@ -70,7 +70,7 @@ class ProjectService:
             audit.record(conn, auth, "project.create", "project", int(cur.lastrowid))
             return project_dict(owned_row(conn, "projects", auth.user_id, int(cur.lastrowid), "project"))
 
-        return 201, await self.db.awrite(tx)
+        return await self.db.awrite(tx)
 
     async def list(self, auth: AuthContext, query: Any) -> dict[str, Any]:
         """The caller's projects with their memory counts."""

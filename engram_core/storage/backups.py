@@ -28,10 +28,18 @@ from ..crypto.dbops import backup_database, integrity_problems, table_counts
 from ..crypto.keys import challenge_path, file_state
 from ..errors import DbOpError, NotFound
 from ..settings import Settings
+from ..validation import Field, Schema
 from .connection import connect
 from .database import Database
 
-__all__ = ["BackupFile", "BackupService"]
+__all__ = ["BACKUP", "VERIFY", "BackupFile", "BackupService"]
+
+BACKUP = Schema(Field("keep", "bool", default=False, help="Also keep the copy in <data dir>/backups."))
+VERIFY = Schema(
+    Field("target", "str", default="live", choices=("live", "latest"),
+          help="live: the running database; latest: the newest kept backup."),
+    description="Integrity check of the live database or of the latest kept backup.",
+)  # fmt: skip
 
 T = TypeVar("T")
 TMP_PREFIX = ".tmp-"
@@ -149,8 +157,8 @@ class BackupService:
             "tables": tables,
         }
 
-    async def verify(self, auth: AuthContext, target: str) -> dict[str, Any]:
+    async def verify(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """``integrity_check`` (plus ``cipher_integrity_check`` when encrypted) of the live database or of
-        the latest kept backup (admin)."""
+        the latest kept backup (admin); ``body`` is :data:`VERIFY`."""
         auth.require_admin()
-        return await self._run(self._check, target)
+        return await self._run(self._check, VERIFY.parse(body)["target"])

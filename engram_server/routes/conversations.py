@@ -17,7 +17,7 @@ from ..routing import ApiRequest, api
 
 async def create(r: ApiRequest) -> Any:
     """Start a conversation."""
-    return await r.engram.cognitive.conversations.create(r.auth, r.body)
+    return 201, await r.engram.cognitive.conversations.create(r.auth, r.body)
 
 
 async def list_(r: ApiRequest) -> Any:
@@ -42,7 +42,7 @@ async def delete(r: ApiRequest) -> Any:
 
 async def add_message(r: ApiRequest) -> Any:
     """Append a message to a conversation."""
-    return await r.engram.cognitive.conversations.add_message(r.auth, r.path_int(), r.body)
+    return 201, await r.engram.cognitive.conversations.add_message(r.auth, r.path_int(), r.body)
 
 
 async def messages(r: ApiRequest) -> Any:
@@ -57,12 +57,12 @@ async def search(r: ApiRequest) -> Any:
 
 _ID = "/conversations/{id:int}"
 routes = [
-    api("/conversations", create, methods=("POST",), scope="write", body=CONVERSATION, tag="conversations"),
+    api("/conversations", create, methods=("POST",), scope="write", body=CONVERSATION, tag="conversations", ok=(201,)),
     api("/conversations", list_, query=CONVERSATION_LIST, tag="conversations"),
     api(_ID, get, tag="conversations"),
     api(_ID, patch, methods=("PATCH",), scope="write", body=CONVERSATION, tag="conversations"),
     api(_ID, delete, methods=("DELETE",), scope="write", tag="conversations"),
-    api(_ID + "/messages", add_message, methods=("POST",), scope="write", body=MESSAGE, tag="conversations"),
+    api(_ID + "/messages", add_message, methods=("POST",), scope="write", body=MESSAGE, tag="conversations", ok=(201,)),
     api(_ID + "/messages", messages, query=MESSAGE_PAGE, tag="conversations"),
     api("/messages/search", search, methods=("POST",), body=MESSAGE_SEARCH, tag="conversations", cost=2),
 ]

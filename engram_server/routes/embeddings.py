@@ -4,27 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engram_core.embeddings.service import MAX_INPUTS
-from engram_core.validation import Field, Schema
+from engram_core.embeddings.service import EMBED
 
 from ..routing import ApiRequest, api
-
-EMBED = Schema(
-    Field(
-        "input",
-        "any",
-        required=True,
-        help="A string or a list of strings.",
-        schema={
-            "oneOf": [
-                {"type": "string"},
-                {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_INPUTS},
-            ]
-        },
-    ),
-    Field("model", "str", max_len=200, help="A model name, or '*' / 'all' for every enabled model."),
-    description="OpenAI-compatible embeddings.",
-)
 
 
 async def embeddings(r: ApiRequest) -> Any:

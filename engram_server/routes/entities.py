@@ -10,8 +10,9 @@ from ..routing import ApiRequest, api
 
 
 async def create(r: ApiRequest) -> Any:
-    """Create an entity (or reuse the one with that name and type) and attach memories."""
-    return await r.engram.cognitive.entities.create(r.auth, r.body)
+    """Create an entity (201), or reuse the one with that name and type (200), and attach memories."""
+    result = await r.engram.cognitive.entities.create(r.auth, r.body)
+    return (201 if result["created"] else 200), result
 
 
 async def list_(r: ApiRequest) -> Any:
@@ -46,7 +47,7 @@ async def cooccurrences(r: ApiRequest) -> Any:
 
 async def relate(r: ApiRequest) -> Any:
     """Create a typed relationship between two entities."""
-    return await r.engram.cognitive.entities.relate(r.auth, r.body)
+    return 201, await r.engram.cognitive.entities.relate(r.auth, r.body)
 
 
 async def of_memory(r: ApiRequest) -> Any:
@@ -56,13 +57,15 @@ async def of_memory(r: ApiRequest) -> Any:
 
 _ID = "/entities/{id:int}"
 routes = [
-    api("/entities", create, methods=("POST",), scope="write", body=ENTITY, tag="entities"),
+    api("/entities", create, methods=("POST",), scope="write", body=ENTITY, tag="entities", ok=(201, 200)),
     api("/entities", list_, query=ENTITY_LIST, tag="entities"),
     api(_ID, get, tag="entities"),
     api(_ID, update, methods=("PUT",), scope="write", body=ENTITY_UPDATE, tag="entities"),
     api(_ID, delete, methods=("DELETE",), scope="write", tag="entities"),
     api(_ID + "/memories", memories, query=PAGE, tag="entities"),
     api(_ID + "/cooccurrences", cooccurrences, query=PAGE, tag="entities"),
-    api("/entity-relationships", relate, methods=("POST",), scope="write", body=RELATIONSHIP, tag="entities"),
+    api(
+        "/entity-relationships", relate, methods=("POST",), scope="write", body=RELATIONSHIP, tag="entities", ok=(201,)
+    ),
     api("/memory/{id:int}/entities", of_memory, tag="entities"),
 ]

@@ -11,7 +11,7 @@ from ..routing import ApiRequest, api
 
 async def create(r: ApiRequest) -> Any:
     """Start an episode."""
-    return await r.engram.cognitive.episodes.create(r.auth, r.body)
+    return 201, await r.engram.cognitive.episodes.create(r.auth, r.body)
 
 
 async def list_(r: ApiRequest) -> Any:
@@ -41,7 +41,7 @@ async def finalize(r: ApiRequest) -> Any:
 
 _ID = "/episodes/{id:int}"
 routes = [
-    api("/episodes", create, methods=("POST",), scope="write", body=EPISODE, tag="episodes"),
+    api("/episodes", create, methods=("POST",), scope="write", body=EPISODE, tag="episodes", ok=(201,)),
     api("/episodes", list_, query=EPISODE_LIST, tag="episodes"),
     api(_ID, get, tag="episodes"),
     api(_ID, patch, methods=("PATCH",), scope="write", body=EPISODE_PATCH, tag="episodes"),

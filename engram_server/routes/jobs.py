@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engram_core.validation import Field, Schema
+from engram_core.jobs.queue import JOBS
 
 from ..routing import ApiRequest, api
-
-JOBS = Schema(
-    Field("status", "str", choices=("queued", "running", "done", "failed")),
-    Field("limit", "int", default=100, min=1, max=1000),
-    Field("all", "bool", default=False, help="Admins: every user's jobs."),
-)
 
 
 def _scope(r: ApiRequest) -> int | None:

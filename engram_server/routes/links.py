@@ -17,7 +17,7 @@ async def links_of(r: ApiRequest) -> Any:
 
 async def create_link(r: ApiRequest) -> Any:
     """Create (or reweight) a typed link between two memories."""
-    return await r.engram.cognitive.links.create(r.auth, r.body)
+    return 201, await r.engram.cognitive.links.create(r.auth, r.body)
 
 
 async def delete_link(r: ApiRequest) -> Any:
@@ -37,7 +37,7 @@ async def deduplicate(r: ApiRequest) -> Any:
 
 routes = [
     api("/links/{id:int}", links_of, tag="graph"),
-    api("/links", create_link, methods=("POST",), scope="write", body=LINK, tag="graph"),
+    api("/links", create_link, methods=("POST",), scope="write", body=LINK, tag="graph", ok=(201,)),
     api("/links/{id:int}", delete_link, methods=("DELETE",), scope="write", tag="graph"),
     api("/duplicates", duplicates, query=DUPLICATES),
     api("/deduplicate", deduplicate, methods=("POST",), scope="write", body=DEDUPLICATE),

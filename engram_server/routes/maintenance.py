@@ -8,17 +8,9 @@ from typing import Any
 from starlette.responses import StreamingResponse
 
 from engram_core.auth.quotas import SET_QUOTA
-from engram_core.storage.backups import BackupFile
-from engram_core.validation import Field, Schema
+from engram_core.storage.backups import BACKUP, VERIFY, BackupFile
 
 from ..routing import ApiRequest, api
-
-BACKUP = Schema(Field("keep", "bool", default=False, help="Also keep the copy in <data dir>/backups."))
-VERIFY = Schema(
-    Field("target", "str", default="live", choices=("live", "latest"),
-          help="live: the running database; latest: the newest kept backup."),
-    description="Integrity check of the live database or of the latest kept backup.",
-)  # fmt: skip
 
 
 async def _stream(r: ApiRequest, backup: BackupFile) -> AsyncIterator[bytes]:
@@ -44,8 +36,7 @@ async def backup(r: ApiRequest) -> Any:
 
 async def verify(r: ApiRequest) -> Any:
     """Integrity check of the live database or of the latest kept backup (admin)."""
-    target = VERIFY.parse(r.body)["target"]
-    return await r.engram.backups.verify(r.auth, target)
+    return await r.engram.backups.verify(r.auth, r.body)
 
 
 async def my_quota(r: ApiRequest) -> Any:

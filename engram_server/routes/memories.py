@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engram_core.memories.schemas import FORGET, LIST, STORE, TAGS, UPDATE
+from engram_core.memories.schemas import FORGET, LIST, STORE, TAGS, TRASH, UPDATE
 from engram_core.settings import Settings
-from engram_core.validation import Field, Schema
 
 from ..routing import ApiRequest, api
-
-PAGE = Schema(Field("limit", "int", default=50, min=1, max=500), Field("offset", "int", default=0, min=0))
 
 
 def store_limit(settings: Settings) -> int:
@@ -19,8 +16,9 @@ def store_limit(settings: Settings) -> int:
 
 
 async def store(r: ApiRequest) -> Any:
-    """Store a memory."""
-    return await r.engram.memories.store(r.auth, r.body)
+    """Store a memory (201; a near-duplicate stores nothing and answers 200 with the existing id)."""
+    result = await r.engram.memories.store(r.auth, r.body)
+    return (201 if result["stored"] else 200), result
 
 
 async def get(r: ApiRequest) -> Any:
@@ -75,7 +73,7 @@ async def purge(r: ApiRequest) -> Any:
 
 async def trash(r: ApiRequest) -> Any:
     """Memories in the trash."""
-    return await r.engram.memories.trash(r.auth, r.query["limit"], r.query["offset"])
+    return await r.engram.memories.trash(r.auth, r.query)
 
 
 async def versions(r: ApiRequest) -> Any:
@@ -97,7 +95,7 @@ _ID = "/memory/{id:int}"
 routes = [
     *(api(p, store, methods=("POST",), scope="write", body=STORE, max_body=store_limit, ok=(201, 200), cost=2)
       for p in ("/store", "/memory", "/memories")),
-    api("/memory/trash", trash, query=PAGE),
+    api("/memory/trash", trash, query=TRASH),
     api(_ID, get),
     api(_ID, delete, methods=("DELETE",), scope="write"),
     api("/list", list_, query=LIST),

@@ -11,7 +11,7 @@ from ..routing import ApiRequest, api
 
 async def create(r: ApiRequest) -> Any:
     """Create a project."""
-    return await r.engram.cognitive.projects.create(r.auth, r.body)
+    return 201, await r.engram.cognitive.projects.create(r.auth, r.body)
 
 
 async def list_(r: ApiRequest) -> Any:
@@ -46,7 +46,7 @@ async def remove_memory(r: ApiRequest) -> Any:
 
 _ID = "/projects/{id:int}"
 routes = [
-    api("/projects", create, methods=("POST",), scope="write", body=PROJECT, tag="projects"),
+    api("/projects", create, methods=("POST",), scope="write", body=PROJECT, tag="projects", ok=(201,)),
     api("/projects", list_, query=PROJECT_LIST, tag="projects"),
     api(_ID, get, tag="projects"),
     api(_ID, update, methods=("PUT",), scope="write", body=PROJECT_UPDATE, tag="projects"),

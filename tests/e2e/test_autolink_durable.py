@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from engram_core.embeddings.testing import install_tiny_model
 from tests.e2e.support import admin_key, free_port, start_server
+from tests.support.tiny_models import install_tiny_model
 
 
 def _vec(*hot: tuple[int, float]) -> list[float]:

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from engram_core.embeddings.testing import install_tiny_model
 from engram_core.settings import Settings
 from engram_server.app import create_app
 from tests.conftest import BOOTSTRAP_SECRET
 from tests.helpers import Api
+from tests.support.tiny_models import install_tiny_model
 
 OLD = "2020-01-01T00:00:00Z"
 

@@ -9,13 +9,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from engram_core.embeddings.cli import main as models_main
-from engram_core.embeddings.testing import install_tiny_model
 from engram_core.embeddings.vectors import from_blob
 from engram_core.engram import Engram
 from engram_core.errors import ModelMismatch
 from engram_core.settings import Settings
 from engram_server.app import create_app
 from tests.conftest import BOOTSTRAP_SECRET
+from tests.support.tiny_models import install_tiny_model
 
 
 def _client(settings: Settings) -> TestClient:

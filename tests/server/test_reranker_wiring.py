@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from engram_core.embeddings.testing import install_tiny_model
 from engram_core.settings import Settings
 from engram_server.app import create_app
 from tests.conftest import BOOTSTRAP_SECRET
+from tests.support.tiny_models import install_tiny_model
 
 
 def test_reranker_loads_and_reranks(settings: Settings) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engram_core.embeddings.testing import TinyModel, build_tiny_model
 from engram_core.settings import Settings
+from tests.support.tiny_models import TinyModel, build_tiny_model
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

@@ -13,8 +13,8 @@ from engram_core.embeddings import reference
 from engram_core.embeddings.convert import build_model, convert_file
 from engram_core.embeddings.onnx_model import load_tokenizer, make_session, pad_batch
 from engram_core.embeddings.spec import EncoderSpec, normalize_keys
-from engram_core.embeddings.testing import TinyModel
 from engram_core.errors import Invalid
+from tests.support.tiny_models import TinyModel
 
 TEXTS = ["The cat sat on the mat.", "", "rain tomorrow, bring an umbrella 😀", "a " * 40]
 

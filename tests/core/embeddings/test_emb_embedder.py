@@ -19,8 +19,8 @@ from engram_core.embeddings.base import (
     split_chunks,
 )
 from engram_core.embeddings.onnx_model import OnnxEmbedder, load_tokenizer, pad_batch
-from engram_core.embeddings.testing import CORPUS, TinyModel
 from engram_core.errors import Invalid
+from tests.support.tiny_models import CORPUS, TinyModel
 
 ODD = [
     "",

@@ -17,9 +17,9 @@ from engram_core.embeddings.convert import convert_file
 from engram_core.embeddings.manifest import PypiSource, entry_for, load_manifest, manifest_path
 from engram_core.embeddings.pull import ChecksumMismatch, pull
 from engram_core.embeddings.registry import ensure, load_embedder, resolve
-from engram_core.embeddings.testing import TinyModel, install_tiny_model
 from engram_core.errors import Unavailable
 from engram_core.settings import Settings
+from tests.support.tiny_models import TinyModel, install_tiny_model
 
 
 @pytest.fixture

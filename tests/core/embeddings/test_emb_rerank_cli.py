@@ -11,8 +11,8 @@ from engram_core.embeddings import reference
 from engram_core.embeddings.cli import main
 from engram_core.embeddings.onnx_model import load_tokenizer, pad_batch
 from engram_core.embeddings.rerank import Reranker, load_reranker
-from engram_core.embeddings.testing import TinyModel, install_tiny_model
 from engram_core.settings import Settings
+from tests.support.tiny_models import TinyModel, install_tiny_model
 
 
 @pytest.mark.parametrize("kind", ["bert-ce", "xlmr-ce"])

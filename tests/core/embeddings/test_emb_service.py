@@ -9,9 +9,9 @@ import pytest
 
 from engram_core.embeddings.base import Embedder, Fingerprint
 from engram_core.embeddings.service import MAX_INPUTS, EmbeddingService, validate_inputs
-from engram_core.embeddings.testing import install_tiny_model
 from engram_core.errors import Invalid, NotFound, Unavailable
 from engram_core.settings import Settings
+from tests.support.tiny_models import install_tiny_model
 
 
 class FakeEmbedder:

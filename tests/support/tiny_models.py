@@ -17,8 +17,8 @@ import numpy as np
 from safetensors.numpy import save_file
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
-from .base import ModelInfo
-from .spec import EncoderSpec, Weights, load_weights
+from engram_core.embeddings.base import ModelInfo
+from engram_core.embeddings.spec import EncoderSpec, Weights, load_weights
 
 __all__ = [
     "CORPUS",
@@ -193,7 +193,7 @@ def install_tiny_model(
     task: str = "embed",
 ) -> Path:
     """Convert a tiny model into ``models_dir/<name>/`` as ``registry`` would cache a pulled one."""
-    from .registry import prepare_from_safetensors
+    from engram_core.embeddings.registry import prepare_from_safetensors
 
     source = models_dir / f".tiny-src-{name}"
     write_tiny_model(source, architecture, labels=1 if task == "classify" else 0)
@@ -221,7 +221,7 @@ def build_tiny_model(
     prefix: str = "",
 ) -> TinyModel:
     """Write a tiny model to ``root/<name>-src`` and convert it into ``root/<name>``."""
-    from .registry import prepare_from_safetensors
+    from engram_core.embeddings.registry import prepare_from_safetensors
 
     source = root / f"{name}-src"
     spec = write_tiny_model(source, architecture, labels=1 if task == "classify" else 0, prefix=prefix, seed=7)
