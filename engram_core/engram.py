@@ -22,6 +22,7 @@ from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .llm.client import LlmClient
 from .memories.service import MemoryService
+from .proxy import WorkingMemory
 from .search.recall import RecallService
 from .search.service import SearchService
 from .services.suite import Hooks, Services
@@ -88,6 +89,7 @@ class Engram:
         self.services = Services(db, settings, self.scheduler, hooks)
         self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
         self.intel = IntelligenceServices(self)  # guard, /add, reflect, consolidate, memory health, feedback
+        self.working = WorkingMemory(self)  # chat proxy, retrieval logs, sessions, scratchpad, inbox
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).
 
     @classmethod
@@ -119,6 +121,7 @@ class Engram:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.working.close()
         await self.services.stop()
         await self.cognitive.stop()
         await self.jobs.stop()

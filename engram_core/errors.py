@@ -11,6 +11,8 @@ EngramError
 ├── RateLimited        429  too many requests; carries retry_after seconds
 ├── Unavailable        503  a component (model, index) is not ready
 │   └── LlmUnavailable 503  the optional LLM failed, is over budget or its circuit is open (callers fall back)
+├── ProviderFailed     502  the proxy's chat provider failed (5xx, unreachable, garbled answer)
+│   └── ProviderTimeout 504 the provider did not answer in time
 ├── Locked             503  an encrypted database without (the right) key
 ├── DbOpError          503  a database operation (backup, verify, conversion) failed or did not verify
 ├── MigrationError          a migration file was edited after it was applied, or failed
@@ -31,6 +33,8 @@ __all__ = [
     "ModelMismatch",
     "NotFound",
     "PayloadTooLarge",
+    "ProviderFailed",
+    "ProviderTimeout",
     "QuotaExceeded",
     "RateLimited",
     "Unauthorized",
@@ -95,6 +99,20 @@ class LlmUnavailable(Unavailable):
     """The optional LLM is not configured, failed, is over its token budget, or its circuit is open.
 
     Every caller catches it and falls back to the rules; it never reaches a client."""
+
+
+class ProviderFailed(EngramError):
+    """The chat provider behind the proxy failed (5xx, refused connection, a body it should not send).
+
+    ``upstream_status`` is the provider's HTTP status when it answered."""
+
+    def __init__(self, message: str, upstream_status: int | None = None) -> None:
+        super().__init__(message)
+        self.upstream_status = upstream_status
+
+
+class ProviderTimeout(ProviderFailed):
+    """The chat provider did not answer within ENGRAM_PROXY_TIMEOUT_SECONDS."""
 
 
 class Locked(EngramError):

@@ -132,6 +132,24 @@ DECLARATIONS: tuple[Setting, ...] = (
         "Interval of the services' upkeep (offline agents, step timeouts).",
     ),
     _S("ENGRAM_DIGEST_INTERVAL_SECONDS", "float", 0.0, "Interval of scheduled daily digests per active user. 0: off."),
+    # chat proxy, retrieval logs, working memory
+    _S("ENGRAM_PROXY_PROVIDER", "str", "openai", "Default provider of POST /v1/chat/completions: openai or anthropic."),
+    _S(
+        "ENGRAM_PROXY_OPENAI_URL", "str", "", "OpenAI-compatible API base the proxy forwards to. Empty: ENGRAM_LLM_URL."
+    ),
+    _S("ENGRAM_PROXY_OPENAI_API_KEY", "str", "", "Key for the OpenAI-compatible provider. Empty: ENGRAM_LLM_API_KEY."),
+    _S(
+        "ENGRAM_PROXY_ANTHROPIC_URL",
+        "str",
+        "https://api.anthropic.com",
+        "Anthropic API base (the proxy posts to <base>/v1/messages).",
+    ),
+    _S("ENGRAM_PROXY_ANTHROPIC_API_KEY", "str", "", "Key for Anthropic (a request's X-Engram-Provider-Key wins)."),
+    _S("ENGRAM_PROXY_TIMEOUT_SECONDS", "float", 120.0, "Timeout of one provider call (connect, and each read)."),
+    _S("ENGRAM_PROXY_MEMORY_TOKENS", "int", 800, "Token budget of the memories injected into the system prompt."),
+    _S("ENGRAM_RETRIEVAL_LOG_RETENTION_DAYS", "float", 30.0, "Retrieval logs older than this are purged. 0: keep."),
+    _S("ENGRAM_SESSION_WINDOW", "int", 20, "Messages a session keeps short-term; older ones become memories."),
+    _S("ENGRAM_SCRATCH_SWEEP_SECONDS", "float", 60.0, "Interval of the purge of expired scratchpad entries."),
     # encryption
     _S("ENGRAM_ENCRYPTION_MODE", "str", "none", "Encryption at rest: none, keyfile, env or yubikey."),
     _S("ENGRAM_KEYFILE", "path", "~/.config/engram/dbkey", "Keyfile (32 raw bytes, mode 0600) for keyfile mode."),
@@ -230,6 +248,16 @@ class Settings:
     encryption_mode: str
     keyfile: Path
     db_key: str
+    proxy_provider: str
+    proxy_openai_url: str
+    proxy_openai_api_key: str
+    proxy_anthropic_url: str
+    proxy_anthropic_api_key: str
+    proxy_timeout_seconds: float
+    proxy_memory_tokens: int
+    retrieval_log_retention_days: float
+    session_window: int
+    scratch_sweep_seconds: float
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         for setting in DECLARATIONS:
@@ -275,7 +303,14 @@ class Settings:
         return Settings(values)
 
     def __repr__(self) -> str:
-        secret = {"bootstrap_secret", "api_key_pepper", "db_key", "llm_api_key"}
+        secret = {
+            "bootstrap_secret",
+            "api_key_pepper",
+            "db_key",
+            "llm_api_key",
+            "proxy_openai_api_key",
+            "proxy_anthropic_api_key",
+        }
         shown = ", ".join(
             f"{s.attr}={'***' if s.attr in secret and getattr(self, s.attr) else getattr(self, s.attr)!r}"
             for s in DECLARATIONS

@@ -40,6 +40,7 @@ from .routes import (
     memories,
     personality,
     projects,
+    proxy,
     reflection,
     search,
     soma,
@@ -81,6 +82,7 @@ def all_routes() -> list[BaseRoute]:
         *loom.routes,
         *thymus.routes,
         *brain.routes,
+        *proxy.routes,
     ]
 
 

@@ -27,6 +27,8 @@ STATUS: tuple[tuple[type[e.EngramError], int], ...] = (
     (e.Conflict, 409),
     (e.PayloadTooLarge, 413),
     (e.RateLimited, 429),
+    (e.ProviderTimeout, 504),
+    (e.ProviderFailed, 502),
     (e.Locked, 503),
     (e.DbOpError, 503),
     (e.Unavailable, 503),
@@ -49,6 +51,8 @@ def error_response(exc: e.EngramError) -> JSONResponse:
     if isinstance(exc, e.RateLimited):
         headers["Retry-After"] = str(max(1, int(exc.retry_after)))
         body["retry_after"] = max(1, int(exc.retry_after))
+    if isinstance(exc, e.ProviderFailed) and exc.upstream_status is not None:
+        body["provider_status"] = exc.upstream_status
     if isinstance(exc, e.Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status_for(exc), headers=headers)

@@ -2,9 +2,15 @@
 
 ``FakeOpenAI()`` serves ``POST /v1/chat/completions``, ``GET /v1/models`` and ``POST /v1/embeddings``.
 ``mode`` makes it misbehave: ``ok``, ``500``, ``slow`` (sleeps ``delay`` seconds first), ``malformed``
-(200 with a body that is not JSON), ``bad_shape`` (JSON without ``choices``/``data``). ``reply`` is a
-function of the request body giving the assistant text; ``modes`` is a queue consumed one request at a
-time before ``mode`` applies. Every request body is recorded in ``requests``.
+(200 with a body that is not JSON), ``bad_shape`` (JSON without ``choices``/``data``), ``401`` (a client
+error the proxy passes through). ``reply`` is a function of the request body giving the assistant text;
+``modes`` is a queue consumed one request at a time before ``mode`` applies. Every request body is
+recorded in ``requests`` (and its headers in ``headers``, the monotonic arrival time in ``arrivals``).
+
+A request with ``"stream": true`` is answered with real server-sent events, flushed one by one: the reply
+split into ``chunks`` pieces, ``chunk_delay`` seconds apart; ``sent_at`` records when each was written.
+The same server speaks Anthropic's messages API on ``POST /v1/messages`` (JSON and event stream);
+``FakeAnthropic`` is it with its base URL at the root (as ``ENGRAM_PROXY_ANTHROPIC_URL`` expects).
 """
 
 from __future__ import annotations
@@ -42,6 +48,11 @@ class FakeOpenAI:
         self.modes: list[str] = []
         self.delay = 2.0
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.headers: list[dict[str, str]] = []
+        self.arrivals: list[float] = []
+        self.chunks = 4
+        self.chunk_delay = 0.0
+        self.sent_at: list[float] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,8 +76,10 @@ class FakeOpenAI:
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
+                fake.arrivals.append(time.monotonic())
                 body = json.loads(raw or b"{}")
                 fake.requests.append((self.path, body))
+                fake.headers.append({k.lower(): v for k, v in self.headers.items()})
                 mode = fake.modes.pop(0) if fake.modes else fake.mode
                 if mode == "slow":
                     time.sleep(fake.delay)
@@ -76,6 +89,12 @@ class FakeOpenAI:
                     return self._send(200, b"this is not json {")
                 if mode == "bad_shape":
                     return self._send(200, b'{"unexpected": true}')
+                if mode == "401":
+                    return self._send(401, b'{"error": {"message": "bad provider key", "type": "auth"}}')
+                if self.path.endswith("/v1/messages"):
+                    return self._anthropic(body)
+                if self.path.endswith("/chat/completions") and body.get("stream"):
+                    return self._stream_openai(body)
                 if self.path.endswith("/chat/completions"):
                     text = fake.reply(body)
                     answer = {"id": "x", "object": "chat.completion", "model": body.get("model"),
@@ -92,6 +111,57 @@ class FakeOpenAI:
                                                        "model": body.get("model")}).encode())  # fmt: skip
                 return self._send(404, b'{"error": "not found"}')
 
+            def _events(self, events: list[bytes]) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    for i, event in enumerate(events):
+                        if i and fake.chunk_delay:
+                            time.sleep(fake.chunk_delay)
+                        self.wfile.write(event)
+                        self.wfile.flush()
+                        fake.sent_at.append(time.monotonic())
+                self.close_connection = True
+
+            def _stream_openai(self, body: dict[str, Any]) -> None:
+                pieces = fake.pieces(fake.reply(body))
+                events = []
+                for i, piece in enumerate(pieces):
+                    delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
+                    chunk = {"id": "x", "object": "chat.completion.chunk", "model": body.get("model"),
+                             "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}  # fmt: skip
+                    events.append(f"data: {json.dumps(chunk)}\n\n".encode())
+                done = {"id": "x", "object": "chat.completion.chunk", "model": body.get("model"),
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}  # fmt: skip
+                events += [f"data: {json.dumps(done)}\n\n".encode(), b"data: [DONE]\n\n"]
+                self._events(events)
+
+            def _anthropic(self, body: dict[str, Any]) -> None:
+                text = fake.reply(body)
+                if not body.get("stream"):
+                    answer = {"id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model"),
+                              "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                              "usage": {"input_tokens": 12, "output_tokens": 7}}  # fmt: skip
+                    return self._send(200, json.dumps(answer).encode())
+
+                def event(name: str, data: dict[str, Any]) -> bytes:
+                    return f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n".encode()
+
+                events = [
+                    event("message_start", {"message": {"id": "msg_1", "model": body.get("model")}}),
+                    event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
+                ]
+                events += [
+                    event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": p}})
+                    for p in fake.pieces(text)
+                ]
+                stop = {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 7}}
+                events += [event("content_block_stop", {"index": 0}), event("message_delta", stop),
+                           event("message_stop", {})]  # fmt: skip
+                self._events(events)
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -101,7 +171,13 @@ class FakeOpenAI:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
     def chat_requests(self) -> list[dict[str, Any]]:
-        return [b for p, b in self.requests if p.endswith("/chat/completions")]
+        return [b for p, b in self.requests if p.endswith("/chat/completions") or p.endswith("/v1/messages")]
+
+    def pieces(self, text: str) -> list[str]:
+        """``text`` in ``chunks`` nearly equal pieces that join back to it."""
+        n = max(1, min(self.chunks, len(text) or 1))
+        size = -(-len(text) // n) if text else 1
+        return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
     def __enter__(self) -> FakeOpenAI:
         self.thread.start()
@@ -110,3 +186,11 @@ class FakeOpenAI:
     def __exit__(self, *exc: Any) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class FakeAnthropic(FakeOpenAI):
+    """The same fake, addressed as an Anthropic base URL (the proxy posts to ``<url>/v1/messages``)."""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"

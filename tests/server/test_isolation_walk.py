@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from engram_core.settings import Settings
 from engram_core.validation import Field
 from engram_server.app import all_routes
 from engram_server.routing import RouteSpec
+from tests.conftest import BOOTSTRAP_SECRET
+from tests.fake_openai import FakeOpenAI
 from tests.helpers import Api
 
 TOKEN = "zyxquokkasecret"
@@ -26,7 +33,19 @@ MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood)/\{i
 
 # Creates whose bodies are made below, by hand (nested definitions, or ids of Alice's other objects).
 SPECIAL_CREATES = {"/entity-relationships", "/loom/workflows", "/loom/runs", "/thymus/rubrics", "/thymus/evaluate",
-                   "/brain/feedback"}  # fmt: skip
+                   "/brain/feedback", "/v1/chat/completions"}  # fmt: skip
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    """A chat provider on loopback for the proxy; it echoes the system prompt it got (the injected memories)."""
+
+    def echo(body: dict[str, Any]) -> str:
+        return "echo: " + " ".join(str(m.get("content")) for m in body.get("messages", []) if m.get("role") == "system")
+
+    with FakeOpenAI(reply=echo) as fake:
+        yield Settings.for_data_dir(tmp_path / "data", bootstrap_secret=BOOTSTRAP_SECRET, ttl_sweep_seconds=3600.0,
+                                    proxy_openai_url=fake.url)  # fmt: skip
 
 
 def _value(field: Field, ids: list[int], text: str, nth_id: int = 0) -> Any:
@@ -110,6 +129,9 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
                   "scores": {"accuracy": 0.5}}  # fmt: skip
     made["/thymus/evaluate"] = api.call("POST", "/thymus/evaluate", alice, json=evaluation)
     made["/brain/feedback"] = api.call("POST", "/brain/feedback", alice, json={"memory_ids": a_ids[:1], "useful": True})
+    chat = {"model": "m", "messages": [{"role": "user", "content": f"tell me about {TOKEN}"}]}
+    made["/v1/chat/completions"] = api.call("POST", "/v1/chat/completions", alice, json=chat)
+    assert TOKEN in made["/v1/chat/completions"].json()["choices"][0]["message"]["content"]  # A's memory injected
     # A relationship joins two of Alice's entities, not memories.
     second = api.call("POST", "/entities", alice, json={"name": f"{TOKEN} second entity"}).json()["id"]
     made["/entity-relationships"] = api.call(
@@ -125,6 +147,14 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
     # Alice's object ids by the collection they belong to: B naming one of them must get a 4xx.
     owned = {p: int(r.json()["id"]) for p, r in made.items() if 200 <= r.status_code < 300
              and isinstance(r.json().get("id"), int)}  # fmt: skip
+    # Alice's chat through the proxy wrote a retrieval log (after the answer, off the request path).
+    for _ in range(200):
+        logs = api.call("GET", "/logs", alice).json()["logs"]
+        if logs:
+            owned["/logs"] = logs[0]["id"]
+            break
+        time.sleep(0.05)
+    assert "/logs" in owned
     _settle(api)
     before = _snapshot(api, alice_id)
     bob_mem = api.store(bob, "Bob's own note about kites")
@@ -141,6 +171,8 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
                 params = {"q": TOKEN, "query": TOKEN} if method == "GET" else None
                 if spec.body and "query" in {f.name for f in spec.body.fields}:
                     body = {**(body or {}), "query": TOKEN}
+                if spec.path == "/v1/chat/completions":  # B asks with A's words: none of A's memories comes back
+                    body = {"model": "m", "messages": "Alice's note number 0 about harbour, violin or orchard?"}
                 r = api.call(method, path, bob, json=body, params=params)
                 checked += 1
                 assert r.status_code < 500, (method, path, r.text)

@@ -29,6 +29,7 @@ INTENDED: dict[tuple[str, str], int] = {
         )
     },
     ("POST", "/context"): 5,
+    ("POST", "/v1/chat/completions"): 5,  # a context assembly, then the provider call
     ("GET", "/backup"): 50,
     ("POST", "/admin/detect-communities"): 50,
     ("POST", "/admin/reembed"): 100,

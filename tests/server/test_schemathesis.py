@@ -36,8 +36,16 @@ OPERATIONS = [op for op in OPERATIONS if (op.method.upper(), op.path) not in SKI
 # Server-Sent Event streams never end on their own (tests/e2e/test_axon_stream.py covers them).
 OPERATIONS = [op for op in OPERATIONS if "text/event-stream" not in str(op.definition.raw.get("responses", {}))]
 POSITIVE, NEGATIVE = 8, 4
-CROSS_FIELD_RULES = ("must differ from", "contradicts is_admin", "refused: SSRF", "names no other step",
-                     "names must be unique", "forms a cycle", "(or ")  # fmt: skip
+CROSS_FIELD_RULES = (
+    "must differ from",
+    "contradicts is_admin",
+    "refused: SSRF",
+    "names no other step",
+    "names must be unique",
+    "forms a cycle",
+    "(or ",
+    "no OpenAI-compatible provider is configured",
+)  # fmt: skip  (state: the run has no chat provider)
 EXAMPLES: dict[str, int] = {"positive": 0, "negative": 0}
 
 

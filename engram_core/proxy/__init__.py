@@ -1,0 +1,27 @@
+"""Memory in the loop: the chat proxy, retrieval logs, working-memory sessions, scratchpad and inbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .logs import RetrievalLogs
+from .service import ProxyService
+
+if TYPE_CHECKING:
+    from ..engram import Engram
+
+__all__ = ["WorkingMemory"]
+
+LOG_PURGE_SECONDS = 3600.0
+
+
+class WorkingMemory:
+    """The services of issue 14, owned by the Engram facade (``engram.working``)."""
+
+    def __init__(self, engram: Engram) -> None:
+        self.logs = RetrievalLogs(engram.db, engram.settings.retrieval_log_retention_days)
+        self.proxy = ProxyService(engram)
+        engram.scheduler.every("retrieval_log_purge", LOG_PURGE_SECONDS, self.logs.purge)
+
+    async def close(self) -> None:
+        await self.proxy.close()
