@@ -1,6 +1,7 @@
 -- The chat proxy's retrieval logs, working-memory sessions (messages, core memory) and the scratchpad.
+-- Ids are AUTOINCREMENT: never reused (migration 0018).
 CREATE TABLE retrieval_logs (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     origin          TEXT NOT NULL DEFAULT 'proxy',      -- proxy | session
     conversation_id TEXT,
@@ -30,7 +31,7 @@ CREATE TABLE sessions (
 CREATE INDEX idx_sessions_user ON sessions(user_id, created_at);
 
 CREATE TABLE session_messages (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     client_id   TEXT NOT NULL,                          -- the client's message id: a retried post is a no-op
@@ -43,7 +44,7 @@ CREATE TABLE session_messages (
 CREATE INDEX idx_session_messages ON session_messages(user_id, session_id, archived, id);
 
 CREATE TABLE scratch (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     session     TEXT NOT NULL,
     agent       TEXT NOT NULL DEFAULT 'unknown',
