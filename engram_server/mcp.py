@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engram_client.client import EngramClient
 from engram_client.mcp_server import build_server
+from engram_core.auth.guard import is_local
 from engram_core.engram import Engram
 from engram_core.errors import EngramError
 
@@ -74,10 +75,11 @@ class McpMount:
         request = Request(scope, receive)
         engram: Engram = request.app.state.engram
         ip = request.client.host if request.client else None
+        local = is_local(ip, request.headers)
         try:
-            engram.limits.check_ip(ip)
+            engram.limits.check_ip(ip, local=local)
             auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
-            engram.limits.check_key(auth, request.method, request.url.path)
+            engram.limits.check_key(auth, 1, local=local)  # each tool call is charged again by its route
         except EngramError as exc:
             await error_response(exc)(scope, receive, send)
             return
