@@ -64,13 +64,18 @@ class EngramClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         route: str | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        files: Any = None,
+        data: dict[str, Any] | None = None,
     ) -> Any:
         """Send one request; the decoded JSON answer, or the ``ClientError`` for what went wrong.
 
         ``route`` names the route in errors (``/memory/{id}`` rather than ``/memory/42``).
         """
         try:
-            resp = await self._http.request(method, path, json=json, params=_fields(**(params or {})) or None)
+            resp = await self._http.request(method, path, json=json, params=_fields(**(params or {})) or None,
+                                            content=content, headers=headers, files=files, data=data)  # fmt: skip
         except httpx.TransportError as exc:
             raise Unreachable(f"cannot reach Engram at {self.url}: {exc or type(exc).__name__}") from None
         return self._decode(resp, route or path)
@@ -167,14 +172,28 @@ class EngramClient:
         """``POST /ingest``: text (and format) to split into memories; answers a job."""
         return dict(await self.request("POST", "/ingest", json=_fields(**fields)))
 
+    async def ingest_file(self, name: str, content: bytes, **fields: Any) -> dict[str, Any]:
+        """``POST /ingest`` as a multipart upload of one file (format, source, ... as form fields)."""
+        form = {k: str(v) for k, v in _fields(**fields).items()}
+        return dict(await self.request("POST", "/ingest", files={"file": (name, content)}, data=form))
+
+    async def job(self, job_id: int) -> dict[str, Any]:
+        """``GET /jobs/{id}``: one job with its progress."""
+        return dict(await self.request("GET", f"/jobs/{job_id}", route="/jobs/{id}"))
+
     async def import_(self, data: Any) -> dict[str, Any]:
-        """``POST /import``: an export (or an array of memories) back in."""
+        """``POST /import``: an export (NDJSON bytes as written by ``export``, or JSON records) or an array
+        of memories."""
+        if isinstance(data, bytes):
+            return dict(await self.request("POST", "/import", content=data,
+                                           headers={"Content-Type": "application/x-ndjson"}))  # fmt: skip
         return dict(await self.request("POST", "/import", json=data))
 
-    async def export(self) -> AsyncIterator[bytes]:
+    async def export(self, *, embeddings: bool = False) -> AsyncIterator[bytes]:
         """``GET /export``: the NDJSON export, streamed in chunks."""
+        params = {"embeddings": "true"} if embeddings else None
         try:
-            async with self._http.stream("GET", "/export") as resp:
+            async with self._http.stream("GET", "/export", params=params) as resp:
                 if resp.status_code >= 400:
                     await resp.aread()
                     self._decode(resp, "/export")

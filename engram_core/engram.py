@@ -22,6 +22,8 @@ from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .llm.client import LlmClient
 from .memories.service import MemoryService
+from .portability.ingest import IngestService
+from .portability.service import PortabilityService
 from .proxy import WorkingMemory
 from .search.recall import RecallService
 from .search.service import SearchService
@@ -71,6 +73,7 @@ class Engram:
         if self.embedder is not None:
             self.search.index.use_model(str(self.embedder.fingerprint), int(self.embedder.dim))
         self.recall = RecallService(self.search)
+        self.portability = PortabilityService(db, settings, self.memories, self.vectors, self.enqueue_reembed)
         self.personality = PersonalityService(db)
         self.memories.before_write(warm_signals)
         self.memories.in_write_tx(extract_in_tx)
@@ -79,6 +82,7 @@ class Engram:
         self.backups = BackupService(settings, db)
         self.jobs = JobQueue(db, start_delay=settings.jobs_start_delay)
         self.jobs.register("reembed", self._reembed_job)
+        self.ingest = IngestService(db, settings, self.memories, self.jobs)
         self.scheduler = Scheduler()
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)

@@ -44,6 +44,8 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_MAX_BODY_BYTES", "int", 2 * 1024 * 1024, "Largest request body accepted (bytes)."),
     _S("ENGRAM_MAX_STORE_BODY_BYTES", "int", 256 * 1024, "Largest body accepted by the store routes (bytes)."),
     _S("ENGRAM_MAX_JSON_DEPTH", "int", 32, "Deepest JSON nesting accepted in a request body."),
+    _S("ENGRAM_MAX_UPLOAD_BYTES", "int", 64 * 1024 * 1024, "Largest upload accepted by POST /ingest and POST /import."),
+    _S("ENGRAM_INGEST_BATCH", "int", 64, "Chunks embedded and written per transaction by an ingest job."),
     _S("ENGRAM_ALLOWED_ORIGINS", "list", "", "Comma-separated origins allowed by CORS. Empty: CORS off."),
     # storage
     _S("ENGRAM_READ_POOL_SIZE", "int", 4, "Number of read-only SQLite connections."),
@@ -194,6 +196,8 @@ class Settings:
     max_body_bytes: int
     max_store_body_bytes: int
     max_json_depth: int
+    max_upload_bytes: int
+    ingest_batch: int
     allowed_origins: tuple[str, ...]
     read_pool_size: int
     busy_timeout_ms: int

@@ -33,12 +33,14 @@ from .routes import (
     graph,
     guard,
     health,
+    ingest,
     jobs,
     links,
     loom,
     maintenance,
     memories,
     personality,
+    portability,
     projects,
     proxy,
     reflection,
@@ -83,6 +85,8 @@ def all_routes() -> list[BaseRoute]:
         *thymus.routes,
         *brain.routes,
         *proxy.routes,
+        *portability.routes,
+        *ingest.routes,
     ]
 
 

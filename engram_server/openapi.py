@@ -54,6 +54,9 @@ def _operation(spec: RouteSpec, method: str) -> dict[str, Any]:
             "required": any(f.required for f in spec.body.fields),
             "content": {"application/json": {"schema": spec.body.json_schema()}},
         }
+    elif spec.consumes:
+        raw = {"type": "string", "format": "binary"}
+        op["requestBody"] = {"required": True, "content": {t: {"schema": raw} for t in spec.consumes}}
     # Undeclared POST routes may create (201) or not (200, e.g. an entity that exists): both are documented
     # until the route declares ``ok``.
     oks = spec.ok or ((200, 201) if method == "POST" else (200,))

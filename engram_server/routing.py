@@ -27,7 +27,7 @@ from engram_core.validation import INT_MAX, Schema, coerce_query
 
 from .responses import JSONResponse
 
-__all__ = ["ApiRequest", "RouteSpec", "api"]
+__all__ = ["ApiRequest", "RouteSpec", "api", "read_raw"]
 
 Handler = Callable[["ApiRequest"], Awaitable[Any]]
 # A body cap: bytes, or read from the settings when the request arrives (e.g. ENGRAM_MAX_STORE_BODY_BYTES).
@@ -50,6 +50,7 @@ class RouteSpec:
     ok: tuple[int, ...] = ()  # success statuses; empty: 200 (201 for POST store/create routes)
     produces: str = "application/json"
     cost: int = 1  # rate-limit units one request takes from the caller's budget (x-rate-cost)
+    consumes: tuple[str, ...] = ()  # a raw body (the handler reads it): its media types; empty: JSON
 
 
 @dataclass
@@ -68,8 +69,8 @@ class ApiRequest:
         return value
 
 
-async def read_json(request: Request, limit: int, max_depth: int) -> Any:
-    """Read the body (refusing more than ``limit`` bytes as it streams) and decode it as JSON."""
+async def read_raw(request: Request, limit: int) -> bytes:
+    """Read the body, refusing more than ``limit`` bytes as it streams (413)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
@@ -80,7 +81,12 @@ async def read_json(request: Request, limit: int, max_depth: int) -> Any:
         if size > limit:
             raise PayloadTooLarge(f"request body is larger than {limit} bytes")
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, limit: int, max_depth: int) -> Any:
+    """Read the body (refusing more than ``limit`` bytes as it streams) and decode it as JSON."""
+    raw = await read_raw(request, limit)
     if not raw.strip():
         return None
     try:  # strictly: json.loads(bytes) would let surrogates (ED A0 80) and UTF-16 through
@@ -123,11 +129,13 @@ def api(
     ok: tuple[int, ...] = (),
     produces: str = "application/json",
     cost: int = 1,
+    consumes: tuple[str, ...] = (),
 ) -> Route:
     """Declare one API route. ``scope`` is open, read, write or admin; ``ok`` lists the success statuses
     the handler answers and ``produces`` its media type; ``cost`` is the rate-limit weight of one request
     (1 for plain reads and writes, 2 for search and store, 5 for context, 50-100 for admin jobs). All
-    three are published in /openapi.json."""
+    three are published in /openapi.json. ``consumes`` declares a raw body (uploads, NDJSON): the route
+    reads ``r.request`` itself (see :func:`read_raw`) and the listed media types are published."""
     if scope not in SCOPES or cost < 1:
         raise ValueError(scope if scope not in SCOPES else cost)
     spec = RouteSpec(
@@ -142,8 +150,9 @@ def api(
         ok=ok,
         produces=produces,
         cost=cost,
+        consumes=consumes,
     )
-    takes_body = any(m in {"POST", "PUT", "PATCH", "DELETE"} for m in methods)
+    takes_body = not consumes and any(m in {"POST", "PUT", "PATCH", "DELETE"} for m in methods)
 
     async def endpoint(request: Request) -> Response:
         engram: Engram = request.app.state.engram

@@ -1,0 +1,1 @@
+"""Portability: a user's whole memory out as NDJSON and back in (export/import), and bulk ingestion."""
