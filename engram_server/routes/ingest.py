@@ -10,20 +10,11 @@ from typing import Any
 
 from engram_core.auth.limits import check_raw_json_depth
 from engram_core.errors import Invalid
-from engram_core.portability.formats import FORMATS
-from engram_core.validation import Field, Schema
+from engram_core.portability.schemas import INGEST
 
 from ..routing import ApiRequest, api, read_raw
 from ..sse import EventStream
 
-INGEST = Schema(
-    Field("text", "text", required=True, help="The content to ingest (any supported format, as text)."),
-    Field("format", "str", choices=FORMATS, help="Default: detected from the content."),
-    Field("filename", "str", max_len=300),
-    Field("source", "str", max_len=200),
-    Field("tags", "tags", default=[], max_items=20),
-    description="Ingest text: JSON, or multipart/form-data with a file part named 'file' and the same fields.",
-)
 CONSUMES = ("multipart/form-data", "application/json")
 
 

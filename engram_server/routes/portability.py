@@ -8,13 +8,10 @@ from typing import IO, Any
 
 from starlette.responses import StreamingResponse
 
-from engram_core.validation import Field, Schema
+from engram_core.portability.schemas import EXPORT
 
 from ..routing import ApiRequest, api, read_raw
 
-EXPORT = Schema(
-    Field("embeddings", "bool", default=False, help="Include each memory's vector (base64 float32)."),
-)
 NDJSON = "application/x-ndjson"
 CHUNK = 64 * 1024
 

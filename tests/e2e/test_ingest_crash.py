@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from engram_core.embeddings.testing import install_tiny_model
 from tests import ingest_files as files
 from tests.e2e.support import admin_key, free_port, start_server
+from tests.support.tiny_models import install_tiny_model
 
 pytestmark = pytest.mark.slow
 CONVERSATIONS, MESSAGES = 40, 30

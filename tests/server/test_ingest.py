@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from engram_core.embeddings.testing import install_tiny_model
 from engram_core.settings import Settings
 from tests import ingest_files as files
 from tests.conftest import BOOTSTRAP_SECRET
 from tests.helpers import Api
+from tests.support.tiny_models import install_tiny_model
 
 
 @pytest.fixture

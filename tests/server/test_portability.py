@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from engram_core.embeddings.testing import install_tiny_model
 from engram_core.portability.tables import TABLES
 from engram_core.settings import Settings
 from engram_server.app import create_app
 from tests.conftest import BOOTSTRAP_SECRET
 from tests.helpers import Api
+from tests.support.tiny_models import install_tiny_model
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 

@@ -1,0 +1,21 @@
+"""Request schemas of the portability routes (GET /export, POST /ingest), declared once here."""
+
+from __future__ import annotations
+
+from ..validation import Field, Schema
+from .formats import FORMATS
+
+__all__ = ["EXPORT", "INGEST"]
+
+EXPORT = Schema(
+    Field("embeddings", "bool", default=False, help="Include each memory's vector (base64 float32)."),
+)
+
+INGEST = Schema(
+    Field("text", "text", required=True, help="The content to ingest (any supported format, as text)."),
+    Field("format", "str", choices=FORMATS, help="Default: detected from the content."),
+    Field("filename", "str", max_len=300),
+    Field("source", "str", max_len=200),
+    Field("tags", "tags", default=[], max_items=20),
+    description="Ingest text: JSON, or multipart/form-data with a file part named 'file' and the same fields.",
+)
