@@ -33,7 +33,7 @@ MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood)/\{i
 
 # Creates whose bodies are made below, by hand (nested definitions, or ids of Alice's other objects).
 SPECIAL_CREATES = {"/entity-relationships", "/loom/workflows", "/loom/runs", "/thymus/rubrics", "/thymus/evaluate",
-                   "/brain/feedback", "/v1/chat/completions"}  # fmt: skip
+                   "/brain/feedback", "/v1/chat/completions", "/ingest", "/ingest/stream", "/import"}  # fmt: skip
 
 
 @pytest.fixture
@@ -140,6 +140,10 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
         alice,
         json={"source_entity_id": made["/entities"].json()["id"], "target_entity_id": second, "relationship": TOKEN},
     )
+    # Raw-body routes (uploads, NDJSON): an ingest job of Alice's (its id is a /jobs/{id}) and an import.
+    made["/import"] = api.call("POST", "/import", alice, json=[{"content": f"Alice's imported {TOKEN} note"}])
+    ingest = api.call("POST", "/ingest", alice, json={"text": f"# {TOKEN}\n\nAlice's ingested {TOKEN} page"})
+    assert ingest.status_code == 202, ingest.text
     refused = {p: r.status_code for p, r in made.items() if not 200 <= r.status_code < 300}
     # Routes whose generic body cannot make an object: answers, not creates. /consolidate refuses ids of
     # superseded versions (the generic body names all of a_ids, one of them updated).
@@ -155,6 +159,7 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
             break
         time.sleep(0.05)
     assert "/logs" in owned
+    owned["/jobs"] = int(ingest.json()["job_id"])
     _settle(api)
     before = _snapshot(api, alice_id)
     bob_mem = api.store(bob, "Bob's own note about kites")

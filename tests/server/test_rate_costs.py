@@ -31,6 +31,10 @@ INTENDED: dict[tuple[str, str], int] = {
     ("POST", "/context"): 5,
     ("POST", "/v1/chat/completions"): 5,  # a context assembly, then the provider call
     ("GET", "/backup"): 50,
+    ("GET", "/export"): 20,
+    ("POST", "/import"): 20,
+    ("POST", "/ingest"): 20,
+    ("POST", "/ingest/stream"): 20,
     ("POST", "/admin/detect-communities"): 50,
     ("POST", "/admin/reembed"): 100,
 }  # fmt: skip
