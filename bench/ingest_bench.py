@@ -29,15 +29,17 @@ from engram_core.engram import Engram  # noqa: E402
 from engram_core.settings import Settings  # noqa: E402
 from tests import ingest_files  # noqa: E402
 
-WORDS = "harbour crane tide kelp otter buoy anchor ledger invoice route beacon shoal pier dock rope".split()
+WORDS = ("harbour crane tide kelp otter buoy anchor ledger invoice route beacon shoal pier dock rope").split()  # noqa: SIM905
 
 
 def markdown(sections: int) -> bytes:
     parts = ["# Handbook\n"]
     for i in range(sections):
         w = [WORDS[(i * k) % len(WORDS)] for k in range(1, 9)]
-        parts.append(f"## Section {i} {w[0]}\n\nRule {i}: the {w[1]} near the {w[2]} is checked every {i % 7 + 1}"
-                     f" hours by team {i}. Report {w[3]} issues to desk {i % 13}; {w[4]} logs go to {w[5]}-{i}.\n")  # fmt: skip
+        rule = f"Rule {i}: the {w[1]} near the {w[2]} is checked every {i % 7 + 1} hours by team {i}."
+        parts.append(
+            f"## Section {i} {w[0]}\n\n{rule} Report {w[3]} issues to desk {i % 13}; {w[4]} logs go to {w[5]}-{i}.\n"
+        )
     return "\n".join(parts).encode()
 
 
@@ -85,7 +87,8 @@ async def run(engram: Engram, args: argparse.Namespace) -> None:
         bare_s = await bare(engram, texts, batch)
         took, view = await ingest(engram, auth, name, data)
         n = view["found"]
-        print(f"{name}: {n} chunks, {len(data) / 1e6:.2f} MB; ingest {n / took:.0f} chunks/s {len(data) / 1e6 / took:.3f}"
+        mb = len(data) / 1e6
+        print(f"{name}: {n} chunks, {mb:.2f} MB; ingest {n / took:.0f} chunks/s {mb / took:.3f}"
               f" MB/s ({took:.1f} s, stored {view['stored']}); bare embedder {len(texts) / bare_s:.0f} chunks/s"
               f" ({bare_s:.1f} s); ratio {bare_s / took:.2f}")  # fmt: skip
     again = ingest_files.chatgpt(args.messages // 40, 20, start=1_600_000_000.0)
