@@ -63,11 +63,21 @@ def validate_messages(value: Any) -> list[dict[str, str]]:
     return out
 
 
+_NO_NUL = "^[^\\u0000]*$"
+# The published shape of one message: exactly what validate_messages accepts (role defaults to "user").
+_MESSAGE = {
+    "type": "object",
+    "required": ["content"],
+    "properties": {
+        "role": {"type": "string", "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"},
+        "content": {"type": "string", "pattern": _NO_NUL},
+    },
+}
+
 ADD = Schema(
     Field("messages", "any", required=True, check=validate_messages,
-          schema={"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "minItems": 1,
-                  "items": {"type": "object", "properties": {"role": {"type": "string"},
-                                                             "content": {"type": "string"}}}}]},
+          schema={"oneOf": [{"type": "string", "minLength": 1, "pattern": _NO_NUL},
+                            {"type": "array", "minItems": 1, "maxItems": MAX_MESSAGES, "items": _MESSAGE}]},
           help="The chat: [{role, content}] (user turns are mined), or one string (one user turn)."),
     Field("session_id", "str", max_len=200, help="Stored on every memory made."),
     Field("source", "str", default="conversation", max_len=200),
