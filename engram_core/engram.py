@@ -11,7 +11,9 @@ from .auth.context import AuthContext
 from .auth.guard import RequestLimits
 from .auth.quotas import QuotaService
 from .auth.service import AuthService
+from .backups.service import BackupService
 from .cognitive import Cognitive
+from .crypto.database import open_database
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingService
 from .intelligence.personality_service import PersonalityService
@@ -29,7 +31,6 @@ from .search.recall import RecallService
 from .search.service import SearchService
 from .services.suite import Hooks, Services
 from .settings import Settings
-from .storage.backups import BackupService
 from .storage.database import Database
 
 __all__ = ["Engram", "open_database"]
@@ -37,20 +38,6 @@ __all__ = ["Engram", "open_database"]
 log = logging.getLogger("engram")
 
 ANN_MAINTENANCE_SECONDS = 30.0  # LanceDB upkeep: promote big users, flush overlays, fold rows into the index
-
-
-def open_database(settings: Settings) -> Database:
-    """Open (and migrate) the database ``settings`` names, creating the data dir if needed."""
-    from .crypto.keys import unlock
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key = unlock(settings)  # Locked with a clear message on a wrong or missing key; never a new empty DB
-    return Database(
-        settings.db_path,
-        key=key,
-        read_pool_size=settings.read_pool_size,
-        busy_timeout_ms=settings.busy_timeout_ms,
-    )
 
 
 class Engram:

@@ -20,7 +20,7 @@ def _open(args: argparse.Namespace) -> tuple[Settings, Database]:
         overrides["data_dir"] = Path(args.data_dir)
     settings = Settings.from_env(**overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from ..engram import open_database
+    from ..crypto.database import open_database
 
     return settings, open_database(settings)
 

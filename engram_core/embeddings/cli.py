@@ -79,7 +79,7 @@ def _list(settings: Settings) -> int:
 
 def _reembed(settings: Settings) -> int:
     """Re-embed every memory with the configured model (the fix for a fingerprint mismatch)."""
-    from ..engram import open_database
+    from ..crypto.database import open_database
     from .manager import EmbeddingManager
 
     db = open_database(settings)

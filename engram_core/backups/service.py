@@ -28,9 +28,9 @@ from ..crypto.dbops import backup_database, integrity_problems, table_counts
 from ..crypto.keys import challenge_path, file_state
 from ..errors import DbOpError, NotFound
 from ..settings import Settings
+from ..storage.connection import connect
+from ..storage.database import Database
 from ..validation import Field, Schema
-from .connection import connect
-from .database import Database
 
 __all__ = ["BACKUP", "VERIFY", "BackupFile", "BackupService"]
 

@@ -1,0 +1,1 @@
+"""Online backups of the live database for the server (download, keep, verify) over ``crypto.dbops``."""
