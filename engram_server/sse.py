@@ -1,4 +1,4 @@
-"""A Server-Sent Events response over an async iterator of events (``None`` items are heartbeats).
+"""A Server-Sent Events response over an async iterator of event batches (``None`` items are heartbeats).
 
 Each event is written as ``id``/``event``/``data`` lines. A write the client does not accept within
 ``send_timeout`` seconds drops the client (back-pressure: nothing is buffered for it); a disconnect
@@ -11,30 +11,58 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["EventStream", "format_event"]
+__all__ = ["EventStream", "format_batch", "format_event"]
 
 log = logging.getLogger("engram.sse")
 
 
-def format_event(event: dict[str, Any] | None) -> bytes:
-    if event is None:
-        return b": ping\n\n"
+_CACHE = 4096  # the last events encoded, per event bus: N subscribers cost one json.dumps per event
+_ENCODED: WeakKeyDictionary[object, OrderedDict[int, bytes]] = WeakKeyDictionary()
+
+
+def format_event(event: dict[str, Any], cache: OrderedDict[int, bytes] | None = None) -> bytes:
+    """One event as SSE lines; with ``cache`` (the bus's: ids are unique within it), encoded once."""
+    cached = cache.get(event["id"]) if cache is not None else None
+    if cached is not None:
+        return cached
     data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event['id']}\nevent: {event['action']}\ndata: {data}\n\n".encode()
+    encoded = f"id: {event['id']}\nevent: {event['action']}\ndata: {data}\n\n".encode()
+    if cache is not None:
+        cache[event["id"]] = encoded
+        if len(cache) > _CACHE:
+            cache.popitem(last=False)
+    return encoded
+
+
+def format_batch(batch: list[dict[str, Any]] | None, cache: OrderedDict[int, bytes] | None = None) -> bytes:
+    """A batch of events as one write; ``None`` is a heartbeat comment."""
+    if batch is None:
+        return b": ping\n\n"
+    return b"".join(format_event(e, cache) for e in batch)
 
 
 class EventStream(Response):
     media_type = "text/event-stream"
 
-    def __init__(self, items: AsyncIterator[dict[str, Any] | None], *, send_timeout: float, retry_ms: int = 2000):
+    def __init__(
+        self,
+        items: AsyncIterator[list[dict[str, Any]] | None],
+        *,
+        send_timeout: float,
+        bus: object,
+        retry_ms: int = 2000,
+    ):
         super().__init__(status_code=200, media_type=self.media_type)
         self.items = items
+        self.cache = _ENCODED.setdefault(bus, OrderedDict())
         self.send_timeout = send_timeout
         self.retry_ms = retry_ms
 
@@ -53,7 +81,7 @@ class EventStream(Response):
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await write(f"retry: {self.retry_ms}\n\n".encode())
             async for item in self.items:
-                await write(format_event(item))
+                await write(format_batch(item, self.cache))
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         async def disconnected() -> None:

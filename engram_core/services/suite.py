@@ -51,7 +51,7 @@ class Services:
         self.axon.on_committed(self.webhooks.committed)
         self.memory_events = MemoryEvents(db, self.axon)  # memory.* and contradiction.detected on "system"
         self.tasks = TaskService(db, self.axon)
-        self.broca = ActionLog(db, self.axon)
+        self.broca = ActionLog(db, self.axon, hooks.llm)
         self.soma = AgentRegistry(db, settings, self.axon)
         self.activity = ActivityService(self.axon, hooks.remember, heartbeat_tx)
         self.loom = Workflows(db, self.axon)

@@ -87,7 +87,7 @@ async def stream(r: ApiRequest) -> Any:
     if last is None:  # from now on: fixed before the response starts, so nothing published after is missed
         last = await axon.head(r.auth)
     items = axon.stream(r.auth, chans, last)
-    return EventStream(items, send_timeout=r.engram.settings.axon_send_timeout_seconds)
+    return EventStream(items, send_timeout=r.engram.settings.axon_send_timeout_seconds, bus=axon)
 
 
 T = "axon"

@@ -42,9 +42,11 @@ async def digests(r: ApiRequest) -> Any:
 
 routes = [
     api("/brain/stats", stats, tag="brain"),
-    api("/brain/query", query, methods=("POST",), scope="read", body=QUERY, tag="brain", ok=(200,)),
+    api("/brain/query", query, methods=("POST",), scope="read", body=QUERY, tag="brain", ok=(200,), cost=2),
     api("/brain/absorb", absorb, methods=("POST",), scope="write", body=ABSORB, tag="brain", ok=(200,)),
     api("/brain/feedback", feedback, methods=("POST",), scope="write", body=FEEDBACK, tag="brain", ok=(200,)),
-    api("/digests/generate", generate, methods=("POST",), scope="write", body=GENERATE, tag="digests", ok=(201,)),
+    api(
+        "/digests/generate", generate, methods=("POST",), scope="write", body=GENERATE, tag="digests", ok=(201,), cost=5
+    ),
     api("/digests", digests, query=DIGESTS, tag="digests"),
 ]

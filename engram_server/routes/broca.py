@@ -45,6 +45,6 @@ routes = [
     api("/broca/actions", list_, query=ACTIONS, tag=T),
     api("/broca/actions/{id:int}", get, tag=T),
     api("/broca/feed", feed, query=FEED, tag=T),
-    api("/broca/ask", ask, methods=("POST",), scope="read", body=ASK, tag=T, ok=(200,)),
+    api("/broca/ask", ask, methods=("POST",), scope="read", body=ASK, tag=T, ok=(200,), cost=2),
     api("/broca/stats", stats, tag=T),
 ]

@@ -66,5 +66,5 @@ routes = [
     api(_ID, delete, methods=("DELETE",), scope="write", tag=T),
     api(_ID + "/history", history, query=HISTORY, tag=T),
     api("/feed", feed, query=FEED, tag=T),
-    api("/activity", activity, methods=("POST",), scope="write", body=ACTIVITY, tag=T, ok=(201,)),
+    api("/activity", activity, methods=("POST",), scope="write", body=ACTIVITY, tag=T, ok=(201,), cost=2),
 ]

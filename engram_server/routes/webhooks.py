@@ -49,7 +49,7 @@ routes = [
     api("/webhooks", create, methods=("POST",), scope="write", body=HOOK, tag=T, ok=(201,)),
     api("/webhooks", list_, tag=T),
     api("/webhooks/{id:int}", delete, methods=("DELETE",), scope="write", tag=T),
-    api("/webhooks/test/{id:int}", test, methods=("POST",), scope="write", body=TEST, tag=T, ok=(200,)),
+    api("/webhooks/test/{id:int}", test, methods=("POST",), scope="write", body=TEST, tag=T, ok=(200,), cost=5),
     api("/webhooks/{id:int}/dead-letters", dead_letters, query=DEAD_LETTERS, tag=T),
     api("/webhooks/dead-letters", all_dead_letters, query=DEAD_LETTERS, tag=T),
     api("/webhooks/deliveries/{id:int}/retry", redeliver, methods=("POST",), scope="write", tag=T, ok=(200,)),

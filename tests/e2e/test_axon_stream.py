@@ -4,7 +4,9 @@ once per cursor advance, restart or not; two users never see each other's events
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -124,6 +126,14 @@ def test_poll_cursor_exactly_once_across_a_restart_and_users_apart(env: dict[str
         assert [e["payload"] for e in bob_poll["events"]] == [{"n": "bob"}]
         assert c.get("/axon/events", headers=bob).json()["count"] == 1
         assert c.get(f"/axon/events/{ids[0]}", headers=bob).status_code == 404
+        # Bob's stream replayed from the very start holds his one event, then only heartbeats.
+        with c.stream("GET", "/axon/stream", headers={**bob, "Last-Event-ID": "0"}) as stream:
+            seen = []
+            for item in read_events(stream):
+                if "comment" in item:
+                    break
+                seen.append(item["data"]["payload"])
+        assert seen == [{"n": "bob"}]
     next(server, None)
     server = _serve(env)
     next(server)
@@ -133,4 +143,38 @@ def test_poll_cursor_exactly_once_across_a_restart_and_users_apart(env: dict[str
         assert c.post("/axon/poll", headers=admin, json={"agent": "w1", "channel": "jobs"}).json()["count"] == 0
         cur = c.get("/axon/cursor", headers=admin, params={"agent": "w1", "channel": "jobs"}).json()
         assert cur["last_event_id"] == ids[-1]
+    next(server, None)
+
+
+def test_a_slow_client_is_dropped_and_resumes_without_loss(env: dict[str, str]) -> None:
+    env = {**env, "ENGRAM_AXON_STREAM_BUFFER": "4", "ENGRAM_AXON_SEND_TIMEOUT_SECONDS": "1",
+           "ENGRAM_AXON_HEARTBEAT_SECONDS": "5"}  # fmt: skip
+    base = f"http://127.0.0.1:{env['ENGRAM_PORT']}"
+    headers = {"Authorization": f"Bearer {admin_key(env)}"}
+    server = _serve(env)
+    next(server)
+    blob = "x" * 60_000  # big events fill the socket buffers of a client that does not read
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as c:
+        ids: list[int] = []
+        got: list[int] = []
+        with c.stream("GET", "/axon/stream", params={"channels": "bulk"}) as stream:
+            for i in range(400):
+                ids.append(
+                    c.post("/axon/publish", json={"channel": "bulk", "payload": {"i": i, "b": blob}}).json()["id"]
+                )
+            deadline = time.monotonic() + 20
+            while c.get("/axon/stats").json()["sse_clients"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert c.get("/axon/stats").json()["sse_clients"] == 0  # dropped, not buffered without bound
+            with contextlib.suppress(httpx.HTTPError):
+                got += [int(e["id"]) for e in read_events(stream) if "id" in e]
+        assert len(got) < len(ids)
+        while len(got) < len(ids):  # resume from the last id received: nothing is lost
+            last = {"Last-Event-ID": str(got[-1])} if got else {"Last-Event-ID": str(ids[0] - 1)}
+            with c.stream("GET", "/axon/stream", params={"channels": "bulk"}, headers=last) as stream:
+                for item in read_events(stream):
+                    if "comment" in item:
+                        break
+                    got.append(int(item["id"]))
+        assert got == ids
     next(server, None)

@@ -320,29 +320,32 @@ class AxonService:
 
     async def stream(
         self, auth: AuthContext, channels: frozenset[str] | None, last_id: int
-    ) -> AsyncIterator[dict[str, Any] | None]:
-        """Events after ``last_id`` from the table, then live ones; ``None`` items are heartbeats.
-        Ends when the subscriber is dropped for falling ``axon_stream_buffer`` events behind."""
+    ) -> AsyncIterator[list[dict[str, Any]] | None]:
+        """Batches of events after ``last_id``: first from the table, then live ones (a batch is what
+        arrived while the client took the last one, so a busy stream needs fewer writes); ``None`` items
+        are heartbeats. Ends when the subscriber is dropped for falling ``axon_stream_buffer`` behind."""
         sub = self.hub.add(auth.user_id, channels)  # before the replay read: nothing falls in between
         try:
             while True:
                 page = await self._replay(auth.user_id, channels, last_id)
-                for event in page:
-                    yield event
-                    last_id = event["id"]
+                if page:
+                    yield page
+                    last_id = page[-1]["id"]
                 if len(page) < REPLAY_PAGE:
                     break
             beat = self.settings.axon_heartbeat_seconds
             while not sub.dropped:
                 try:
-                    event = await asyncio.wait_for(sub.queue.get(), timeout=beat)
+                    batch = [await asyncio.wait_for(sub.queue.get(), timeout=beat)]
                 except TimeoutError:
                     yield None
                     continue
-                if event["id"] <= last_id:
-                    continue  # replayed already
-                yield event
-                last_id = event["id"]
+                while not sub.queue.empty() and len(batch) < REPLAY_PAGE:
+                    batch.append(sub.queue.get_nowait())
+                fresh = [e for e in batch if e["id"] > last_id]  # older ones were replayed already
+                if fresh:
+                    yield fresh
+                    last_id = fresh[-1]["id"]
         finally:
             self.hub.remove(sub)
 

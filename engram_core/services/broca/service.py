@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...auth.context import AuthContext
+from ...errors import LlmUnavailable
+from ...llm.client import LlmClient
 from ...storage.database import Database
 from ...storage.owned import owned_row
 from ...timeutil import now_iso
@@ -70,9 +72,10 @@ def log_tx(conn: Any, pub: Publisher, user_id: int, q: dict[str, Any]) -> dict[s
 
 
 class ActionLog:
-    def __init__(self, db: Database, axon: AxonService) -> None:
+    def __init__(self, db: Database, axon: AxonService, llm: LlmClient | None = None) -> None:
         self.db = db
         self.axon = axon
+        self.llm = llm
 
     async def log(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         q = ACTION.parse(body)
@@ -108,7 +111,24 @@ class ActionLog:
         rows = await self.db.aread(lambda c: c.execute(sql, (auth.user_id, _SCAN)).fetchall())
         text, hits = answer(q["question"], rows, q["limit"])
         matches = [{**row_dict(r, ("payload",)), "score": s} for s, r in hits]
-        return {"answer": text, "plan": None, "raw": matches, "matches": matches, "count": len(matches)}
+        plan = None
+        if hits and self.llm is not None and self.llm.configured:  # optional: the search answer stands without it
+            log = "\n".join(f"{r['created_at'][:16]} {r['narrative']}" for _, r in hits)
+            try:
+                text = await self.llm.chat(
+                    [
+                        {
+                            "role": "system",
+                            "content": "Answer the question from these logged agent actions only; be brief.",
+                        },
+                        {"role": "user", "content": f"Actions:\n{log}\n\nQuestion: {q['question']}"},
+                    ],
+                    max_tokens=300,
+                )
+                plan = {"answered_by": "llm", "actions": [r["id"] for _, r in hits]}
+            except LlmUnavailable:
+                pass
+        return {"answer": text, "plan": plan, "raw": matches, "matches": matches, "count": len(matches)}
 
     async def stats(self, auth: AuthContext) -> dict[str, Any]:
         def run(conn: Any) -> dict[str, Any]:
