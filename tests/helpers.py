@@ -43,11 +43,12 @@ class Api:
         return self.client.app.state.engram  # type: ignore[attr-defined]
 
     def park_background(self) -> None:
-        """Stop the periodic tasks, run the due jobs, then stop the job queue: from here on every row-count
-        change is a request's own (the lifespan's shutdown stops both again, harmlessly)."""
+        """Stop the periodic tasks and the memory events, run the due jobs, then stop the job queue: from here
+        on every row-count change is a request's own (the lifespan's shutdown stops them again, harmlessly)."""
         portal = self.client.portal
         assert portal is not None, "only inside `with TestClient(...)`"
         portal.call(self.engram.scheduler.stop)
+        portal.call(self.engram.services.memory_events.stop)  # memory.* events follow writes in their own tx
         portal.call(self.engram.jobs.drain)
         portal.call(self.engram.jobs.stop)
 

@@ -1,18 +1,19 @@
 """Memory events on axon's ``system`` channel, fed by the database's change feed.
 
-The change feed hands every committed change set to this listener on the write thread; the memory and
-link changes are queued to one task on the event loop, which reads the rows and publishes, in commit
-order and one transaction per batch: ``memory.created`` (a new memory), ``memory.updated`` (a new version,
-a changed or restored memory), ``memory.deleted`` (trashed, forgotten, merged into a duplicate or purged)
-and ``contradiction.detected`` (a ``contradicts`` link). Webhooks and streams receive them like any event.
-The events are written after the memory's own commit: a crash in between loses the event (not the memory).
+The change feed calls this listener on the write thread right after a memory write commits; it queues
+one more write transaction at once (``submit_write``: next in the writer's queue, so the events follow
+their memories in commit order) that reads the changed rows and publishes ``memory.created`` (a new
+memory), ``memory.updated`` (a new version, a changed or restored memory), ``memory.deleted`` (trashed,
+forgotten, merged into a duplicate or purged) and ``contradiction.detected`` (a ``contradicts`` link).
+Webhooks and streams receive them like any event. The events commit just after the memory: a crash in
+between loses the event (not the memory).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from concurrent.futures import Future
 from typing import Any
 
 from ..storage.changes import ChangeSet
@@ -25,6 +26,7 @@ log = logging.getLogger("engram.services")
 SYSTEM = "system"
 _MEMORY_KINDS = ("created", "updated", "hidden", "restored", "deleted")
 _SNIPPET = 2000
+Item = tuple[str, str, int, int]
 
 
 class MemoryEvents:
@@ -32,57 +34,58 @@ class MemoryEvents:
         self.db = db
         self.axon = axon
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[list[tuple[str, str, int, int]]] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.enabled = True  # off after stop(): no more events (tests park it with the other background work)
         db.subscribe(self.listener)
 
-    def listener(self, changes: ChangeSet) -> None:
-        """On the write thread: keep what matters, hand it to the loop (never touches the database)."""
-        if self._loop is None or self._queue is None:
-            return
-        items = [(c.table, c.kind, c.user_id, i) for c in changes.of("memories", _MEMORY_KINDS) if c.user_id
-                 for i in c.ids]  # fmt: skip
-        items += [("memory_links", "created", c.user_id, i) for c in changes.of("memory_links", ("created",))
-                  if c.user_id for i in c.ids]  # fmt: skip
-        if items:
-            queue = self._queue
-            self._loop.call_soon_threadsafe(queue.put_nowait, items)  # type: ignore[arg-type]
-
     async def start(self) -> None:
-        self._queue = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
-        self._task = asyncio.create_task(self._run(), name="engram-memory-events")
+        self.enabled = True
 
     async def stop(self) -> None:
+        self.enabled = False
         self._loop = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
-    async def _run(self) -> None:
-        assert self._queue is not None
-        while True:
-            batch = await self._queue.get()
-            while not self._queue.empty():  # one transaction for whatever piled up meanwhile
-                batch += self._queue.get_nowait()
+    def listener(self, changes: ChangeSet) -> None:
+        """On the write thread, after the COMMIT: queue the events' own transaction (never waits on it)."""
+        if not self.enabled:
+            return
+        items: list[Item] = [
+            (c.table, c.kind, c.user_id, i) for c in changes.of("memories", _MEMORY_KINDS) if c.user_id for i in c.ids
+        ]
+        items += [
+            ("memory_links", "created", c.user_id, i)
+            for c in changes.of("memory_links", ("created",))
+            if c.user_id
+            for i in c.ids
+        ]
+        if not items:
+            return
+        try:
+            fut = self.db.submit_write(lambda conn: self._publish(conn, items))
+        except RuntimeError:  # the database is closing
+            return
+        fut.add_done_callback(self._committed)
 
-            def tx(conn: Any, pub: Publisher, batch: list[tuple[str, str, int, int]] = batch) -> None:
-                self._publish(conn, pub, batch)
+    def _committed(self, fut: Future[list[dict[str, Any]]]) -> None:
+        if fut.exception() is not None:
+            log.error("cannot publish memory events: %s", fut.exception())
+            return
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.axon.committed, fut.result())
 
-            try:
-                await self.axon.write(tx)
-            except Exception:
-                log.exception("cannot publish %d memory events", len(batch))
-
-    def _publish(self, conn: Any, pub: Publisher, batch: list[tuple[str, str, int, int]]) -> None:
+    def _publish(self, conn: Any, batch: list[Item]) -> list[dict[str, Any]]:
+        pub = Publisher(self.axon, conn)
         for table, kind, user_id, row_id in batch:
             if table == "memory_links":
                 link = conn.execute("SELECT * FROM memory_links WHERE id = ?", (row_id,)).fetchone()
                 if link is not None and link["link_type"] == "contradicts":
-                    payload = {"link_id": row_id, "source_id": link["source_id"], "target_id": link["target_id"],
-                               "weight": link["weight"]}  # fmt: skip
+                    payload = {
+                        "link_id": row_id,
+                        "source_id": link["source_id"],
+                        "target_id": link["target_id"],
+                        "weight": link["weight"],
+                    }
                     pub.publish(user_id, SYSTEM, "contradiction.detected", payload, "engram")
                 continue
             if kind == "deleted":
@@ -104,6 +107,7 @@ class MemoryEvents:
                 **extra,
             }
             pub.publish(user_id, SYSTEM, action, payload, "engram")
+        return pub.events
 
 
 def _classify(kind: str, row: Any) -> tuple[str | None, dict[str, Any]]:

@@ -69,7 +69,10 @@ def fill(path: str, ids: dict[str, int]) -> str:
     for prefix, kind in (("/entities", "entity"), ("/projects", "project"), ("/episodes", "episode"),
                          ("/conversations", "conversation"), ("/communities", "community"),
                          ("/jobs", "job"), ("/keys", "key"), ("/spaces", "space"), ("/links/", "memory"),
-                         ("/axon/events", "axon_event"), ("/webhooks", "webhook")):  # fmt: skip
+                         ("/axon/events", "axon_event"), ("/webhooks", "webhook"), ("/tasks", "task"),
+                         ("/broca/actions", "action"), ("/soma/agents", "agent"), ("/soma/groups", "group"),
+                         ("/loom/workflows", "workflow"), ("/loom/runs", "run"), ("/thymus/rubrics", "rubric"),
+                         ("/thymus/evaluations", "evaluation")):  # fmt: skip
         if path.startswith(prefix):
             owner = kind
     first = PARAM.search(path)
@@ -101,6 +104,17 @@ def make_objects(api: Api) -> dict[str, int]:
     ids["community"] = int(communities[0]["id"])
     ids["job"] = 1
     ids["axon_event"] = made("POST", "/axon/publish", {"channel": "walk", "payload": {"k": "v"}})
+    ids["task"] = made("POST", "/tasks", {"title": "Count the herons", "agent": "walker"})
+    ids["action"] = made("POST", "/broca/actions", {"agent": "walker", "action": "count", "target": "herons"})
+    ids["agent"] = made("POST", "/soma/agents", {"name": "walker", "capabilities": ["birds"]})
+    ids["group"] = made("POST", "/soma/groups", {"name": "watchers"})
+    ids["workflow"] = made(
+        "POST", "/loom/workflows", {"name": "survey", "steps": [{"name": "count", "type": "action"}]}
+    )
+    ids["run"] = made("POST", "/loom/runs", {"workflow_id": ids["workflow"]})
+    ids["rubric"] = made("POST", "/thymus/rubrics", {"name": "survey quality", "criteria": [{"name": "care"}]})
+    ids["evaluation"] = made("POST", "/thymus/evaluate", {"rubric_id": ids["rubric"], "agent": "walker",
+                                                          "subject": "count", "scores": {"care": 1}})  # fmt: skip
     return ids
 
 

@@ -4,8 +4,10 @@ subscriptions, cursors, payload limits, the hub's bounded buffer, and users kept
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from engram_core.services.axon.hub import Hub
+from engram_core.timeutil import format_ts
 from tests.helpers import Api
 
 
@@ -89,3 +91,17 @@ def test_hub_drops_a_subscriber_whose_buffer_is_full() -> None:
         assert hub.count(1) == 1
 
     asyncio.run(run())
+
+
+def test_events_older_than_their_channel_retention_are_pruned(api: Api) -> None:
+    k = api.admin_key
+    api.call("POST", "/axon/channels", k, json={"name": "short", "retain_hours": 1})
+    old = api.call("POST", "/axon/publish", k, json={"channel": "short"}).json()["id"]
+    kept = api.call("POST", "/axon/publish", k, json={"channel": "short"}).json()["id"]
+    other = api.call("POST", "/axon/publish", k, json={"channel": "long"}).json()["id"]  # default: 168 hours
+    two_hours_ago = format_ts(datetime.now(UTC) - timedelta(hours=2))
+    sql = "UPDATE axon_events SET created_at = ? WHERE id IN (?, ?)"
+    api.engram.db.write(lambda c: c.execute(sql, (two_hours_ago, old, other)))
+    assert api.client.portal.call(api.engram.services.axon.prune) == 1
+    ids = [e["id"] for e in api.call("GET", "/axon/events", k).json()["events"]]
+    assert old not in ids and kept in ids and other in ids
