@@ -30,6 +30,13 @@ INTENDED: dict[tuple[str, str], int] = {
     },
     ("POST", "/context"): 5,
     ("POST", "/v1/chat/completions"): 5,  # a context assembly, then the provider call
+    # services: an activity report stores a memory, /brain/query and /broca/ask search, a digest reads a period
+    # of everything, a webhook test makes an outgoing HTTP call
+    ("POST", "/activity"): 2,
+    ("POST", "/brain/query"): 2,
+    ("POST", "/broca/ask"): 2,
+    ("POST", "/digests/generate"): 5,
+    ("POST", "/webhooks/test/{id:int}"): 5,
     ("GET", "/backup"): 50,
     ("GET", "/export"): 20,
     ("POST", "/import"): 20,

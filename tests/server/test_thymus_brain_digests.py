@@ -109,3 +109,24 @@ def test_digests_are_stored_listed_and_sent_as_events(api: Api) -> None:
             break
         time.sleep(0.05)
     assert api.call("GET", "/digests", k).json()["count"] == 1
+
+
+def test_brain_query_spreads_along_links_and_sharpens_with_beta(api: Api) -> None:
+    k = api.admin_key
+    a = api.store(k, "The heron nests by the quiet river bend")
+    b = api.store(k, "Kingfishers dive for minnows in spring")
+    c = api.store(k, "Otters were seen upstream at dusk")
+    api.call("POST", "/links", k, json={"source_id": a, "target_id": b, "link_type": "related"})
+    api.call("POST", "/links", k, json={"source_id": b, "target_id": c, "link_type": "related"})
+    q = {"query": "heron river", "top_k": 1}  # search finds the heron; links lead on to the others
+    plain = api.call("POST", "/brain/query", k, json=q).json()["result"]["activated"]
+    assert [m["id"] for m in plain] == [a]
+    spread = api.call("POST", "/brain/query", k, json={**q, "spread_hops": 2}).json()["result"]
+    hops = {m["id"]: m.get("hop") for m in spread["activated"]}
+    assert hops == {a: None, b: 1, c: 2}
+    acts = [m["activation"] for m in spread["activated"]]
+    assert acts[0] > acts[1] > acts[2] > 0
+    flat = api.call("POST", "/brain/query", k, json={**q, "spread_hops": 2, "beta": 0}).json()
+    assert [m["activation"] for m in flat["result"]["activated"]] == [round(1 / 3, 6)] * 3
+    sharp = api.call("POST", "/brain/query", k, json={**q, "spread_hops": 2, "beta": 50}).json()
+    assert sharp["result"]["activated"][0]["activation"] > 0.9

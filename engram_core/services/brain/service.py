@@ -5,6 +5,8 @@ memories and reweights the links between them (``/brain/feedback``)."""
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -22,8 +24,10 @@ Recalled = Callable[[int, list[int]], None]
 QUERY = Schema(
     Field("query", "text", required=True, max_len=2000),
     Field("top_k", "int", default=10, min=1, max=100),
-    Field("beta", "float", min=0, max=100, help="Accepted for reference clients; hybrid search ranks."),
-    Field("spread_hops", "int", min=0, max=5, help="Accepted for reference clients; links are not followed."),
+    Field(
+        "beta", "float", min=0, max=100, help="Sharpness: activations become softmax(beta * score). Omitted: scores."
+    ),
+    Field("spread_hops", "int", default=0, min=0, max=3, help="Follow links this many hops from the activated."),
     description="Activate memories for a query, with the tasks, actions and events that mention it.",
 )
 ABSORB = Schema(Field("id", "int", required=True, min=1, aliases=("memory_id",)), description="Absorb a memory.")
@@ -91,6 +95,52 @@ def _like(words: Iterable[str]) -> list[str]:
     return [f"%{w.replace('%', '').replace('_', '')}%" for w in words if len(w) > 2][:6]
 
 
+_SPREAD_DECAY = 0.5  # a linked memory gets half its neighbour's activation (times the link's weight, capped at 1)
+_COLUMNS = "id, content, category, source, importance, created_at, tags"
+
+
+def _spread(conn: Any, user_id: int, activated: list[dict[str, Any]], hops: int, limit: int) -> list[dict[str, Any]]:
+    """Memories reached by following links from the activated ones, hop by hop (visible ones only)."""
+    level = {int(a["id"]): float(a["activation"] or 0.0) for a in activated}
+    seen, found = set(level), []
+    for hop in range(1, hops + 1):
+        nxt: dict[int, float] = {}
+        for mid, act in level.items():
+            for r in conn.execute(
+                "SELECT source_id, target_id, weight FROM memory_links WHERE user_id = ? AND"
+                " (source_id = ? OR target_id = ?)",
+                (user_id, mid, mid),
+            ):
+                other = r["target_id"] if r["source_id"] == mid else r["source_id"]
+                if other not in seen:
+                    nxt[other] = max(nxt.get(other, 0.0), act * _SPREAD_DECAY * min(1.0, float(r["weight"])))
+        if not nxt:
+            break
+        marks = ",".join("?" * len(nxt))
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND id IN ({marks}) AND is_latest = 1"
+            " AND is_deleted = 0 AND is_forgotten = 0",
+            (user_id, *nxt),
+        ).fetchall()
+        level = {}
+        for r in sorted(rows, key=lambda r: -nxt[r["id"]])[:limit]:
+            tags = json.loads(r["tags"]) if isinstance(r["tags"], str) else r["tags"]
+            found.append({**dict(r), "tags": tags, "activation": round(nxt[r["id"]], 6), "hop": hop})
+            level[r["id"]] = nxt[r["id"]]
+            seen.add(r["id"])
+    return found
+
+
+def _sharpen(activated: list[dict[str, Any]], beta: float) -> None:
+    """activation := softmax(beta * activation) over the activated memories (beta 0: all equal)."""
+    raw = [float(a["activation"] or 0.0) for a in activated]
+    top = max(raw)
+    weights = [math.exp(beta * (x - top)) for x in raw]
+    total = sum(weights)
+    for a, w in zip(activated, weights, strict=True):
+        a["activation"] = round(w / total, 6)
+
+
 class Brain:
     def __init__(self, db: Database, search: Search | None, recalled: Recalled | None) -> None:
         self.db = db
@@ -111,6 +161,11 @@ class Brain:
             | {"activation": r.get("score")}
             for r in found.get("results", [])
         ]
+        if q["spread_hops"]:
+            spread = await self.db.aread(lambda c: _spread(c, auth.user_id, activated, q["spread_hops"], q["top_k"]))
+            activated += spread
+        if q["beta"] is not None and activated:
+            _sharpen(activated, q["beta"])
         ids = [int(a["id"]) for a in activated]
         patterns = _like(q["query"].lower().split())
 
