@@ -82,11 +82,7 @@ def _schemas() -> list[tuple[str, str, Schema]]:
 
 # Fields known to be accepted and ignored, each waiting for its owner to implement or refuse it. Do not add
 # to this list to make the test pass: implement the flag, or refuse it with a 400 (a Field ``check``).
-KNOWN_IGNORED = {
-    # POST /brain/query: reference clients send them; hybrid search ranks and links are not followed.
-    "engram_core.services.brain.service.QUERY.beta",
-    "engram_core.services.brain.service.QUERY.spread_hops",
-}
+KNOWN_IGNORED: set[str] = set()
 
 
 def test_no_declared_request_field_is_ignored() -> None:
