@@ -25,11 +25,11 @@ import numpy as np
 
 from bench.search_latency import COMMON, _text, _vocabulary
 from engram_core.engram import Engram
+from engram_core.model.fts import build_match
 from engram_core.search.channels.fts import fts_search
 from engram_core.search.channels.personality import personality_search
 from engram_core.search.channels.vector import vector_search
 from engram_core.search.filters import search_scope
-from engram_core.search.fts_query import build_match
 from engram_core.search.schemas import SEARCH
 from engram_core.settings import Settings
 

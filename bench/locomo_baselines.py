@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from bench.locomo_data import CATEGORIES, DEFAULT_PATH, Locomo, load_locomo
 from bench.metrics import hit_at_k, ndcg_at_k, recall_at_k
-from engram_core.search.fts_query import build_match
+from engram_core.model.fts import build_match
 
 TOP_K = 20
 METRICS: dict[str, Callable[[list[str], set[str]], float]] = {

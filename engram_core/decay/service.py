@@ -11,8 +11,8 @@ from typing import Any
 
 from ..auth import audit
 from ..auth.context import AuthContext
-from ..memories.records import VISIBLE, owned_memory
-from ..search.fts_query import build_match
+from ..model.fts import build_match
+from ..model.memories import VISIBLE, owned_memory
 from ..storage.database import Database
 from ..timeutil import format_ts, now_iso, parse_datetime
 from ..validation import Field, Schema

@@ -16,11 +16,11 @@ import numpy as np
 
 from ..auth import audit
 from ..embeddings.vectors import from_blob
-from ..memories.records import VISIBLE
+from ..model.links import bump_links_changed, upsert_link
+from ..model.memories import VISIBLE
 from ..search.index import VectorIndex
 from ..storage.database import Database
 from ..timeutil import now_iso
-from .links import bump_links_changed, upsert_link
 
 __all__ = ["autolink", "plan_links"]
 

@@ -14,7 +14,7 @@ from typing import Any
 from ..auth import audit
 from ..auth.context import AuthContext
 from ..errors import Invalid
-from ..memories.records import VISIBLE
+from ..model.memories import VISIBLE
 from ..organize.common import ids_field, memory_summaries, require_memories, update_fields
 from ..storage.database import Database
 from ..storage.owned import owned_row

@@ -2,7 +2,7 @@
 
 Every function takes the connection of the caller's transaction. Links are directed rows
 ``(source_id, target_id, link_type, weight)`` unique per (source, target, type). Each change bumps
-``graph_state.links_changed`` for the user, which the PageRank refresh reads.
+``graph_state.links_changed`` (:mod:`engram_core.model.links`) for the user, which the PageRank refresh reads.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from ..auth import audit
 from ..auth.context import AuthContext
 from ..errors import Invalid, NotFound
 from ..jobs.queue import enqueue
-from ..memories.records import owned_memory
+from ..model.links import bump_links_changed, upsert_link
+from ..model.memories import owned_memory
 from ..storage.database import Database
-from ..timeutil import now_iso
 from ..validation import Field, Schema
 
 __all__ = [
@@ -23,11 +23,9 @@ __all__ = [
     "LINK",
     "LINK_TYPES",
     "LinkService",
-    "bump_links_changed",
     "enqueue_autolink",
     "link_dict",
     "links_of",
-    "upsert_link",
 ]
 
 #: Job kind of the post-store auto-link work.
@@ -62,28 +60,6 @@ def enqueue_autolink(conn: Any, user_id: int, memory_id: int, *, delay: float = 
     Called by the store/update transaction hook and by whoever embeds a memory later (backfill).
     """
     return enqueue(conn, AUTOLINK_JOB, {"memory_id": memory_id}, user_id=user_id, delay=delay)
-
-
-def bump_links_changed(conn: Any, user_id: int, count: int) -> None:
-    """Count ``count`` changed links for the user (drives the early PageRank refresh)."""
-    if count <= 0:
-        return
-    conn.execute(
-        "INSERT INTO graph_state (user_id, links_changed) VALUES (?, ?)"
-        " ON CONFLICT(user_id) DO UPDATE SET links_changed = links_changed + excluded.links_changed",
-        (user_id, count),
-    )
-
-
-def upsert_link(conn: Any, user_id: int, source: int, target: int, link_type: str, weight: float) -> bool:
-    """Insert a link or update its weight; True when a row was inserted or changed."""
-    cur = conn.execute(
-        "INSERT INTO memory_links (user_id, source_id, target_id, link_type, weight, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(source_id, target_id, link_type)"
-        " DO UPDATE SET weight = excluded.weight WHERE weight != excluded.weight",
-        (user_id, source, target, link_type, weight, now_iso()),
-    )
-    return bool(cur.rowcount)
 
 
 def link_dict(r: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from ..auth import audit
-from ..memories.records import visible
+from ..model.memories import visible
 from ..storage.database import Database
 from ..timeutil import format_ts, now_iso
 from .rank import EdgeRow, build_graph, communities, pagerank

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NotFound
-from ..memories.records import visible
-from ..search.fts_query import build_match
+from ..model.fts import build_match
+from ..model.memories import visible
 from ..timeutil import now_iso
 
 __all__ = [

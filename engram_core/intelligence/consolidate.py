@@ -25,9 +25,10 @@ import numpy as np
 
 from ..auth.context import AuthContext
 from ..errors import Conflict, Invalid, LlmUnavailable, NotFound
-from ..graph.links import bump_links_changed, upsert_link
 from ..memories import writes
-from ..memories.records import VISIBLE, memory_dict, owned_memory
+from ..memories.records import memory_dict
+from ..model.links import bump_links_changed, upsert_link
+from ..model.memories import VISIBLE, owned_memory
 from ..timeutil import now_iso
 from ..validation import Field, Schema
 

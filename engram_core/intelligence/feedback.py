@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..auth.context import AuthContext
-from ..memories.records import owned_memory
+from ..model.memories import owned_memory
 from ..storage.database import Database
 from ..timeutil import now_iso
 from ..validation import Field, Schema

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..auth.context import AuthContext
 from ..embeddings.manager import EmbeddingManager
-from ..memories.records import VISIBLE
+from ..model.memories import VISIBLE
 from ..storage.database import Database
 from ..timeutil import now_iso
 from ..validation import Field, Schema

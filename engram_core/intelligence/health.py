@@ -14,7 +14,7 @@ from typing import Any
 
 from ..auth.context import AuthContext
 from ..memories.duplicates import find_pairs
-from ..memories.records import VISIBLE
+from ..model.memories import VISIBLE
 from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import format_ts, now_iso

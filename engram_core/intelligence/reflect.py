@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..auth.context import AuthContext
 from ..errors import Invalid, LlmUnavailable
-from ..graph.links import bump_links_changed, upsert_link
-from ..memories.records import VISIBLE, owned_memory
+from ..model.links import bump_links_changed, upsert_link
+from ..model.memories import VISIBLE, owned_memory
 from ..timeutil import format_ts, now_iso
 from ..validation import Field, Schema
 from .consolidate import id_list

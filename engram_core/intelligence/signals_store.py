@@ -13,7 +13,7 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..memories.records import VISIBLE
+from ..model.memories import VISIBLE
 from ..timeutil import now_iso
 from .personality import SIGNAL_TYPES, Signal, extract_signals, synthesize_profile
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from ..auth import audit
 from ..auth.context import AuthContext
+from ..model.memories import VISIBLE
 from ..timeutil import now_iso
-from .records import VISIBLE
 from .simhash import find_duplicate
 
 __all__ = ["BANDS", "RECENT_WINDOW", "bands", "boost_duplicate", "find_recent_duplicate"]

@@ -15,13 +15,13 @@ import numpy as np
 
 from ..auth import audit
 from ..auth.context import AuthContext
-from ..graph.links import bump_links_changed, upsert_link
+from ..model.links import bump_links_changed, upsert_link
+from ..model.memories import VISIBLE
 from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import now_iso
 from ..validation import Field, Schema
 from .dedup import RECENT_WINDOW
-from .records import VISIBLE
 from .simhash import to_unsigned
 
 __all__ = ["DEDUPLICATE", "DUPLICATES", "DedupService", "find_pairs", "merge"]

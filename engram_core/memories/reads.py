@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NotFound
+from ..model.memories import VISIBLE, owned_memory
 from ..timeutil import now_iso
-from .records import VISIBLE, memory_dict, owned_memory
+from .records import memory_dict
 
 __all__ = ["get_memory", "list_memories", "list_tags", "list_trash", "touch", "user_stats", "version_chain"]
 

@@ -1,4 +1,6 @@
-"""Row -> JSON-ready dict, the SQL that says which memories are visible, and the owned-memory lookup."""
+"""A memory row -> its public JSON-ready dict (with the FSRS decay score).
+
+Which rows are visible and the owned-memory lookup are the shared vocabulary in :mod:`engram_core.model`."""
 
 from __future__ import annotations
 
@@ -7,30 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..decay import FsrsState, decay_score
-from ..storage.owned import owned_row
 
-__all__ = ["VISIBLE", "memory_dict", "owned_memory", "row_decay_score", "visible"]
-
-# A memory that reads and search see: latest version, not forgotten, not consolidated into another,
-# not in the trash, not past its TTL. ``:now`` is bound by the caller.
-VISIBLE = (
-    "m.is_latest = 1 AND m.is_forgotten = 0 AND m.is_consolidated = 0 AND m.is_deleted = 0"
-    " AND (m.forget_after IS NULL OR m.forget_after > :now)"
-)
-
-
-def visible(alias: str) -> str:
-    """``VISIBLE`` for a memories table aliased ``alias`` (``:now`` is bound by the caller)."""
-    return VISIBLE.replace("m.", f"{alias}.")
-
-
-def owned_memory(conn: Any, user_id: int, memory_id: int, *, trashed: bool = False) -> Any:
-    """The user's memory row ``memory_id`` (any version, forgotten or archived too), else NotFound.
-
-    A memory in the trash is found only with ``trashed=True``; otherwise it is NotFound like another
-    user's id, with the same message.
-    """
-    return owned_row(conn, "memories", user_id, memory_id, "memory", not_deleted=not trashed)
+__all__ = ["memory_dict", "row_decay_score"]
 
 
 def row_decay_score(r: Any, now: datetime | None = None) -> float | None:

@@ -16,9 +16,9 @@ from ..auth.spaces import check_space
 from ..decay.apply import apply_review
 from ..decay.state import Grade
 from ..errors import Conflict
-from ..graph.links import bump_links_changed
+from ..model.links import bump_links_changed
+from ..model.memories import owned_memory
 from ..timeutil import now_iso
-from .records import owned_memory
 from .written import WrittenMemory
 
 __all__ = [

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..auth import audit
 from ..auth.context import AuthContext
-from ..search.fts_query import build_match
+from ..model.fts import build_match
 from ..storage.database import Database
 from ..storage.owned import owned_row
 from ..timeutil import now_iso

@@ -7,7 +7,7 @@ from typing import Any
 from ..auth import audit
 from ..auth.context import AuthContext
 from ..errors import Conflict
-from ..memories.records import VISIBLE
+from ..model.memories import VISIBLE
 from ..storage.database import Database
 from ..storage.owned import owned_row
 from ..timeutil import now_iso

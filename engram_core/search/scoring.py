@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from ..memories.records import VISIBLE, visible
+from ..model.memories import VISIBLE, visible
 from ..timeutil import now_iso
 from .boosts import BoostResult, apply_boosts
 from .temporal import TimeWindow, proximity_boost

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from engram_core.model.fts import build_match
 from engram_core.search.channels.fts import fts_channel
-from engram_core.search.fts_query import build_match
 from engram_core.search.schemas import SEARCH
 from engram_core.settings import Settings
 from engram_server.app import all_routes, create_app

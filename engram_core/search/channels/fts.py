@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...model.fts import match_terms, query_terms
 from ..filters import Scope, search_scope
-from ..fts_query import match_terms, query_terms
 from ..fts_stats import FtsStats
 
 __all__ = ["candidate_filters", "fts_channel", "fts_search"]

@@ -15,8 +15,8 @@ from collections import defaultdict
 from typing import Any
 
 from ...intelligence.personality import Signal, rank_memories
+from ...model.fts import query_terms
 from ..filters import Scope
-from ..fts_query import query_terms
 
 __all__ = ["personality_search"]
 

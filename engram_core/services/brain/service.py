@@ -13,7 +13,7 @@ from typing import Any
 from ...auth.context import AuthContext
 from ...errors import Invalid
 from ...intelligence.feedback import _rate as rate_memory
-from ...memories.records import owned_memory
+from ...model.memories import owned_memory
 from ...storage.database import Database
 from ...validation import Field, Schema
 

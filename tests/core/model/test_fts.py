@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engram_core.search.fts_query import MAX_TERMS, build_match, query_terms
+from engram_core.model.fts import MAX_TERMS, build_match, query_terms
 
 DOCS = [
     "Caroline went to the LGBTQ support group yesterday",
