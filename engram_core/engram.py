@@ -64,6 +64,7 @@ class Engram:
         self.personality = PersonalityService(db)
         self.memories.before_write(warm_signals)
         self.memories.in_write_tx(extract_in_tx)
+        self.memories.after_purge(self._wipe_purged)
         self.limits = RequestLimits(settings)
         self.quotas = QuotaService(db, settings)
         self.backups = BackupService(settings, db)
@@ -152,6 +153,17 @@ class Engram:
 
     async def _maintain_ann(self) -> None:
         await asyncio.to_thread(self.search.index.maintain)
+
+    async def _wipe_purged(self, user_id: int, ids: list[int]) -> None:
+        """After a purge: its vectors out of the LanceDB files, then the WAL (which still holds the pages
+        as they were before the purge) checkpointed and truncated to zero bytes."""
+        if self.search.index.ann is not None:
+            await asyncio.to_thread(self.search.index.purge, user_id, ids)
+        for attempt in range(3):
+            if (await self.db.acheckpoint("TRUNCATE"))[0] == 0:
+                return
+            await asyncio.sleep(0.05 * (attempt + 1))  # a reader held an older snapshot past the busy timeout
+        log.warning("WAL not truncated after a purge (readers busy); the next checkpoint overwrites it")
 
     async def _checkpoint(self) -> None:
         await self.db.awrite_raw("PRAGMA wal_checkpoint(PASSIVE)")

@@ -8,7 +8,7 @@ from typing import Any
 from ..timeutil import now_iso
 from .context import AuthContext
 
-__all__ = ["list_audit", "record"]
+__all__ = ["clear_details", "list_audit", "record"]
 
 
 def record(
@@ -36,6 +36,20 @@ def record(
             now_iso(),
         ),
     )
+
+
+def clear_details(conn: Any, user_id: int, target_type: str, target_ids: list[int]) -> int:
+    """Empty the detail of the user's audit rows about these targets (a purge: a detail may quote content,
+    e.g. the tags of ``memory.tags``). The rows themselves stay: who did what, when, to which id."""
+    if not target_ids:
+        return 0
+    marks = ", ".join("?" for _ in target_ids)
+    cur = conn.execute(
+        f"UPDATE audit_log SET detail = '{{}}' WHERE user_id = ? AND target_type = ? AND target_id IN ({marks})"
+        " AND detail != '{}'",
+        [user_id, target_type, *target_ids],
+    )
+    return int(cur.rowcount)
 
 
 def list_audit(

@@ -6,7 +6,7 @@ Caches and indexes follow every committed change through the database's change f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,9 @@ from .written import TxHook
 
 __all__ = ["MemoryService"]
 
+# Runs after a purge committed, before it answers: (user_id, purged ids) — wipes copies outside the rows.
+PurgeHook = Callable[[int, list[int]], Awaitable[None]]
+
 
 class MemoryService:
     """Memory operations for one authenticated caller at a time. Every method checks the scope it needs."""
@@ -34,6 +37,11 @@ class MemoryService:
         self.vectors = vectors
         self._tx_hooks: list[TxHook] = []
         self._prepare_hooks: list[Callable[[str], None]] = []
+        self._purge_hooks: list[PurgeHook] = []
+
+    def after_purge(self, hook: PurgeHook) -> None:
+        """Await ``hook(user_id, ids)`` after every committed purge, before it returns (WAL, LanceDB files)."""
+        self._purge_hooks.append(hook)
 
     def before_write(self, hook: Callable[[str], None]) -> None:
         """Call ``hook(content)`` before a store/update transaction (pure work kept off the write thread)."""
@@ -198,7 +206,11 @@ class MemoryService:
         return await self._lifecycle(auth, lambda c: writes.restore(c, auth, memory_id, quota))
 
     async def purge(self, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-        return await self._lifecycle(auth, lambda c: writes.purge(c, auth, memory_id))
+        """Delete a memory and all its versions; when this returns their text is gone from every file."""
+        result = await self._lifecycle(auth, lambda c: writes.purge(c, auth, memory_id))
+        for hook in self._purge_hooks:
+            await hook(auth.user_id, list(result["ids"]))
+        return result
 
     async def sweep_expired(self) -> int:
         return await self.db.awrite(writes.sweep_expired)

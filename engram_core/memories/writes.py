@@ -212,7 +212,14 @@ def restore(conn: Any, auth: AuthContext, memory_id: int, quota: int = 0) -> dic
 
 
 def purge(conn: Any, auth: AuthContext, memory_id: int) -> dict[str, Any]:
-    """Delete a memory and every version of it from every table (FTS by trigger, links by cascade)."""
+    """Delete a memory and every version of it from every table, leaving no copy of its text.
+
+    FTS (secure-delete, so the words leave the index), tags by trigger; links, entity mentions and
+    personality signals by cascade; memory events (axon, webhook deliveries) that name it are deleted. A
+    stored personality profile that drew on its signals is dropped
+    (it is synthesised again from what is left on the next read), and the detail of its audit rows is
+    emptied. ``secure_delete`` zeroes the freed space; the service checkpoints the WAL after the commit.
+    """
     row = owned_memory(conn, auth.user_id, memory_id, trashed=True)
     root = row["root_id"] or row["id"]
     ids = [r[0] for r in conn.execute("SELECT id FROM memories WHERE user_id = ? AND (root_id = ? OR id = ?)",
@@ -220,7 +227,19 @@ def purge(conn: Any, auth: AuthContext, memory_id: int) -> dict[str, Any]:
     marks = ", ".join("?" for _ in ids)
     conn.execute(f"UPDATE memories SET parent_id = NULL WHERE parent_id IN ({marks})", ids)
     conn.execute(f"DELETE FROM memory_links WHERE source_id IN ({marks}) OR target_id IN ({marks})", ids + ids)
+    conn.execute(
+        "DELETE FROM personality_profiles WHERE user_id = ? AND EXISTS (SELECT 1 FROM personality_signals"
+        f" WHERE user_id = ? AND memory_id IN ({marks}))",
+        [auth.user_id, auth.user_id, *ids],
+    )
     conn.execute(f"DELETE FROM memories WHERE id IN ({marks})", ids)
+    audit.clear_details(conn, auth.user_id, "memory", ids)
+    for table in ("axon_events", "webhook_deliveries"):  # memory events quote the content (a snippet)
+        conn.execute(
+            f"DELETE FROM {table} WHERE user_id = ? AND EXISTS (SELECT 1 FROM json_tree({table}.payload) t"
+            f" WHERE t.key = 'memory_id' AND t.type = 'integer' AND t.atom IN ({marks}))",
+            [auth.user_id, *ids],
+        )
     audit.record(conn, auth, "memory.purge", "memory", memory_id, {"versions": len(ids)})
     return {"purged": True, "id": memory_id, "ids": ids}
 

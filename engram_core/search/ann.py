@@ -16,7 +16,9 @@ search merges the table's hits (minus hidden) with the delta's, so a write is se
 :meth:`AnnUserIndex.flush` (periodic maintenance, off the request path) writes the overlay into the table,
 then :meth:`AnnUserIndex.optimize` folds the new rows into the ANN index and compacts. Deleted rows are
 masked at once and leave Lance's files when compaction rewrites their fragment (LanceDB deletion files;
-versions older than a minute are dropped).
+versions older than a minute are dropped). A purge does not wait for that: :meth:`AnnUserIndex.purge`
+deletes the rows, rewrites every fragment that has a deleted row and drops every older version at once
+(:func:`compact_away`), so a purged memory's vector is gone from the files when the purge answers.
 
 Restart: a table is reopened and reconciled with SQLite by id (ids indexable in SQLite but absent from
 the table go to the delta; table ids no longer indexable are hidden). Ids suffice because a memory's
@@ -29,6 +31,7 @@ Encryption: LanceDB files are not encrypted, so :class:`~engram_core.settings.Se
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Iterable
@@ -41,7 +44,9 @@ import numpy as np
 from ..errors import Invalid
 from .index import UserIndex, decode_vector
 
-__all__ = ["AnnStore", "AnnUserIndex"]
+__all__ = ["AnnStore", "AnnUserIndex", "compact_away"]
+
+log = logging.getLogger("engram.search")
 
 INDEX_MIN_ROWS = 4096  # below this a table is scanned exactly (an IVF index needs rows to train on)
 REFINE = 4  # ANN candidates per result re-scored with the full vectors
@@ -68,6 +73,21 @@ def _arrow(ids: np.ndarray, vectors: np.ndarray) -> Any:
         {"id": pa.array(np.asarray(ids, dtype=np.int64), type=pa.int64()),
          "vector": pa.FixedSizeListArray.from_arrays(flat, dim)}
     )  # fmt: skip
+
+
+def compact_away(table: Any) -> None:
+    """Rewrite every fragment of ``table`` that has a deleted row and drop every older version now, so
+    deleted vectors leave the files (a purge). Plain ``optimize`` keeps a fragment with under 10 % deleted
+    rows as it is (a deletion file masks them) and old versions for a grace period."""
+    try:
+        dataset = table.to_lance()  # pylance: LanceDB's own optimize exposes no deletion threshold
+    except ImportError:
+        log.warning("pylance is not installed: purged vectors stay in LanceDB files until compaction")
+        table.optimize(cleanup_older_than=timedelta(minutes=1))
+        return
+    dataset.optimize.compact_files(materialize_deletions=True, materialize_deletions_threshold=0.0)
+    dataset.cleanup_old_versions(older_than=timedelta(0))
+    table.checkout_latest()
 
 
 class AnnStore:
@@ -272,6 +292,23 @@ class AnnUserIndex:
                     self.hidden.add(memory_id)
                 else:
                     self.hidden.discard(memory_id)
+        return True
+
+    def purge(self, ids: Iterable[int]) -> bool:
+        """Take purged memories out of the table and out of its files now (blocking); True if it held any.
+
+        Flushes the overlay (the purged ids are masked first), then compacts the deleted rows away with the
+        index lock held: no search reads a version while the older ones are being dropped."""
+        wanted = [int(i) for i in ids]
+        with self.lock:
+            held = [i for i in wanted if i in self.table_ids]
+            for memory_id in wanted:
+                self.remove(memory_id)
+        if not held:
+            return False
+        self.flush()
+        with self.lock:
+            compact_away(self.table)
         return True
 
     def optimize(self) -> None:

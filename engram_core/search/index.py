@@ -293,6 +293,28 @@ class VectorIndex:
             self._refresh(conn, user_id, index, missing[start : start + 10_000])
         return index
 
+    def purge(self, user_id: int, ids: Iterable[int]) -> bool:
+        """Take purged memories' vectors out of the user's LanceDB files now (blocking: run it in a worker
+        thread); True when a table held any. An in-memory index is not a file: the write hook handles it."""
+        if self.ann is None or self.model is None:
+            return False
+        from .ann import AnnUserIndex, compact_away
+
+        wanted = [int(i) for i in ids]
+        with self._table_lock(user_id):
+            with self._lock:
+                index = self._users.get(user_id)
+            if isinstance(index, AnnUserIndex) and index.successor is None and not index.stale:
+                return index.purge(wanted)
+            if isinstance(index, UserIndex) and index.loaded:
+                return False  # loaded from SQLite because the user had no table; promotion holds this lock
+            table = self.ann.open(user_id, self.model)  # not loaded (or stale): the table on disk
+            if table is None or not wanted:
+                return False
+            table.delete("id IN (" + ",".join(map(str, wanted)) + ")")
+            compact_away(table)
+            return True
+
     def maintain(self) -> dict[str, int]:
         """Periodic LanceDB upkeep (blocking: run it in a worker thread).
 

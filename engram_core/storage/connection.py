@@ -1,16 +1,23 @@
 """The ONLY place Engram opens SQLite connections.
 
 Every connection gets the same preparation: the SQLCipher key first (when the database is encrypted),
-then WAL, ``synchronous=NORMAL``, foreign keys and a busy timeout. Plain databases use the stdlib
-``sqlite3``; encrypted ones use ``sqlcipher3`` (a drop-in DB-API module with SQLCipher 4 bundled).
+then WAL, ``synchronous=NORMAL``, foreign keys, a busy timeout and ``secure_delete``.
+
+One engine for both modes: every connection, plain or encrypted, goes through ``sqlcipher3`` (a drop-in
+DB-API module bundling SQLCipher 4 on SQLite 3.53). Without a key SQLCipher reads and writes ordinary
+SQLite files. The stdlib ``sqlite3`` (3.40 here) lacks FTS5 ``secure-delete`` (3.44+), which purge
+needs to take a memory's words out of the full-text index; and once a table has it enabled, an older
+FTS5 refuses to write it. One engine also means one set of behaviours to test (docs/storage-engine.md).
+``PRAGMA secure_delete=ON`` zeroes deleted rows and freed pages instead of leaving them in the file.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+import sqlcipher3
 
 from ..errors import Locked
 
@@ -61,7 +68,7 @@ def connect(
     (``isolation_level=None``): callers open transactions explicitly with BEGIN.
     """
     path = Path(path)
-    module: Any = sqlite3
+    module: Any = sqlcipher3
     if key is not None:
         if len(key) != 32:
             raise Locked(f"cannot open {path}: a database key is exactly 32 bytes, got {len(key)}")
@@ -70,9 +77,6 @@ def connect(
                 f"cannot open {path} with a key: it is a plain (unencrypted) SQLite database; "
                 "run `engram db encrypt` to encrypt it, or set ENGRAM_ENCRYPTION_MODE=none"
             )
-        import sqlcipher3
-
-        module = sqlcipher3
     uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
     conn = module.connect(
         uri,
@@ -103,6 +107,7 @@ def connect(
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA secure_delete=ON")
     except BaseException:
         conn.close()
         raise

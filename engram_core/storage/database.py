@@ -192,6 +192,24 @@ class Database:
     async def awrite_raw(self, sql: str) -> None:
         await asyncio.wrap_future(self.submit_write_raw(sql))
 
+    async def acheckpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
+        """``PRAGMA wal_checkpoint(mode)`` on the write thread: (busy, WAL frames, frames checkpointed).
+
+        ``TRUNCATE`` waits (busy timeout) for readers on older snapshots, copies every frame into the
+        database and truncates the WAL to zero bytes, so nothing deleted lingers in it."""
+        if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
+            raise ValueError(f"unknown checkpoint mode {mode!r}")
+        if self._closed:
+            raise RuntimeError("database is closed")
+        done: Future[tuple[int, int, int]] = Future()
+
+        def run(conn: Any) -> tuple[int, int, int]:
+            busy, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            return int(busy), int(frames), int(copied)
+
+        self._queue.put((_NoTransaction(run), done, None))
+        return await asyncio.wrap_future(done)
+
     def close(self) -> None:
         if self._closed:
             return
@@ -213,8 +231,8 @@ def _restart(conn: Any) -> None:
 class _NoTransaction:
     """Marks a write-thread job that must run outside BEGIN/COMMIT (VACUUM, checkpoints)."""
 
-    def __init__(self, fn: Callable[[Any], None]) -> None:
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
         self.fn = fn
 
-    def __call__(self, conn: Any) -> None:
-        self.fn(conn)
+    def __call__(self, conn: Any) -> Any:
+        return self.fn(conn)
