@@ -34,9 +34,9 @@ import numpy as np
 
 from bench.search_latency import COMMON, _text, _vocabulary
 from engram_core.engram import Engram
-from engram_core.search.ann import AnnStore, AnnUserIndex
-from engram_core.search.index import VectorIndex
 from engram_core.settings import Settings
+from engram_core.vector_index.ann import AnnStore, AnnUserIndex
+from engram_core.vector_index.index import VectorIndex
 
 
 def _rss_mib() -> float:

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from engram_core.search.ann import AnnStore, AnnUserIndex
-from engram_core.search.index import UserIndex
+from engram_core.vector_index.ann import AnnStore, AnnUserIndex
+from engram_core.vector_index.index import UserIndex
 
 
 def _rss_mib() -> float:

@@ -18,9 +18,9 @@ from ..auth import audit
 from ..embeddings.vectors import from_blob
 from ..model.links import bump_links_changed, upsert_link
 from ..model.memories import VISIBLE
-from ..search.index import VectorIndex
 from ..storage.database import Database
 from ..timeutil import now_iso
+from ..vector_index.index import VectorIndex
 
 __all__ = ["autolink", "plan_links"]
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from ..storage.owned import owned_row
 
-__all__ = ["CURRENT", "INDEXABLE", "UNEXPIRED", "VISIBLE", "current", "owned_memory", "visible"]
+__all__ = ["ACTIVE", "CURRENT", "UNEXPIRED", "VISIBLE", "current", "owned_memory", "visible"]
 
 CURRENT = "m.is_latest = 1 AND m.is_deleted = 0"
 """The latest version of a memory, not in the trash: what counts and quotas count."""
 
-INDEXABLE = "m.is_latest = 1 AND m.is_forgotten = 0 AND m.is_deleted = 0 AND m.is_consolidated = 0"
+ACTIVE = "m.is_latest = 1 AND m.is_forgotten = 0 AND m.is_deleted = 0 AND m.is_consolidated = 0"
 """Latest, not forgotten, not in the trash, not consolidated into another: what the vector index holds
 (a TTL is applied at query time, so an expiring memory stays indexed until the sweep forgets it)."""
 

@@ -5,7 +5,7 @@
 2. **Embed** the query once, on the embedding executor (never on the event loop), when an embedder is
    loaded; without one the vector channel is off and the others carry the search.
 3. **Channels**, all in one read snapshot on a read-pool thread: the vector index is synced first (see
-   :mod:`~engram_core.search.index`), then vector, FTS and personality (only for questions of the
+   :mod:`~engram_core.vector_index.index`), then vector, FTS and personality (only for questions of the
    preference or generalization type: about tastes, values, habits); the graph channel expands from
    the top seeds of a first fusion of those three.
 4. **Fusion**: weighted RRF (k = 60) of the four lists plus a min-max normalised score term for the
@@ -34,6 +34,7 @@ import numpy as np
 from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import to_datetime
+from ..vector_index.index import VectorIndex
 from .boosts import VECTOR_FLOOR, passes_vector_floor
 from .channels.fts import fts_search
 from .channels.graph import graph_search
@@ -43,7 +44,6 @@ from .channels.vector import vector_search
 from .filters import Scope
 from .fts_stats import FtsStats
 from .fusion import DEFAULT_K, SCORE_WEIGHT, SCORED_CHANNELS, Fused, fuse
-from .index import VectorIndex
 from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict
 from .strategy import Strategy, strategy_for
 from .temporal import find_window

@@ -21,10 +21,10 @@ from ..settings import Settings
 from ..storage.changes import RECALL, ChangeSet
 from ..storage.database import Database
 from ..timeutil import now_iso
+from ..vector_index.index import VectorIndex
 from .cache import ResultCache
 from .facets import facet_counts, list_scope, tag_search
 from .filters import Scope, as_of_scope, search_scope
-from .index import VectorIndex
 from .pipeline import ModelHost, Outcome, SearchPipeline
 from .schemas import EXPLAIN, FACETED, SEARCH, TAG_SEARCH, TIMETRAVEL
 
@@ -41,7 +41,7 @@ NOT_SEARCHED = frozenset({"jobs"})
 def _ann_store(settings: Settings) -> Any:
     if not settings.use_lance_index:
         return None
-    from .ann import AnnStore
+    from ..vector_index.ann import AnnStore
 
     return AnnStore(settings.data_dir / "lance")
 

@@ -1,6 +1,6 @@
 """The vector channel: cosine similarity between the query vector and the user's memory vectors.
 
-For ordinary searches the in-memory :class:`~engram_core.search.index.UserIndex` ranks every vector, and
+For ordinary searches the in-memory :class:`~engram_core.vector_index.index.UserIndex` ranks every vector, and
 the best ones are checked against the scope's SQL filters in growing batches until ``limit`` pass (or the
 index is exhausted), so a filtered search still gets ``limit`` results when they exist. A LanceDB (ANN)
 index widens only up to ``ANN_WIDEN_CAP`` candidates: a filter that selective is answered exactly from
@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ...model.memories import ACTIVE
+from ...vector_index.index import UserIndex, best, decode_vector
 from ..filters import Scope
-from ..index import UserIndex, best, decode_vector
 
 if TYPE_CHECKING:
-    from ..ann import AnnUserIndex
+    from ...vector_index.ann import AnnUserIndex
 
 __all__ = ["vector_search"]
 
@@ -68,7 +69,7 @@ def _from_index(
 # What the vector index leaves out (older versions, forgotten, trashed, consolidated), for scopes that
 # can return those too: the index scores the rest. The flags are read from the covering visibility index
 # (SQLite otherwise picks the session index and reads every row: 104 ms vs 45 ms at 100k memories).
-OUTSIDE_INDEX = " AND NOT (m.is_latest = 1 AND m.is_forgotten = 0 AND m.is_deleted = 0 AND m.is_consolidated = 0)"
+OUTSIDE_INDEX = f" AND NOT ({ACTIVE})"
 _VISIBILITY_INDEX = " INDEXED BY idx_memories_user_visible"
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from engram_core.search.index import UserIndex, VectorIndex
 from engram_core.storage.database import Database
+from engram_core.vector_index.index import UserIndex, VectorIndex
 
 
 def _unit(*xs: float) -> np.ndarray:

@@ -26,7 +26,7 @@ The two never wait on each other: maintenance skips unloaded, stale and replaced
 
 Large users: with ``ENGRAM_USE_LANCE_INDEX`` on, :meth:`VectorIndex.maintain` (periodic, off the request
 path) moves a user whose index passes ``ENGRAM_LANCE_THRESHOLD`` vectors to a LanceDB table with an ANN
-index (:mod:`engram_core.search.ann`) and drops the matrix; on restart such a user opens the table instead
+index (:mod:`engram_core.vector_index.ann`) and drops the matrix; on restart such a user opens the table instead
 of loading every vector. Callers see the same interface either way.
 """
 
@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..model.memories import ACTIVE
+
 if TYPE_CHECKING:
     from .ann import AnnStore, AnnUserIndex
 
@@ -46,10 +48,7 @@ __all__ = ["INDEXABLE", "UserIndex", "VectorIndex", "best", "decode_vector"]
 
 log = logging.getLogger("engram.search")
 
-INDEXABLE = (
-    "m.is_latest = 1 AND m.is_forgotten = 0 AND m.is_deleted = 0 AND m.is_consolidated = 0"
-    " AND m.embedding IS NOT NULL AND m.embedding_model = :model"
-)
+INDEXABLE = ACTIVE + " AND m.embedding IS NOT NULL AND m.embedding_model = :model"
 
 
 def decode_vector(blob: bytes | None, dim: int) -> np.ndarray | None:

@@ -160,7 +160,7 @@ class AnnStore:
 class AnnUserIndex:
     """A large user's vectors: a LanceDB table (snapshot) plus an in-memory overlay of later changes.
 
-    Same interface as :class:`~engram_core.search.index.UserIndex` for its callers (``lock``, ``size``,
+    Same interface as :class:`~engram_core.vector_index.index.UserIndex` for its callers (``lock``, ``size``,
     ``top``, ``put``, ``remove``, dirty marks); ``exact`` is False: ``top`` is approximate beyond the overlay.
     """
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from engram_core.errors import Invalid
-from engram_core.search.ann import AnnStore, AnnUserIndex
-from engram_core.search.index import UserIndex, VectorIndex
 from engram_core.settings import Settings
 from engram_core.storage.database import Database
+from engram_core.vector_index.ann import AnnStore, AnnUserIndex
+from engram_core.vector_index.index import UserIndex, VectorIndex
 
 DIM = 16
 
