@@ -24,6 +24,7 @@ from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .llm.client import LlmClient
 from .memories.service import MemoryService
+from .metrics import Metrics
 from .portability.ingest import IngestService
 from .portability.service import PortabilityService
 from .proxy import WorkingMemory
@@ -32,6 +33,7 @@ from .search.service import SearchService
 from .services.suite import Hooks, Services
 from .settings import Settings
 from .storage.database import Database
+from .storage.maintenance import Maintenance
 
 __all__ = ["Engram", "open_database"]
 
@@ -70,6 +72,7 @@ class Engram:
         self.backups = BackupService(settings, db)
         self.jobs = JobQueue(db, start_delay=settings.jobs_start_delay)
         self.jobs.register("reembed", self._reembed_job)
+        self.maintenance = Maintenance(db, settings, self.jobs)  # /admin/rebuild-fts, compact, gc, schema
         self.ingest = IngestService(db, settings, self.memories, self.jobs)
         self.scheduler = Scheduler()
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
@@ -83,6 +86,7 @@ class Engram:
         self.intel = IntelligenceServices(self)  # guard, /add, reflect, consolidate, memory health, feedback
         self.working = WorkingMemory(self)  # chat proxy, retrieval logs, sessions, scratchpad, inbox
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).
+        self.metrics = Metrics(self)  # GET /metrics, /metrics/prometheus (per-instance registry)
 
     @classmethod
     def open(cls, settings: Settings) -> Engram:

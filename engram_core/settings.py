@@ -51,12 +51,19 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_READ_POOL_SIZE", "int", 4, "Number of read-only SQLite connections."),
     _S("ENGRAM_BUSY_TIMEOUT_MS", "int", 5000, "SQLite busy timeout (milliseconds)."),
     _S("ENGRAM_TTL_SWEEP_SECONDS", "float", 60.0, "Interval of the sweep that forgets memories past forget_after."),
+    _S("ENGRAM_TRASH_RETENTION_DAYS", "float", 30.0, "Days a trashed memory is kept before POST /admin/gc purges it."),
     _S("ENGRAM_JOBS_START_DELAY", "float", 0.0, "Seconds after startup before the job queue runs jobs (tests)."),
     _S("ENGRAM_REVIEW_FLUSH_SECONDS", "float", 3.0, "Interval of the flush of implicit FSRS reviews (recalls)."),
     # auth
     _S("ENGRAM_BOOTSTRAP_SECRET", "str", "", "Secret for the one-shot POST /bootstrap. Empty: bootstrap disabled."),
     _S("ENGRAM_API_KEY_PEPPER", "str", "", "Server-side pepper mixed into API key hashes (HMAC-SHA256)."),
     _S("ENGRAM_OPEN_ACCESS", "bool", False, "Allow unauthenticated read-only access as user 1."),
+    _S(
+        "ENGRAM_METRICS_PUBLIC",
+        "bool",
+        False,
+        "Serve /metrics and /metrics/prometheus without a key (scrapers). Default: admin key.",
+    ),
     _S("ENGRAM_RATE_LIMIT_PER_MINUTE", "int", 3000, "Default per-key weighted request budget per minute. 0: off."),
     _S("ENGRAM_IP_RATE_LIMIT_PER_MINUTE", "int", 3000, "Per-IP request budget per minute before auth. 0: off."),
     _S(
@@ -202,11 +209,13 @@ class Settings:
     read_pool_size: int
     busy_timeout_ms: int
     ttl_sweep_seconds: float
+    trash_retention_days: float
     jobs_start_delay: float
     review_flush_seconds: float
     bootstrap_secret: str
     api_key_pepper: str
     open_access: bool
+    metrics_public: bool
     rate_limit_per_minute: int
     ip_rate_limit_per_minute: int
     local_rate_limit_per_minute: int

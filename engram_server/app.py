@@ -18,7 +18,9 @@ from engram_core.settings import Settings
 
 from .errors import engram_error_handler, http_error_handler, unexpected_error_handler
 from .mcp import McpMount
+from .metrics import RequestMetrics
 from .routes import (
+    admin,
     auth,
     axon,
     brain,
@@ -73,6 +75,7 @@ def all_routes() -> list[BaseRoute]:
         *episodes.routes,
         *conversations.routes,
         *maintenance.routes,
+        *admin.routes,
         *guard.routes,
         *axon.routes,
         *webhooks.routes,
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, engram: Engram | None = None) -
 
     mcp = McpMount()  # /mcp: the MCP tools over streamable HTTP, acting as the caller's key
     middleware = [Middleware(SecurityHeaders)]  # outermost: headers on CORS preflights too
+    middleware.append(Middleware(RequestMetrics))  # request count/latency per route template (/metrics)
     if settings.allowed_origins:
         middleware.append(
             Middleware(

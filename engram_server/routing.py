@@ -51,6 +51,7 @@ class RouteSpec:
     produces: str = "application/json"
     cost: int = 1  # rate-limit units one request takes from the caller's budget (x-rate-cost)
     consumes: tuple[str, ...] = ()  # a raw body (the handler reads it): its media types; empty: JSON
+    public_if: Callable[[Settings], bool] | None = None  # the setting that makes this route open (no key)
 
 
 @dataclass
@@ -130,12 +131,14 @@ def api(
     produces: str = "application/json",
     cost: int = 1,
     consumes: tuple[str, ...] = (),
+    public_if: Callable[[Settings], bool] | None = None,
 ) -> Route:
     """Declare one API route. ``scope`` is open, read, write or admin; ``ok`` lists the success statuses
     the handler answers and ``produces`` its media type; ``cost`` is the rate-limit weight of one request
     (1 for plain reads and writes, 2 for search and store, 5 for context, 50-100 for admin jobs). All
     three are published in /openapi.json. ``consumes`` declares a raw body (uploads, NDJSON): the route
-    reads ``r.request`` itself (see :func:`read_raw`) and the listed media types are published."""
+    reads ``r.request`` itself (see :func:`read_raw`) and the listed media types are published.
+    ``public_if(settings)`` true: the route needs no key (e.g. ENGRAM_METRICS_PUBLIC for scrapers)."""
     if scope not in SCOPES or cost < 1:
         raise ValueError(scope if scope not in SCOPES else cost)
     spec = RouteSpec(
@@ -151,16 +154,18 @@ def api(
         produces=produces,
         cost=cost,
         consumes=consumes,
+        public_if=public_if,
     )
     takes_body = not consumes and any(m in {"POST", "PUT", "PATCH", "DELETE"} for m in methods)
 
     async def endpoint(request: Request) -> Response:
         engram: Engram = request.app.state.engram
         settings = engram.settings
+        request.scope["engram.route"] = path  # the metrics middleware labels by template, never the raw path
         ip = request.client.host if request.client else None
         local = is_local(ip, request.headers)
         engram.limits.check_ip(ip, local=local)
-        if scope == "open":
+        if scope == "open" or (public_if is not None and public_if(settings)):
             auth = AuthContext(user_id=0, scopes=(), ip=ip)
         else:
             auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)

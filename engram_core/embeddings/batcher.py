@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -27,6 +27,11 @@ class EmbedBatcher:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engram-embed")
         self._queue: asyncio.Queue[tuple[list[str], asyncio.Future[np.ndarray]]] | None = None
         self._worker: asyncio.Task[None] | None = None
+        self.on_batch: Callable[[int], None] | None = None  # texts per onnxruntime call (metrics)
+
+    def queue_depth(self) -> int:
+        """Embed requests waiting for the worker (metrics)."""
+        return self._queue.qsize() if self._queue is not None else 0
 
     def _ensure_worker(self) -> asyncio.Queue[tuple[list[str], asyncio.Future[np.ndarray]]]:
         if self._queue is None or self._worker is None or self._worker.done():
@@ -56,6 +61,8 @@ class EmbedBatcher:
                 batch.append(waiting)
                 size += len(waiting[0])
             texts = [text for pending, _ in batch for text in pending]
+            if self.on_batch is not None:
+                self.on_batch(len(texts))
             try:
                 vectors = await loop.run_in_executor(self.executor, self.embedder.embed, texts)
             except Exception as exc:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -94,6 +95,7 @@ class SearchPipeline:
         self.host = host
         self.index = index
         self.fts_stats = FtsStats()
+        self.on_timings: Callable[[dict[str, float]], None] | None = None  # stage timings per search (metrics)
 
     async def _embed(self, query: str) -> tuple[np.ndarray | None, str]:
         embedder = getattr(self.host, "embedder", None)
@@ -125,6 +127,8 @@ class SearchPipeline:
         if q.get("include_links") and results:
             await self._add_links(scope.user_id, results)
         timings["total_ms"] = _ms(t0)
+        if self.on_timings is not None:
+            self.on_timings(timings)
         return Outcome(results, strategy, timings, records[: len(results)] if explain else [], counts)
 
     def _stage(

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -73,6 +74,11 @@ class Database:
         self._read_lock = threading.Lock()
         self._readers = ThreadPoolExecutor(max_workers=max(1, read_pool_size), thread_name_prefix="engram-read")
         self._closed = False
+        self.on_transaction: Callable[[float], None] | None = None  # seconds per write transaction (metrics)
+
+    def write_queue_depth(self) -> int:
+        """Write jobs waiting for the write thread (metrics)."""
+        return self._queue.qsize()
 
     @property
     def key(self) -> bytes | None:
@@ -105,6 +111,7 @@ class Database:
                 if isinstance(fn, _NoTransaction):
                     fut.set_result(fn(conn))
                     continue
+                started = time.perf_counter()
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     result = tolerate_damaged_text(conn, fn, lambda: _restart(conn))
@@ -114,6 +121,8 @@ class Database:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
+                if self.on_transaction is not None:
+                    self.on_transaction(time.perf_counter() - started)
                 if changed:
                     self._commits += 1
                     changes = ChangeSet(changed, self._commits, cause)
