@@ -44,6 +44,9 @@ INTENDED: dict[tuple[str, str], int] = {
     ("POST", "/ingest/stream"): 20,
     ("POST", "/admin/detect-communities"): 50,
     ("POST", "/admin/reembed"): 100,
+    ("POST", "/admin/rebuild-fts"): 50,
+    ("POST", "/admin/compact"): 100,
+    ("POST", "/admin/gc"): 50,
 }  # fmt: skip
 
 
