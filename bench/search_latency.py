@@ -34,8 +34,8 @@ from typing import Any
 import httpx
 
 from engram_core.engram import Engram
-from engram_core.intelligence.signals_store import extract_in_tx
 from engram_core.memories.written import WrittenMemory
+from engram_core.personality.store import extract_in_tx
 from engram_core.settings import Settings
 from engram_core.timeutil import now_iso
 

@@ -16,15 +16,15 @@ from .cognitive import Cognitive
 from .crypto.database import open_database
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingService
-from .intelligence.personality_service import PersonalityService
 from .intelligence.services import IntelligenceServices
-from .intelligence.signals_store import extract_in_tx
-from .intelligence.signals_store import warm as warm_signals
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .llm.client import LlmClient
 from .memories.service import MemoryService
 from .metrics import Metrics
+from .personality.service import PersonalityService
+from .personality.store import extract_in_tx
+from .personality.store import warm as warm_signals
 from .portability.ingest import IngestService
 from .portability.service import PortabilityService
 from .proxy import WorkingMemory

@@ -1,1 +1,2 @@
-"""Rule-based intelligence over memory text: personality signals, facts, contradictions, ..."""
+"""Rule-based (and optional LLM) intelligence over memories: guardrails, extraction (/add), reflection,
+consolidation, memory health, feedback. Personality signals live in :mod:`engram_core.personality`."""

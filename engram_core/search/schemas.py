@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from ..errors import Invalid
-from ..intelligence.personality import SIGNAL_TYPES
 from ..validation import Field, Schema
 from .context import MODES
 from .strategy import QUESTION_TYPES
 
 __all__ = [
     "CONTEXT",
-    "DETECT",
     "EXPLAIN",
     "FACETED",
     "RECALL",
     "SEARCH",
-    "SIGNALS",
     "TAG_SEARCH",
     "TIMETRAVEL",
 ]
@@ -114,16 +111,4 @@ TIMETRAVEL = Schema(
     Field("at", "timestamp", aliases=("as_of", "timestamp"), help="Search as things stood then (default: now)."),
     *(f for f in _SEARCH_FIELDS[2:] if f.name not in {"include_forgotten", "latest_only", "include_links"}),
     description="Search the memories as they stood at a given time (versions, deletions, forgetting).",
-)
-
-SIGNALS = Schema(
-    Field("type", "str", choices=SIGNAL_TYPES),
-    Field("limit", "int", default=50, min=1, max=500),
-    Field("offset", "int", default=0, min=0),
-    description="The caller's personality signals, newest first.",
-)
-
-DETECT = Schema(
-    Field("text", "text", required=True, max_len=100_000, aliases=("content",)),
-    description="Personality signals in a text (nothing is stored).",
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engram_core.search.schemas import DETECT, SIGNALS
+from engram_core.personality.service import DETECT, SIGNALS
 
 from ..routing import ApiRequest, api
 

@@ -5,7 +5,7 @@ newest :data:`_SCAN` signals whose subject contains a query word (its first five
 simple inflections) and, for a preference-type question, the newest :data:`_SCAN` preference and value
 signals. Each part walks the user's signals newest first (index ``(user_id, id)``) and stops at its
 limit, then the scope's filters (on the memory row) apply; the union, newest memory first, goes to
-:func:`engram_core.intelligence.personality.rank_memories`. Two parts, so that a generic preference
+:func:`engram_core.personality.signals.rank_memories`. Two parts, so that a generic preference
 signal never crowds out one about what the question names.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ...intelligence.personality import Signal, rank_memories
 from ...model.fts import query_terms
+from ...personality.signals import Signal, rank_memories
 from ..filters import Scope
 
 __all__ = ["personality_search"]

@@ -5,16 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from ..auth.context import AuthContext
-from ..search.schemas import DETECT, SIGNALS
 from ..storage.database import Database
-from . import signals_store
-from .personality import extract_signals
+from ..validation import Field, Schema
+from . import store as signals_store
+from .signals import SIGNAL_TYPES, extract_signals
 
-__all__ = ["PersonalityService"]
+__all__ = ["DETECT", "SIGNALS", "PersonalityService"]
+
+SIGNALS = Schema(
+    Field("type", "str", choices=SIGNAL_TYPES),
+    Field("limit", "int", default=50, min=1, max=500),
+    Field("offset", "int", default=0, min=0),
+    description="The caller's personality signals, newest first.",
+)
+
+DETECT = Schema(
+    Field("text", "text", required=True, max_len=100_000, aliases=("content",)),
+    description="Personality signals in a text (nothing is stored).",
+)
 
 
 class PersonalityService:
-    """Reads and rebuilds the personality signals and profile stored by :mod:`.signals_store`."""
+    """Reads and rebuilds the personality signals and profile stored by :mod:`.store`."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

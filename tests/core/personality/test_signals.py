@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engram_core.intelligence.personality import (
+from engram_core.personality.signals import (
     SIGNAL_TYPES,
     Signal,
     extract_signals,

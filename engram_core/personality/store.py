@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.memories import VISIBLE
 from ..timeutil import now_iso
-from .personality import SIGNAL_TYPES, Signal, extract_signals, synthesize_profile
+from .signals import SIGNAL_TYPES, Signal, extract_signals, synthesize_profile
 
 if TYPE_CHECKING:
     from ..memories.written import WrittenMemory
