@@ -50,6 +50,7 @@ from .routes import (
     soma,
     tasks,
     thymus,
+    ui,
     webhooks,
 )
 from .security import SecurityHeaders
@@ -90,6 +91,7 @@ def all_routes() -> list[BaseRoute]:
         *proxy.routes,
         *portability.routes,
         *ingest.routes,
+        *ui.routes,
     ]
 
 

@@ -1,0 +1,166 @@
+// Engram dashboard: plain DOM, no build step. Text is only ever set with textContent (no HTML injection).
+"use strict";
+const KEY = "engram.key";
+const state = { offset: 0, limit: 25, filters: {} };
+const $ = (sel) => document.querySelector(sel);
+
+function el(tag, text, attrs) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+  return node;
+}
+
+function showError(message) {
+  const box = $("#error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+async function call(method, path, body) {
+  const headers = { Authorization: "Bearer " + sessionStorage.getItem(KEY) };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error((data.error || r.statusText) + " (HTTP " + r.status + ")");
+  return data;
+}
+
+function show(page) {
+  const loggedIn = !!sessionStorage.getItem(KEY);
+  $("#nav").hidden = !loggedIn;
+  if (!loggedIn) page = "login";
+  ["login", "memories", "search", "health"].forEach((p) => { $("#" + p).hidden = p !== page; });
+  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === page));
+  showError("");
+  if (page === "memories") loadMemories().catch((e) => showError(e.message));
+  if (page === "health") loadHealth().catch((e) => showError(e.message));
+}
+
+async function login(event) {
+  event.preventDefault();
+  sessionStorage.setItem(KEY, $("#key").value.trim());
+  try {
+    await call("GET", "/me/stats");
+  } catch (e) {
+    sessionStorage.removeItem(KEY);
+    show("login");
+    showError("Login failed: " + e.message);
+    return;
+  }
+  $("#key").value = "";
+  location.hash = "#memories";
+  show("memories");
+}
+
+async function loadMemories() {
+  const q = new URLSearchParams({ limit: state.limit, offset: state.offset });
+  Object.entries(state.filters).forEach(([k, v]) => { if (v) q.set(k, v); });
+  const data = await call("GET", "/list?" + q.toString());
+  const rows = data.results || data.memories || [];
+  const body = $("#memory-list tbody");
+  body.replaceChildren();
+  rows.forEach((m) => {
+    const tr = el("tr", null, { "data-id": m.id });
+    [m.id, m.content.slice(0, 140), m.category, (m.tags || []).join(", "), m.created_at].forEach((v) => tr.append(el("td", v)));
+    tr.addEventListener("click", () => openMemory(m.id).catch((e) => showError(e.message)));
+    body.append(tr);
+  });
+  $("#page-info").textContent = rows.length ? `${state.offset + 1}-${state.offset + rows.length}` : "no memories";
+  $("#prev").disabled = state.offset === 0;
+  $("#next").disabled = rows.length < state.limit;
+}
+
+async function openMemory(id) {
+  const m = await call("GET", "/memory/" + id);
+  const versions = await call("GET", "/versions/" + id).catch(() => ({ versions: [] }));
+  const box = $("#detail");
+  box.replaceChildren(el("h2", "Memory " + m.id));
+  const dl = el("dl");
+  ["content", "category", "source", "importance", "tags", "status", "created_at", "updated_at", "access_count"].forEach((k) => {
+    dl.append(el("dt", k), el("dd", Array.isArray(m[k]) ? m[k].join(", ") : m[k]));
+  });
+  box.append(dl);
+  const chain = versions.versions || versions.results || [];
+  if (chain.length) {
+    box.append(el("h3", "Versions"));
+    const ol = el("ol");
+    chain.forEach((v) => ol.append(el("li", `#${v.id} ${v.created_at || ""}: ${String(v.content).slice(0, 120)}`)));
+    box.append(ol);
+  }
+  const actions = el("p");
+  const act = (label, fn) => {
+    const b = el("button", label, { type: "button", "data-action": label });
+    b.addEventListener("click", () => fn().then(() => loadMemories()).then(() => openMemory(id).catch(() => { box.hidden = true; }))
+      .catch((e) => showError(e.message)));
+    actions.append(b, " ");
+  };
+  act("edit", async () => {
+    const content = prompt("New content (saved as a new version)", m.content);
+    if (content !== null) await call("POST", `/memory/${id}/update`, { content });
+  });
+  act("forget", () => call("POST", `/memory/${id}/forget`, {}));
+  act("archive", () => call("POST", `/memory/${id}/archive`, {}));
+  act("trash", () => call("DELETE", `/memory/${id}`, {}));
+  act("restore", () => call("POST", `/memory/${id}/restore`, {}));
+  act("purge", async () => { if (confirm("Delete memory " + id + " and all its versions for good?")) await call("POST", `/memory/${id}/purge`, {}); });
+  box.append(actions);
+  box.hidden = false;
+}
+
+async function runSearch(event) {
+  event.preventDefault();
+  const out = $("#results");
+  out.replaceChildren();
+  try {
+    const data = await call("POST", "/search/explain", { query: $("#query").value });
+    const results = data.results || [];
+    if (!results.length) out.append(el("p", "No results."));
+    results.forEach((r, i) => {
+      const div = el("div", null, { class: "result" });
+      div.append(el("h3", `${i + 1}. #${r.id} (score ${Number(r.score).toFixed(3)})`), el("p", r.content));
+      const why = (data.explain || [])[i] || {};
+      const parts = [];
+      Object.entries(why.channels || {}).forEach(([name, c]) => parts.push(`${name}: rank ${c.rank}, score ${Number(c.score).toFixed(3)}`));
+      Object.entries(why.multipliers || {}).forEach(([name, v]) => parts.push(`${name} x${Number(v).toFixed(3)}`));
+      if (why.fused_score !== undefined) parts.push(`fused ${why.fused_score} -> final ${why.final_score}`);
+      div.append(el("p", parts.length ? "why: " + parts.join(" | ") : "channels: " + (r.search_type || ""), { class: "why" }));
+      out.append(div);
+    });
+    if (data.timings) out.append(el("p", "timings (ms): " + Object.entries(data.timings).map(([k, v]) => `${k} ${v}`).join(", "), { class: "why" }));
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+async function loadHealth() {
+  const [health, mine] = await Promise.all([call("GET", "/health"), call("GET", "/me/stats")]);
+  const dl = el("dl");
+  const add = (k, v) => dl.append(el("dt", k), el("dd", typeof v === "object" ? JSON.stringify(v) : v));
+  add("status", health.status);
+  add("version", health.version);
+  add("embedding model", health.embedding_model || "none");
+  add("vector search", health.vector_search);
+  add("reranker", health.reranker);
+  add("background jobs", health.jobs);
+  add("your memories", mine);
+  $("#health-body").replaceChildren(dl);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#login-form").addEventListener("submit", login);
+  $("#search-form").addEventListener("submit", runSearch);
+  $("#logout").addEventListener("click", () => { sessionStorage.removeItem(KEY); show("login"); });
+  $("#filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const f = new FormData(event.target);
+    state.filters = { tags: f.get("tags"), category: f.get("category"), source: f.get("source"), status: f.get("status"),
+      include_archived: f.get("include_archived") ? "true" : "", include_forgotten: f.get("include_forgotten") ? "true" : "" };
+    state.offset = 0;
+    loadMemories().catch((e) => showError(e.message));
+  });
+  $("#prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - state.limit); loadMemories().catch((e) => showError(e.message)); });
+  $("#next").addEventListener("click", () => { state.offset += state.limit; loadMemories().catch((e) => showError(e.message)); });
+  window.addEventListener("hashchange", () => show(location.hash.slice(1) || "memories"));
+  show(location.hash.slice(1) || "memories");
+});

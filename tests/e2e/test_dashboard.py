@@ -1,0 +1,87 @@
+"""The /ui dashboard: served with a strict CSP, and driven in headless Chromium (Debian's `chromium`,
+Playwright for Python using that executable) against a live `engram serve`: a wrong key shows an error,
+login lists the user's memories (never another user's), a memory opens with its detail, search shows the
+explain breakdown, health renders. Screenshots go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import Api
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_ui_is_served_with_a_strict_csp(api: Api) -> None:
+    page = api.call("GET", "/ui")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
+    assert '<script src="/ui/app.js"' in page.text and "<script>" not in page.text  # no inline script
+    js = api.call("GET", "/ui/app.js")
+    assert js.status_code == 200 and "sessionStorage" in js.text and "innerHTML" not in js.text
+    assert api.call("GET", "/ui/app.css").headers["content-type"].startswith("text/css")
+
+
+def _user_key(base: str, admin: dict[str, str], name: str) -> str:
+    r = httpx.post(f"{base}/users", headers=admin, json={"name": name, "scopes": ["read", "write"]})
+    assert r.status_code == 201, r.text
+    return str(r.json()["api_key"])
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"), reason="chromium not installed (scripts/test installs it)"
+)
+def test_dashboard_in_headless_chromium(server: tuple[str, dict[str, str]]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, admin = server
+    alice, bob = _user_key(base, admin, "alice"), _user_key(base, admin, "bob")
+    ids = []
+    for text in ("alice keeps bees on the roof", "alice's sourdough starter is called Gerald"):
+        r = httpx.post(f"{base}/store", headers={"Authorization": f"Bearer {alice}"}, json={"content": text})
+        ids.append(r.json()["id"])
+    httpx.post(f"{base}/store", headers={"Authorization": f"Bearer {bob}"}, json={"content": "bob's secret memory"})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "401" not in m.text else None)
+        page.goto(f"{base}/ui")
+        page.fill("#key", "engram_" + "0" * 32)
+        page.click("#login-form button")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "Login failed" in page.inner_text("#error")
+        page.screenshot(path=str(SHOTS / "login-error.png"))
+        page.fill("#key", alice)
+        page.click("#login-form button")
+        page.wait_for_selector("#memory-list tbody tr")
+        listed = page.inner_text("#memory-list")
+        assert "bees on the roof" in listed and "Gerald" in listed and "bob's secret" not in listed
+        page.screenshot(path=str(SHOTS / "memories.png"))
+        page.click(f"#memory-list tr[data-id='{ids[0]}']")
+        page.wait_for_selector("#detail:not([hidden]) h2")
+        assert "bees on the roof" in page.inner_text("#detail")
+        page.screenshot(path=str(SHOTS / "memory-detail.png"))
+        page.click("a[data-page=search]")
+        page.fill("#query", "sourdough starter")
+        page.click("#search-form button")
+        page.wait_for_selector("#results .result")
+        found = page.inner_text("#results")
+        assert "Gerald" in found and "bob" not in found
+        assert "fts: rank 1, score" in found and "NaN" not in found and "undefined" not in found  # the explain data
+        page.screenshot(path=str(SHOTS / "search.png"))
+        page.click("a[data-page=health]")
+        page.wait_for_selector("#health-body dl")
+        assert "ok" in page.inner_text("#health-body")
+        page.screenshot(path=str(SHOTS / "health.png"))
+        assert page.evaluate("sessionStorage.getItem('engram.key')") == alice
+        browser.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
