@@ -45,6 +45,8 @@ CROSS_FIELD_RULES = (
     "forms a cycle",
     "(or ",
     "no OpenAI-compatible provider is configured",
+    "of the rubric",  # thymus scores must match the criteria and scales of the rubric named
+    "no LLM is configured",
 )  # fmt: skip  (state: the run has no chat provider)
 EXAMPLES: dict[str, int] = {"positive": 0, "negative": 0}
 

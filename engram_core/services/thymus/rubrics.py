@@ -85,11 +85,11 @@ def overall(criteria: list[dict[str, Any]], scores: Any) -> tuple[dict[str, floa
         value = scores.get(c["name"])
         field = f"scores.{c['name']}"
         if value is None:
-            raise Invalid(field, "is required (one score per criterion)")
+            raise Invalid(field, "is required (one score per criterion of the rubric)")
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise Invalid(field, "must be a number")
+            raise Invalid(field, "must be a number on the scale of the rubric")
         if not c["scale_min"] <= value <= c["scale_max"]:
-            raise Invalid(field, f"must be from {c['scale_min']:g} to {c['scale_max']:g}")
+            raise Invalid(field, f"must be from {c['scale_min']:g} to {c['scale_max']:g} (the scale of the rubric)")
         kept[c["name"]] = float(value)
         total += c["weight"] * (value - c["scale_min"]) / (c["scale_max"] - c["scale_min"])
         weights += c["weight"]
