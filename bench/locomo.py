@@ -118,7 +118,16 @@ async def _conversation(
                 for turn, body in zip(chunk, bodies, strict=True):
                     key_of.setdefault(int(body.get("id") or body["existing_id"]), turn.key)
             channels.add(engram.search.vector_status()["enabled"] and "vector" or "no vector")
-            await _drain_jobs(engram)  # post-commit jobs (auto-links) run before the questions
+            await _drain_jobs(engram)  # post-commit jobs (auto-links, decomposition) run before the questions
+            # A fact memory found by search stands for the turn it was decomposed from.
+            facts = await engram.db.aread(
+                lambda c: c.execute(
+                    "SELECT source_id, target_id FROM memory_links WHERE link_type = 'has_fact'"
+                ).fetchall()
+            )
+            for parent, fact in facts:
+                if parent in key_of:
+                    key_of.setdefault(int(fact), key_of[parent])
             ranked: dict[str, list[str]] = {}
             for q in (q for q in data.questions if q.sample_id == sid):
                 parsed = SEARCH.parse({"query": q.question, "limit": TOP_K})

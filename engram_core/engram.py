@@ -16,7 +16,10 @@ from .cognitive import Cognitive
 from .crypto.database import open_database
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingService
+from .intelligence.affect import score_in_tx as score_affect
+from .intelligence.facts_service import FactsService
 from .intelligence.services import IntelligenceServices
+from .intelligence.understanding import SWEEP_JOB, UNDERSTAND_JOB, Understanding, enqueue_understand
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .llm.client import LlmClient
@@ -74,6 +77,14 @@ class Engram:
         self.jobs.register("reembed", self._reembed_job)
         self.maintenance = Maintenance(db, settings, self.jobs)  # /admin/rebuild-fts, compact, gc, schema
         self.ingest = IngestService(db, settings, self.memories, self.jobs)
+        # Decomposition, structured facts, contradictions, affect: a durable job after each store/update.
+        self.understanding = Understanding(db, settings, self.vectors, self.llm)
+        self.memories.in_write_tx(score_affect)  # valence/arousal, in the store transaction itself
+        if settings.understand_on_store:
+            self.memories.in_write_tx(enqueue_understand)
+        self.jobs.register(UNDERSTAND_JOB, self.understanding.understand_job)
+        self.jobs.register(SWEEP_JOB, self.understanding.sweep_job)
+        self.facts = FactsService(db, self.understanding, self.jobs)
         self.scheduler = Scheduler()
         self.scheduler.every("ttl_sweep", settings.ttl_sweep_seconds, self.memories.sweep_expired)
         self.scheduler.every("wal_checkpoint", 600.0, self._checkpoint)

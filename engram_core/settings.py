@@ -102,6 +102,14 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_SEARCH_CACHE_SIZE", "int", 256, "Entries in the per-user search result cache. 0: off."),
     _S("ENGRAM_AUTOLINK_THRESHOLD", "float", 0.55, "Cosine similarity at or above which memories link."),
     _S("ENGRAM_AUTOLINK_MAX", "int", 6, "Most similarity links made for one memory."),
+    _S(
+        "ENGRAM_UNDERSTAND_ON_STORE",
+        "bool",
+        True,
+        "After each store/update, a durable job decomposes the memory into facts, extracts structured facts,"
+        " flags contradictions and scores valence/arousal.",
+    ),
+    _S("ENGRAM_DECOMPOSE_MAX_FACTS", "int", 10, "Most fact memories one memory is decomposed into (0: none)."),
     _S("ENGRAM_DEDUP_DISTANCE", "int", 3, "SimHash Hamming distance at or below which a store is a duplicate."),
     _S("ENGRAM_PAGERANK_INTERVAL_SECONDS", "float", 300.0, "Interval of the PageRank refresh."),
     _S("ENGRAM_PAGERANK_LINK_THRESHOLD", "int", 100, "Changed links that trigger an early PageRank refresh."),
@@ -236,6 +244,8 @@ class Settings:
     search_cache_size: int
     autolink_threshold: float
     autolink_max: int
+    understand_on_store: bool
+    decompose_max_facts: int
     dedup_distance: int
     pagerank_interval_seconds: float
     pagerank_link_threshold: int

@@ -36,6 +36,7 @@ from .routes import (
     guard,
     health,
     ingest,
+    intelligence_facts,
     jobs,
     links,
     loom,
@@ -92,6 +93,7 @@ def all_routes() -> list[BaseRoute]:
         *portability.routes,
         *ingest.routes,
         *ui.routes,
+        *intelligence_facts.routes,
     ]
 
 

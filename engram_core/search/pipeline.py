@@ -43,6 +43,7 @@ from .channels.personality import personality_search
 from .channels.session import add_session_context
 from .channels.vector import vector_search
 from .filters import Scope
+from .fold import Families, fold_lists
 from .fts_stats import FtsStats
 from .fusion import DEFAULT_K, SCORE_WEIGHT, SCORED_CHANNELS, Fused, fuse
 from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict
@@ -162,6 +163,7 @@ class SearchPipeline:
                 lists["personality"] = personality_search(
                     conn, scope, query, sizes["personality"], preference=preference
                 )
+            lists, families = fold_lists(conn, scope, lists)  # a fact's hit is its decomposed memory's
             timings["channels_ms"] = _ms(t)
             t = time.perf_counter()
             seeds = fuse(lists, weights, DEFAULT_K, GRAPH_SEEDS)
@@ -171,7 +173,7 @@ class SearchPipeline:
                 lists["graph"] = graph_search(conn, scope, {f.id: f.score for f in seeds}, sizes["graph"], found)
             timings["graph_ms"] = _ms(t)
             t = time.perf_counter()
-            out = self._fuse_and_score(conn, scope, q, strategy, lists, weights, now, explain)
+            out = self._fuse_and_score(conn, scope, q, strategy, lists, weights, now, explain, families)
             timings["fuse_ms"] = _ms(t)
             results, records, pool = out
             return results, records, {c: len(v) for c, v in lists.items()}, pool
@@ -188,6 +190,7 @@ class SearchPipeline:
         weights: dict[str, float],
         now: datetime,
         explain: bool,
+        families: Families,
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
         raw = {c: dict(hits) for c, hits in lists.items()}
         pool_size = max(q["limit"] * 3, self.settings.reranker_top_k, 30)
@@ -195,7 +198,7 @@ class SearchPipeline:
         fused = [f for f in fused if passes_vector_floor(list(f.ranks), raw.get("vector", {}).get(f.id))]
         fused, raw["session"] = add_session_context(conn, scope, fused)
         fused = fused[:pool_size]
-        rows = fetch_rows(conn, scope.user_id, [f.id for f in fused])
+        rows = fetch_rows(conn, scope.user_id, [families.member(f.id) for f in fused])
         outdated = outdated_ids(conn, scope.user_id, rows)
         window = find_window(q["query"], now)
         ideal = (
@@ -208,18 +211,21 @@ class SearchPipeline:
         )
         scored: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
         for f in fused:
-            row = rows.get(f.id)
+            member = families.member(f.id)  # the family's best-ranked member: the memory or one of its facts
+            row = rows.get(member)
             if row is None:
                 continue
-            boosted, decay = boost_row(f.score, row, now, window, outdated.get(f.id))
+            boosted, decay = boost_row(f.score, row, now, window, outdated.get(member))
             score = min(1.0, boosted.score / ideal)
             if q.get("threshold") is not None and score < q["threshold"]:
                 continue
             scores = {c: raw[c][f.id] for c in f.ranks}
             result = result_dict(row, score=score, combined=boosted.score, channels=f.channels, raw=scores,
                                  question_type=strategy.question_type, decay=decay)  # fmt: skip
+            if member != f.id:
+                result["fact_of"] = f.id
             record: dict[str, Any] = {
-                "id": f.id,
+                "id": member,
                 "fused_score": round(f.score, 8),
                 "final_score": round(boosted.score, 8),
             }

@@ -152,10 +152,15 @@ class RecallService:
         if q["include_recent"]:
             candidates += [Candidate(m["id"], m["content"], "recent", 0.0, m["category"], m["source"])
                            for m in recent[:_RECENT_MAX]]  # fmt: skip
+        facts = getattr(self.search.host, "facts", None)
+        if q["include_structured_facts"] and facts is not None:
+            for f in await facts.context_facts(auth.user_id, q["query"]):
+                line = f"{f['subject']} {f['predicate'].replace('_', ' ')}: {f['object']} (since {f['valid_at'][:10]})"
+                candidates.append(Candidate(f"fact:{f['id']}", line, "static", 9.5, "fact", "facts"))
         embedder = getattr(self.search.host, "embedder", None)
         counter = embedder.count_tokens if embedder is not None else estimate_tokens
         assembled = assemble_context(candidates, q["max_tokens"], counter, mode=q["mode"])
-        memory_ids = (int(b.id) for b in assembled.blocks if b.kind != "episode")  # type: ignore[call-overload]
+        memory_ids = (b.id for b in assembled.blocks if b.kind != "episode" and isinstance(b.id, int))
         self.search.recalled(auth.user_id, memory_ids)
         return {
             "context": assembled.context,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..errors import Invalid
 from ..validation import Field, Schema
 from .context import MODES
 from .strategy import QUESTION_TYPES
@@ -16,16 +15,6 @@ __all__ = [
     "TAG_SEARCH",
     "TIMETRAVEL",
 ]
-
-
-def _no_facts_yet(value: bool) -> bool:
-    """Refuse ``include_structured_facts: true``: a flag is implemented or refused, never ignored."""
-    if value:
-        raise Invalid(
-            "include_structured_facts",
-            "structured facts do not exist yet (they come with issue 12); send false or leave it out",
-        )
-    return value
 
 
 _SEARCH_FIELDS = (
@@ -90,18 +79,7 @@ CONTEXT = Schema(
     ),
     Field("include_linked", "bool", default=False, help="Add memories linked to the relevant ones."),
     Field("include_preferences", "bool", default=False, help="Add the preference signals' memories."),
-    Field(
-        "include_structured_facts",
-        "bool",
-        default=False,
-        check=_no_facts_yet,
-        schema={
-            "type": "boolean",
-            "enum": [False],
-            "default": False,
-            "description": "Refused when true (400) until structured facts exist (issue 12).",
-        },
-    ),
+    Field("include_structured_facts", "bool", default=False, help="Add the current structured facts (GET /facts)."),
     Field("space_id", "int", min=1),
     description="Token-budgeted context for a prompt: static first, then relevant, then recent.",
 )

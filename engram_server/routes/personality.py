@@ -15,8 +15,9 @@ async def signals(r: ApiRequest) -> Any:
 
 
 async def profile(r: ApiRequest) -> Any:
-    """The caller's personality profile."""
-    return await r.engram.personality.profile(r.auth)
+    """The caller's personality profile, with the current structured facts about them."""
+    profile = await r.engram.personality.profile(r.auth)
+    return {**profile, "facts": await r.engram.facts.profile_facts(r.auth.user_id)}
 
 
 async def synthesize(r: ApiRequest) -> Any:

@@ -104,7 +104,8 @@ def test_related_memories_get_similarity_links_per_user(fast: Api) -> None:
     back = fast.call("GET", f"/links/{b}", alice).json()
     assert [link["target_id"] for link in back["outgoing"]] == [a]
     assert fast.call("GET", f"/links/{c}", alice).json()["count"] == 0
-    _wait(lambda: fast.call("GET", "/jobs", bob, params={"status": "done"}).json()["count"] == 1)
+    _wait(lambda: [j["kind"] for j in fast.call("GET", "/jobs", bob, params={"status": "done"}).json()["jobs"]]
+          .count("autolink") == 1)  # fmt: skip
     assert fast.call("GET", f"/links/{x}", bob).json()["count"] == 0  # never linked to Alice's cat
     assert fast.call("GET", f"/links/{a}", bob).status_code == 404
 

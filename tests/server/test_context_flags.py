@@ -1,5 +1,5 @@
-"""POST /context: include_episodes adds the relevant episodes within the budget; include_structured_facts is
-refused (400) until structured facts exist; no declared request field is accepted and ignored."""
+"""POST /context: include_episodes adds the relevant episodes within the budget; include_structured_facts adds
+the current structured facts; no declared request field is accepted and ignored."""
 
 from __future__ import annotations
 
@@ -57,17 +57,17 @@ def test_include_episodes_adds_the_episodes_of_the_relevant_memories(api: Api) -
     assert tiny["token_estimate"] <= 30
 
 
-def test_include_structured_facts_is_refused_until_facts_exist(api: Api) -> None:
+def test_include_structured_facts_adds_the_current_facts(api: Api) -> None:
     key = api.user("fay")
     api.store(key, "Fay moved to Lisbon in 2021")
-    r = api.call("POST", "/context", key, json={"query": "where does Fay live", "include_structured_facts": True})
-    assert r.status_code == 400
-    assert r.json()["field"] == "include_structured_facts" and "issue 12" in r.json()["error"]
-    ok = api.call("POST", "/context", key, json={"query": "where does Fay live", "include_structured_facts": False})
-    assert ok.status_code == 200
-    spec = api.client.get("/openapi.json").json()
-    props = spec["paths"]["/context"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
-    assert props["include_structured_facts"]["enum"] == [False]
+    portal = api.client.portal
+    assert portal is not None
+    portal.call(api.engram.jobs.drain)
+    body = {"query": "where does Fay live", "include_structured_facts": True}
+    r = api.call("POST", "/context", key, json=body)
+    assert r.status_code == 200 and "fay lives in: Lisbon (since 2021-01-01)" in r.json()["context"]
+    off = api.call("POST", "/context", key, json={**body, "include_structured_facts": False}).json()
+    assert "lives in:" not in off["context"]
 
 
 def _schemas() -> list[tuple[str, str, Schema]]:

@@ -28,7 +28,9 @@ from tests.helpers import Api
 TOKEN = "zyxquokkasecret"
 SPECS: list[RouteSpec] = [r.spec for r in all_routes()]  # type: ignore[attr-defined]
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
-MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood)/\{id")
+_MEMORY_BASES = ("memory", "versions", "links", "contradictions", "intelligence/contradictions",
+                 "intelligence/decompose", "intelligence/valence")  # fmt: skip
+MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood|contradictions|intelligence/\w+)/\{id")
 
 
 # Creates whose bodies are made below, by hand (nested definitions, or ids of Alice's other objects).
@@ -184,7 +186,7 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
                 assert TOKEN not in r.text, (method, path, r.text[:300])
                 names_alices = (
                     MEMORY_ID_ROUTES.match(spec.path)
-                    and any(_names(path, f"/{p}", a) for a in a_ids for p in ("memory", "versions", "links"))
+                    and any(_names(path, f"/{p}", a) for a in a_ids for p in _MEMORY_BASES)
                 ) or any(spec.path.startswith(base + "/{id") and _names(path, base, oid) for base, oid in owned.items())
                 if names_alices:
                     assert r.status_code >= 400, (method, path, r.status_code, r.text[:200])

@@ -29,6 +29,10 @@ REFERENCE = {
     ("GET", "/memory-health"),
     ("POST", "/feedback"),
     ("GET", "/feedback/stats"),
+    ("GET", "/contradictions/{id}"),
+    ("POST", "/contradictions"),
+    ("GET", "/facts"),
+    ("POST", "/intelligence/decompose/{id}"),
 }
 
 
@@ -130,6 +134,27 @@ def test_post_guard_reference_shape(api: Api) -> None:
     _keys(got["rules"][0], "id", "content", "importance")
     calm = api.call("POST", "/guard", key, json={"action": "list the files in my home directory"}).json()
     assert calm["signal"] == "allow" and calm["rules"] == []
+
+
+def test_contradictions_facts_and_decompose_reference_shapes(api: Api) -> None:
+    key = api.admin_key
+    old = api.store(key, "I live in Paris.", created_at="2024-01-10T09:00:00Z")
+    new = api.store(key, "I moved to Lyon.", created_at="2024-06-01T09:00:00Z")
+    parent = api.store(key, "I play chess at the club on Sundays. My brother repairs old valve radios in his garage.")
+    portal = api.client.portal
+    assert portal is not None
+    portal.call(api.engram.jobs.drain)
+    for path in (f"/contradictions/{old}", f"/intelligence/contradictions/{new}"):
+        found = api.call("GET", path, key).json()["contradictions"]
+        assert len(found) == 1
+        _keys(found[0], "memory_a", "memory_b", "confidence", "description")
+    scanned = api.call("POST", "/contradictions", key)  # no body: scan all, same shape
+    assert scanned.status_code == 200 and len(scanned.json()["contradictions"]) == 1
+    facts = api.call("GET", "/facts", key, params={"memory_id": old, "limit": 50}).json()["facts"]
+    assert len(facts) == 1
+    _keys(facts[0], "id", "memory_id", "subject", "predicate", "object", "confidence", "user_id", "created_at")
+    r = api.call("POST", f"/intelligence/decompose/{parent}", key)  # no body
+    assert r.status_code == 200 and len(r.json()["child_ids"]) == 2
 
 
 def test_the_reference_routes_tested_here_are_documented_and_served(api: Api) -> None:
