@@ -18,9 +18,9 @@ from typing import Any
 from ..auth.context import AuthContext
 from ..decay import initial_state
 from ..errors import QuotaExceeded
-from ..graph.links import bump_links_changed, upsert_link
 from ..memories import writes
 from ..memories.simhash import fingerprint
+from ..model.links import bump_links_changed, upsert_link
 from ..timeutil import to_datetime
 from .statements import content_tokens, jaccard, statements
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..auth.context import AuthContext
 from ..jobs.queue import JobQueue
-from ..memories.records import owned_memory
+from ..model.memories import owned_memory
 from ..storage.database import Database
 from ..timeutil import now_iso
 from .affect import score

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..graph.links import bump_links_changed, upsert_link
+from ..model.links import bump_links_changed, upsert_link
 from ..storage.changes import record
 from ..timeutil import now_iso
 from .contradictions import Verdict, describe, facts_conflict
