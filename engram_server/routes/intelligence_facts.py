@@ -59,7 +59,7 @@ routes = [
         for p in ("", "/intelligence")
     ),
     api("/intelligence/decompose/{id:int}", decompose, methods=("POST",), scope="write", tag=_TAG, cost=2),
-    api("/admin/decompose-sweep", decompose_sweep, methods=("POST",), scope="admin", tag="admin", ok=(202,)),
+    api("/admin/decompose-sweep", decompose_sweep, methods=("POST",), scope="admin", tag="admin", ok=(202,), cost=50),
     api("/intelligence/valence/score", valence_score, methods=("POST",), body=VALENCE, tag=_TAG),
     api("/intelligence/valence/{id:int}", valence_of, tag=_TAG),
 ]
