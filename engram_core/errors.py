@@ -2,6 +2,7 @@
 
 EngramError
 ├── Invalid            400  bad input; names the field and the problem
+│   └── UnsupportedMediaType 415  a request body declared as something other than JSON
 ├── PayloadTooLarge    413  a body or field over its size limit
 ├── Unauthorized       401  no key, unknown key, expired or revoked key, wrong secret
 ├── Forbidden          403  key lacks the scope, or the action is not allowed
@@ -39,6 +40,7 @@ __all__ = [
     "RateLimited",
     "Unauthorized",
     "Unavailable",
+    "UnsupportedMediaType",
 ]
 
 
@@ -57,6 +59,14 @@ class Invalid(EngramError):
         super().__init__(f"{field}: {problem}" if field else problem)
         self.field = field
         self.problem = problem
+
+
+class UnsupportedMediaType(Invalid):
+    """A request body declared (Content-Type) as something other than JSON; the field is Content-Type."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(None, problem)
+        self.field = "Content-Type"
 
 
 class PayloadTooLarge(EngramError):

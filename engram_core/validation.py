@@ -28,6 +28,7 @@ _INVISIBLE = "\\u00ad\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066
 NO_NUL_PATTERN = "^[^\\u0000]*$"
 TEXT_PATTERN = f"^[^\\u0000]*[^\\u0000{_WS}{_INVISIBLE}][^\\u0000]*$"
 _BLANK = re.compile(f"[\\s{_INVISIBLE}]*")
+BLANK_CHARS = _WS + _INVISIBLE  # for other published "one visible character" patterns
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ class Field:
     schema: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def json_schema(self) -> dict[str, Any]:
-        """The JSON Schema of this field. It never admits a value ``parse`` refuses (limits in UTF-8
-        bytes are published as a character count that always fits: ``max_len // 4``)."""
+        """The JSON Schema of this field: it admits exactly what ``parse`` accepts (``max_len`` counts
+        characters, as ``maxLength`` does; an optional field's null is published as ``nullable``)."""
         base: dict[str, Any]
         if self.schema is not None:
             base = dict(self.schema)
@@ -66,7 +67,7 @@ class Field:
             if self.kind == "text":
                 base["minLength"] = 1
             if self.max_len:
-                base["maxLength"] = max(1, self.max_len // 4)
+                base["maxLength"] = self.max_len
             if self.choices:
                 base = {"type": "string", "enum": list(self.choices)}
         elif self.kind == "timestamp":
@@ -98,13 +99,21 @@ class Field:
         if self.max_items is not None:
             base["maxItems"] = self.max_items
         if self.max_len and self.kind in {"str", "text"}:
-            limit_note = f"At most {self.max_len} UTF-8 bytes."
+            limit_note = f"At most {self.max_len} characters."
             base["description"] = f"{self.help} {limit_note}".strip()
         if self.help and "description" not in base:
             base["description"] = self.help
         if self.default is not None:
             base["default"] = self.default
+        if self.accepts_null and base:
+            base["nullable"] = True
         return base
+
+    @property
+    def accepts_null(self) -> bool:
+        """Whether an explicit null is taken as "not given" (published as ``nullable``): optional fields
+        whose published schema can say so; a required field, or one published without a type, refuses it."""
+        return self.nullable and not self.required and (self.schema is None or "type" in self.schema)
 
     def parse(self, value: Any) -> Any:  # noqa: C901 - one branch per kind reads best
         name = self.name
@@ -118,12 +127,13 @@ class Field:
                 raise Invalid(name, "must be a string")
             if "\x00" in value:
                 raise Invalid(name, "must not contain NUL characters")
+            # Characters (code points), as JSON Schema's maxLength counts them; before trimming, as published.
+            if self.max_len is not None and len(value) > self.max_len:
+                raise Invalid(name, f"is longer than {self.max_len} characters")
             if kind == "text":
                 value = value.strip()
                 if _BLANK.fullmatch(value):
                     raise Invalid(name, "must not be empty (whitespace and zero-width characters only)")
-            if self.max_len is not None and len(value.encode("utf-8")) > self.max_len:
-                raise Invalid(name, f"is longer than {self.max_len} bytes")
             if self.choices is not None and value not in self.choices:
                 raise Invalid(name, f"must be one of {', '.join(self.choices)}")
         elif kind == "int":
@@ -161,11 +171,11 @@ class Field:
                 if not isinstance(item, str):
                     raise Invalid(f"{name}[{i}]", "must be a string")
                 if kind == "tags":
+                    if len(item) > 100:  # as sent, like the published maxLength
+                        raise Invalid(f"{name}[{i}]", "is longer than 100 characters")
                     item = item.strip().lower()
                     if not item:
                         continue
-                    if len(item) > 100:
-                        raise Invalid(f"{name}[{i}]", "is longer than 100 characters")
                     if "\x00" in item:
                         raise Invalid(f"{name}[{i}]", "must not contain NUL characters")
                     if item in out:
@@ -221,6 +231,8 @@ class Schema:
                 if partial:
                     continue
                 raw = None
+            elif raw is None and not f.required and not f.accepts_null:
+                raise Invalid(f.name, "must not be null (leave it out for the default)")
             out[f.name] = f.parse(raw)
         return out
 

@@ -7,6 +7,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from engram_core import errors as e
 
@@ -19,6 +20,7 @@ log = logging.getLogger("engram.server")
 
 # Most specific class first: the first isinstance match wins.
 STATUS: tuple[tuple[type[e.EngramError], int], ...] = (
+    (e.UnsupportedMediaType, 415),
     (e.Invalid, 400),
     (e.Unauthorized, 401),
     (e.QuotaExceeded, 403),
@@ -68,9 +70,22 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else "error"
     if exc.status_code == 404:
         message = f"no route {request.url.path}"
-    elif exc.status_code == 405:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
         message = f"method {request.method} not allowed on {request.url.path}"
-    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path. Starlette's 405 lists only the first route that
+    matched the path, and one path is often declared by several routes (GET and DELETE /memory/{id})."""
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods and route.matches(scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:

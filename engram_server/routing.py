@@ -8,12 +8,13 @@ The same declaration feeds ``/openapi.json`` and the route-table tests.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -25,10 +26,12 @@ from engram_core.errors import Invalid, NotFound, PayloadTooLarge
 from engram_core.settings import Settings
 from engram_core.validation import INT_MAX, Schema, coerce_query
 
+from .media import check_json_content_type
 from .responses import JSONResponse
 
 __all__ = ["ApiRequest", "RouteSpec", "api", "read_raw"]
 
+log = logging.getLogger("engram.server")
 Handler = Callable[["ApiRequest"], Awaitable[Any]]
 # A body cap: bytes, or read from the settings when the request arrives (e.g. ENGRAM_MAX_STORE_BODY_BYTES).
 BodyLimit = int | Callable[[Settings], int] | None
@@ -77,16 +80,21 @@ async def read_raw(request: Request, limit: int) -> bytes:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # not a server fault: no traceback, and nobody is left to answer
+        log.info("client disconnected before sending the whole body of %s %s", request.method, request.url.path)
+        raise Invalid("body", "the client disconnected before the body was complete") from None
     return b"".join(chunks)
 
 
 async def read_json(request: Request, limit: int, max_depth: int) -> Any:
     """Read the body (refusing more than ``limit`` bytes as it streams) and decode it as JSON."""
+    check_json_content_type(request.headers)
     raw = await read_raw(request, limit)
     if not raw.strip():
         return None

@@ -89,7 +89,7 @@ def create_key(
     """Create a key for ``user_id`` (inside a write transaction). The clear key is returned only here."""
     full_scopes = check_scopes(scopes)
     if expires_at is not None and expires_at <= now_iso():
-        raise Invalid("expires_at", "is not in the future: the key would be expired already")
+        raise Invalid("expires_at", "must be in the future: the key would be expired already")
     if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
         raise NotFound(f"user {user_id} not found")
     key = generate_key()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import Invalid
-from ...validation import _WS, Field, Schema
+from ...validation import BLANK_CHARS, Field, Schema
 from ..ssrf import URL_SCHEMA
 
 __all__ = ["CHANNEL", "CURSOR", "EVENTS", "POLL", "PUBLISH", "STREAM", "SUBSCRIBE", "SUBSCRIPTIONS", "UNSUBSCRIBE"]
@@ -27,7 +27,7 @@ def _line(name: str, **kw: Any) -> Field:
 
     kind = kw.pop("kind", "text")
     max_len = kw.pop("max_len", 200)
-    schema: dict[str, Any] = {"type": "string", "maxLength": max_len // 4, "pattern": _ONE_LINE}
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_len, "pattern": _ONE_LINE}
     if kind == "text":
         schema.update(minLength=1, pattern=_ONE_LINE_TEXT)
     if kw.get("default") is not None:
@@ -36,7 +36,7 @@ def _line(name: str, **kw: Any) -> Field:
 
 
 _ONE_LINE = "^[^\\u0000\\r\\n]*$"
-_ONE_LINE_TEXT = f"^[^\\u0000\\r\\n]*[^\\u0000{_WS}][^\\u0000\\r\\n]*$"
+_ONE_LINE_TEXT = f"^[^\\u0000\\r\\n]*[^\\u0000{BLANK_CHARS}][^\\u0000\\r\\n]*$"
 
 
 PUBLISH = Schema(
@@ -65,7 +65,7 @@ SUBSCRIBE = Schema(
     _line("channel", required=True),
     Field("filter_type", "str", max_len=200),
     Field(
-        "webhook_url", "str", max_len=2000, help="http(s) URL; private and loopback hosts refused.", schema=URL_SCHEMA
+        "webhook_url", "str", max_len=500, help="http(s) URL; private and loopback hosts refused.", schema=URL_SCHEMA
     ),
     description="Subscribe an agent to a channel (upserts on agent and channel).",
 )

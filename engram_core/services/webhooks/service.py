@@ -34,7 +34,7 @@ __all__ = ["DEAD_LETTERS", "HOOK", "TEST", "WebhookService"]
 log = logging.getLogger("engram.webhooks")
 
 HOOK = Schema(
-    Field("url", "text", required=True, max_len=2000, help="http(s) URL; no private hosts.", schema=URL_SCHEMA),
+    Field("url", "text", required=True, max_len=500, help="http(s) URL; no private hosts.", schema=URL_SCHEMA),
     Field("events", "str_list", default=["*"], max_items=50, help="Event names (axon actions); * for all."),
     Field("secret", "str", max_len=200, help="HMAC secret; generated (and returned once) when omitted."),
     description="Register a webhook.",
