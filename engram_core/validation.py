@@ -58,7 +58,7 @@ class Field:
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema of this field: it admits exactly what ``parse`` accepts (``max_len`` counts
-        characters, as ``maxLength`` does; an optional field's null is published as ``nullable``)."""
+        characters, as ``maxLength`` does)."""
         base: dict[str, Any]
         if self.schema is not None:
             base = dict(self.schema)
@@ -105,15 +105,7 @@ class Field:
             base["description"] = self.help
         if self.default is not None:
             base["default"] = self.default
-        if self.accepts_null and base:
-            base["nullable"] = True
         return base
-
-    @property
-    def accepts_null(self) -> bool:
-        """Whether an explicit null is taken as "not given" (published as ``nullable``): optional fields
-        whose published schema can say so; a required field, or one published without a type, refuses it."""
-        return self.nullable and not self.required and (self.schema is None or "type" in self.schema)
 
     def parse(self, value: Any) -> Any:  # noqa: C901 - one branch per kind reads best
         name = self.name
@@ -231,8 +223,6 @@ class Schema:
                 if partial:
                     continue
                 raw = None
-            elif raw is None and not f.required and not f.accepts_null:
-                raise Invalid(f.name, "must not be null (leave it out for the default)")
             out[f.name] = f.parse(raw)
         return out
 

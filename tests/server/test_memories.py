@@ -91,8 +91,12 @@ def test_ttl_is_honoured_on_read_and_swept(api: Api) -> None:
     key = api.admin_key
     past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    gone = api.store(key, "ephemeral note about the build cache", forget_after=past)
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    gone = api.store(key, "ephemeral note about the build cache", forget_after=soon)
     kept = api.store(key, "durable note about the build cache", forget_after=future)
+    # Time passes (a TTL already past at store time is refused: test_small_truths.py).
+    sql = "UPDATE memories SET forget_after = ? WHERE id = ?"
+    api.client.app.state.engram.db.write(lambda c: c.execute(sql, (past, gone)))  # type: ignore[attr-defined]
     assert api.call("GET", f"/memory/{gone}", key).status_code == 404
     ids = [h["id"] for h in api.call("POST", "/search", key, json={"query": "build cache"}).json()["results"]]
     assert ids == [kept]

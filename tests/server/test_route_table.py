@@ -116,7 +116,7 @@ def test_deep_and_large_bodies_are_refused(api: Api) -> None:
     assert r.status_code == 400 and "deeper" in r.json()["error"]
     r = api.call("POST", "/store", api.admin_key, json={"content": "a" * (300 * 1024)})
     assert r.status_code == 413
-    r = api.call("POST", "/store", api.admin_key, json={"content": "é" * (60 * 1024)})
+    r = api.call("POST", "/store", api.admin_key, json={"content": "é" * (100 * 1024 + 1)})
     assert r.status_code == 400 and r.json()["field"] == "content"
 
 
