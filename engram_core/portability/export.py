@@ -42,6 +42,14 @@ def write_export(conn: Any, user_id: int, *, model: str | None, embeddings: bool
     """Write the export of ``user_id`` (one read snapshot: ``conn`` is inside it) to a spooled file,
     rewound; the caller streams and closes it."""
     out: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - handed to the caller
+    try:
+        return _write(conn, out, user_id, model=model, embeddings=embeddings)
+    except BaseException:  # e.g. a damaged row: the read is run again (storage.connection), this file is not
+        out.close()
+        raise
+
+
+def _write(conn: Any, out: IO[bytes], user_id: int, *, model: str | None, embeddings: bool) -> IO[bytes]:
     header = {"type": "header", "format": FORMAT, "version": VERSION, "exported_at": now_iso(), "user_id": user_id,
               "model": model, "embeddings": embeddings, "tables": [t.kind for t in TABLES]}  # fmt: skip
     _line(out, header)
