@@ -53,6 +53,7 @@ from .routes import (
     thymus,
     ui,
     webhooks,
+    working,
 )
 from .security import SecurityHeaders
 
@@ -94,6 +95,7 @@ def all_routes() -> list[BaseRoute]:
         *ingest.routes,
         *ui.routes,
         *intelligence_facts.routes,
+        *working.routes,
     ]
 
 

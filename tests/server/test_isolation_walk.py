@@ -35,7 +35,8 @@ MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood|cont
 
 # Creates whose bodies are made below, by hand (nested definitions, or ids of Alice's other objects).
 SPECIAL_CREATES = {"/entity-relationships", "/loom/workflows", "/loom/runs", "/thymus/rubrics", "/thymus/evaluate",
-                   "/brain/feedback", "/v1/chat/completions", "/ingest", "/ingest/stream", "/import"}  # fmt: skip
+                   "/brain/feedback", "/v1/chat/completions", "/ingest", "/ingest/stream", "/import",
+                   "/inbox/bulk"}  # fmt: skip
 
 
 @pytest.fixture
@@ -162,6 +163,16 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
         time.sleep(0.05)
     assert "/logs" in owned
     owned["/jobs"] = int(ingest.json()["job_id"])
+    # Working memory: a session with a message and core memory, scratchpad entries, pending memories.
+    sid = made["/sessions"].json()["id"]
+    api.call("POST", f"/sessions/{sid}/messages", alice, json={"message_id": "1", "role": "user", "content": TOKEN})
+    api.call("PUT", f"/sessions/{sid}/core-memory", alice, json={"facts": [TOKEN]})
+    api.call("PUT", "/scratch", alice, json={"session": sid, "entries": [{"key": "k", "value": TOKEN}]})
+    owned["/inbox"] = api.store(alice, f"{TOKEN} pending fact", status="pending")
+    reviewed = api.store(alice, f"{TOKEN} pending fact two", status="pending")
+    made["/inbox/bulk"] = api.call("POST", "/inbox/bulk", alice, json={"ids": [reviewed], "action": "approve"})
+    assert made["/inbox/bulk"].json()["count"] == 1
+    named = {"/sessions/{id}": sid, "/scratch/{session}": sid}  # A's string ids, named by B below
     _settle(api)
     before = _snapshot(api, alice_id)
     bob_mem = api.store(bob, "Bob's own note about kites")
@@ -173,11 +184,15 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
         for method in spec.methods:
             ids = (*a_ids, *owned.values()) if "{" in spec.path else (0,)
             targets = sorted({_PARAM.sub(str(i), spec.path) for i in ids})
+            strings = [_PARAM.sub(v, spec.path, count=1) for b, v in named.items() if spec.path.startswith(b)]
+            targets += [t.replace("{key}", "k") for t in strings]
             for path in targets:
                 body = _body(spec, a_ids, "bobs kite text") if method != "GET" else None
                 params = {"q": TOKEN, "query": TOKEN} if method == "GET" else None
                 if spec.body and "query" in {f.name for f in spec.body.fields}:
                     body = {**(body or {}), "query": TOKEN}
+                if spec.path == "/inbox/bulk":  # B names A's pending memory
+                    body = {"ids": [owned["/inbox"]], "action": "approve"}
                 if spec.path == "/v1/chat/completions":  # B asks with A's words: none of A's memories comes back
                     body = {"model": "m", "messages": "Alice's note number 0 about harbour, violin or orchard?"}
                 r = api.call(method, path, bob, json=body, params=params)
@@ -188,6 +203,7 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
                     MEMORY_ID_ROUTES.match(spec.path)
                     and any(_names(path, f"/{p}", a) for a in a_ids for p in _MEMORY_BASES)
                 ) or any(spec.path.startswith(base + "/{id") and _names(path, base, oid) for base, oid in owned.items())
+                names_alices = names_alices or any(sid in path for sid in named.values())
                 if names_alices:
                     assert r.status_code >= 400, (method, path, r.status_code, r.text[:200])
                     alices += 1

@@ -37,6 +37,7 @@ INTENDED: dict[tuple[str, str], int] = {
     ("POST", "/broca/ask"): 2,
     ("POST", "/digests/generate"): 5,
     ("POST", "/webhooks/test/{id:int}"): 5,
+    ("GET", "/sessions/{id}/context"): 5,
     ("GET", "/backup"): 50,
     ("GET", "/export"): 20,
     ("POST", "/import"): 20,
