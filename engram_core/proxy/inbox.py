@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..auth.context import AuthContext
 from ..errors import Invalid, NotFound
-from ..memories.records import VISIBLE, row_decay_score
+from ..memories.records import row_decay_score
+from ..model.memories import VISIBLE
 from ..timeutil import now_iso
 from ..validation import INT_MAX, Field, Schema
 
