@@ -10,6 +10,8 @@ is one clock for every process on the machine).
   provider (the baseline hop): what Engram adds before the first byte is forwarded (auth, parse, retrieval
   with hybrid search over N memories, injection, the second HTTP hop). Also the server's own ``overhead_ms``
   from the retrieval logs (handler start -> request built, no HTTP).
+* **Reference**: a plain ``POST /search`` (limit 12) for a query of the same kind, interleaved, so a run on a
+  loaded machine can be read against the search latency of the same moment.
 * **Streaming**: the provider writes 8 chunks 50 ms apart; for every chunk, the time from the provider
   writing it to the client receiving it through Engram.
 
@@ -87,10 +89,13 @@ def run(n: int, requests: int, model_dir: Path, keep: Path | None) -> dict[str, 
                 for _ in range(10):  # warm up both paths (model, index, connections)
                     hop(base + "/v1/chat/completions", headers)
                     hop(fake.url + "/chat/completions", {})
-                via, direct = [], []
+                via, direct, search = [], [], []
                 for _ in range(requests):
                     via.append(hop(base + "/v1/chat/completions", headers))
                     direct.append(hop(fake.url + "/chat/completions", {}))
+                    t = time.monotonic()  # reference: a plain /search for a query of the same kind
+                    client.post(base + "/search", json={"query": _text(rng, vocab), "limit": 12}, headers=headers)
+                    search.append((time.monotonic() - t) * 1000)
                 added = [v - d for v, d in zip(via, direct, strict=True)]
                 time.sleep(1.0)  # the last logs are written after the answers
                 logs = client.get(base + "/logs", params={"limit": 500}, headers=headers).json()["logs"]
@@ -112,6 +117,7 @@ def run(n: int, requests: int, model_dir: Path, keep: Path | None) -> dict[str, 
             proc.wait(timeout=30)
     return {"n": n, "requests": requests, "fill_s": round(fill_s, 1),
             "added_before_first_byte_ms": _q(added), "via_engram_ms": _q(via), "direct_ms": _q(direct),
+            "search_reference_ms": _q(search),
             "server_overhead_ms": _q(server), "server_retrieval_ms": _q(retrieval),
             "memories_injected_mean": round(injected, 1), "tokens_injected_mean": round(tokens, 1),
             "stream_chunk_delay_ms": _q(delays), "stream_chunks": len(delays)}  # fmt: skip
