@@ -30,7 +30,7 @@ from ..memories.records import memory_dict
 from ..model.links import bump_links_changed, upsert_link
 from ..model.memories import VISIBLE, owned_memory
 from ..timeutil import now_iso
-from ..validation import Field, Schema
+from ..validation import INT_MAX, Field, Schema
 
 if TYPE_CHECKING:
     from ..engram import Engram
@@ -51,8 +51,11 @@ def id_list(field: str) -> Any:
     def check(values: list[float]) -> list[int]:
         out: list[int] = []
         for i, v in enumerate(values):
-            if float(v) != int(v) or v < 1:
+            whole = isinstance(v, int) or float(v).is_integer()  # float(big int) != big int: test ints as ints
+            if not whole or v < 1:
                 raise Invalid(f"{field}[{i}]", "must be a positive integer id")
+            if int(v) > INT_MAX:  # past SQLite's INTEGER: names no memory
+                raise NotFound(f"{field}: no visible memory with id {int(v)}")
             if int(v) not in out:
                 out.append(int(v))
         return out
@@ -62,7 +65,8 @@ def id_list(field: str) -> Any:
 
 CONSOLIDATE = Schema(
     Field("memory_ids", "float_list", max_items=100, check=id_list("memory_ids"),
-          schema={"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 100},
+          schema={"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX}, "minItems": 1,
+                  "maxItems": 100},
           help="Memories to merge into one (at least two). Omitted: find clusters automatically."),
     Field("threshold", "float", default=0.88, min=0.5, max=1.0, help="Cosine that joins two memories (auto)."),
     Field("limit", "int", default=20, min=1, max=200, help="Most clusters consolidated (auto)."),

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..auth.context import AuthContext
-from ..errors import Invalid, LlmUnavailable
+from ..errors import Invalid, LlmUnavailable, NotFound
 from ..model.links import bump_links_changed, upsert_link
 from ..model.memories import VISIBLE, owned_memory
 from ..timeutil import format_ts, now_iso
@@ -90,7 +90,7 @@ class ReflectService:
 
             ids, label = await self.engram.db.aread(recent), f"the last {period}"
         if not ids:
-            raise Invalid("topic" if q["topic"] else "period", "no memories to reflect on")
+            raise NotFound(f"no memories to reflect on for {label}")
 
         def rows(conn: Any) -> list[Any]:
             return [owned_memory(conn, auth.user_id, i) for i in ids]

@@ -53,7 +53,7 @@ def test_reflect_given_and_about_a_period(api: Api) -> None:
     assert set(ids) <= set(body["source_memory_ids"]) and "3 memories" in body["content"] and "rust" in body["content"]
     listed = api.call("GET", "/reflections", k).json()["reflections"]
     assert [x["id"] for x in listed] == [body["id"], r.json()["id"]]
-    assert api.call("POST", "/reflect", api.user("empty"), json={"period": "day"}).status_code == 400
+    assert api.call("POST", "/reflect", api.user("empty"), json={"period": "day"}).status_code == 404
 
 
 def test_feedback_moves_the_memory_in_search(api: Api) -> None:
