@@ -1,8 +1,8 @@
 """The cognitive core wired into one Engram: FSRS reviews, dedup, links, graph ranking, entities,
 projects, episodes, conversations, their durable jobs and periodic tasks.
 
-``Cognitive(engram)`` builds the services and registers, on the engram's memory service, job queue and
-scheduler:
+``Cognitive(db, settings, ...)`` builds the services and registers, on the memory service, embedding
+manager, job queue and scheduler it is given:
 
 * in every store/update transaction, and in the backfill transaction that embeds a memory later: the
   durable ``autolink`` job (and a changed-link count for the ``updates`` link an update writes);
@@ -14,22 +14,26 @@ scheduler:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .decay.apply import ImplicitReviews
 from .decay.service import FsrsService
+from .embeddings.manager import EmbeddingManager
 from .graph.autolink import autolink
 from .graph.entities import EntityService
 from .graph.links import AUTOLINK_JOB, LinkService, enqueue_autolink
 from .graph.ranking import GraphRanker
 from .graph.service import GraphService
+from .jobs.queue import JobQueue
+from .jobs.scheduler import Scheduler
 from .memories.duplicates import DedupService
+from .memories.service import MemoryService
 from .organize.conversations import ConversationService
 from .organize.episodes import EpisodeService
 from .organize.projects import ProjectService
-
-if TYPE_CHECKING:
-    from .engram import Engram
+from .settings import Settings
+from .storage.database import Database
+from .vector_index.index import VectorIndex
 
 __all__ = ["Cognitive", "PAGERANK_CHECK_SECONDS"]
 
@@ -40,11 +44,20 @@ PAGERANK_CHECK_SECONDS = 10.0
 class Cognitive:
     """The cognitive services of one Engram (see the module docstring for what gets registered)."""
 
-    def __init__(self, engram: Engram) -> None:
-        db, settings = engram.db, engram.settings
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        index: VectorIndex,
+        memories: MemoryService,
+        vectors: EmbeddingManager,
+        jobs: JobQueue,
+        scheduler: Scheduler,
+    ) -> None:
         self.settings = settings
         self.db = db
-        self.index = engram.search.index  # the in-memory vectors autolink ranks against
+        self.index = index  # the in-memory vectors autolink ranks against
         self.reviews = ImplicitReviews(db)
         self.fsrs = FsrsService(db)
         self.dedup = DedupService(db, settings)
@@ -57,10 +70,9 @@ class Cognitive:
         self.projects = ProjectService(db)
         self.episodes = EpisodeService(db)
         self.conversations = ConversationService(db)
-        engram.memories.in_write_tx(lambda conn, memory: enqueue_autolink(conn, memory.user_id, memory.id))
-        engram.vectors.after_embed.append(enqueue_autolink)  # embedded later (backfill): link it then
-        engram.jobs.register(AUTOLINK_JOB, self._autolink_job)
-        scheduler = engram.scheduler
+        memories.in_write_tx(lambda conn, memory: enqueue_autolink(conn, memory.user_id, memory.id))
+        vectors.after_embed.append(enqueue_autolink)  # embedded later (backfill): link it then
+        jobs.register(AUTOLINK_JOB, self._autolink_job)
         scheduler.every("implicit_review_flush", settings.review_flush_seconds, self.reviews.flush)
         scheduler.every(
             "pagerank_refresh",

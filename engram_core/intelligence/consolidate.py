@@ -19,21 +19,22 @@ import logging
 import re
 from collections import Counter
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..auth.context import AuthContext
+from ..embeddings.manager import EmbeddingManager
 from ..errors import Conflict, Invalid, LlmUnavailable, NotFound
+from ..llm.client import LlmClient
 from ..memories import writes
 from ..memories.records import memory_dict
+from ..memories.service import MemoryService
 from ..model.links import bump_links_changed, upsert_link
 from ..model.memories import VISIBLE, owned_memory
+from ..storage.database import Database
 from ..timeutil import now_iso
 from ..validation import INT_MAX, Field, Schema
-
-if TYPE_CHECKING:
-    from ..engram import Engram
 
 __all__ = ["CONSOLIDATE", "ConsolidateService", "clusters", "id_list", "merge_text"]
 
@@ -140,11 +141,14 @@ def _sources(conn: Any, user_id: int, ids: list[int]) -> list[Any]:
 
 
 class ConsolidateService:
-    def __init__(self, engram: Engram) -> None:
-        self.engram = engram
+    def __init__(self, db: Database, llm: LlmClient, memories: MemoryService, vectors: EmbeddingManager) -> None:
+        self.db = db
+        self.llm = llm
+        self.memories = memories
+        self.vectors = vectors
 
     async def _auto_groups(self, user_id: int, threshold: float, limit: int) -> list[list[int]]:
-        fp = self.engram.vectors.fingerprint
+        fp = self.vectors.fingerprint
         if fp is None:
             return []
 
@@ -157,11 +161,11 @@ class ConsolidateService:
             vecs = np.array([np.frombuffer(r["embedding"], dtype="<f4") for r in rows], dtype=np.float32)
             return [int(r["id"]) for r in rows], vecs
 
-        ids, vecs = await self.engram.db.aread(run)
+        ids, vecs = await self.db.aread(run)
         return clusters(ids, vecs, threshold, limit) if ids else []
 
     async def _content(self, contents: list[str]) -> str:
-        llm = self.engram.llm
+        llm = self.llm
         if llm.configured and len(contents) > 1:
             notes = "\n".join(f"- {c}" for c in contents)[:24_000]
             try:
@@ -181,7 +185,7 @@ class ConsolidateService:
         groups = [q["memory_ids"]] if explicit else await self._auto_groups(auth.user_id, q["threshold"], q["limit"])
         rows_by_group: list[list[Any]] = []
         for group in groups:
-            rows_by_group.append(await self.engram.db.aread(partial(_sources, user_id=auth.user_id, ids=group)))
+            rows_by_group.append(await self.db.aread(partial(_sources, user_id=auth.user_id, ids=group)))
         if q["dry_run"] or not groups:
             return {"consolidated": [], "clusters": groups, "count": 0, "dry_run": q["dry_run"]}
         bodies = []
@@ -205,14 +209,14 @@ class ConsolidateService:
                     links += upsert_link(conn, auth.user_id, result["id"], source_id, "consolidates", 1.0)
             bump_links_changed(conn, auth.user_id, links)
 
-        results = await self.engram.memories.store_many(auth, bodies, dedup=False, in_tx=mark)
+        results = await self.memories.store_many(auth, bodies, dedup=False, in_tx=mark)
         made = [
             {"id": r["id"], "source_ids": g, "content": b["content"]}
             for r, g, b in zip(results, groups, bodies, strict=True)
         ]
         out: dict[str, Any] = {"consolidated": made, "clusters": groups, "count": len(made), "dry_run": False}
         if explicit:  # the reference servers answer the merged memory row
-            row = await self.engram.db.aread(lambda c: memory_dict(owned_memory(c, auth.user_id, made[0]["id"])))
+            row = await self.db.aread(lambda c: memory_dict(owned_memory(c, auth.user_id, made[0]["id"])))
             out.update({**row, "source_ids": groups[0]})
         return out
 
@@ -236,4 +240,4 @@ class ConsolidateService:
                 writes.move_to_trash(conn, auth, memory_id)
             return {"undone": True, "id": memory_id, "restored": restored, "trashed": trashed}
 
-        return await self.engram.db.awrite(tx)
+        return await self.db.awrite(tx)

@@ -20,16 +20,18 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..auth.context import AuthContext
+from ..embeddings.manager import EmbeddingManager
 from ..errors import Invalid, LlmUnavailable
+from ..llm.client import LlmClient
+from ..memories.service import MemoryService
+from ..storage.database import Database
 from ..validation import Field, Schema
-
-if TYPE_CHECKING:
-    from ..engram import Engram
+from ..vector_index.index import VectorIndex
 
 __all__ = ["ADD", "Candidate", "ExtractService", "rule_candidates", "validate_messages"]
 
@@ -175,12 +177,18 @@ def _llm_candidates(reply: Any) -> list[Candidate]:
 
 
 class ExtractService:
-    def __init__(self, engram: Engram) -> None:
-        self.engram = engram
+    def __init__(
+        self, db: Database, llm: LlmClient, memories: MemoryService, vectors: EmbeddingManager, index: VectorIndex
+    ) -> None:
+        self.db = db
+        self.llm = llm
+        self.memories = memories
+        self.vectors = vectors
+        self.index = index
 
     async def candidates(self, messages: list[dict[str, str]], use_llm: bool) -> tuple[list[Candidate], str]:
         """``(candidates, tier)``: the LLM's when configured and it answers well, else the rules'."""
-        llm = self.engram.llm
+        llm = self.llm
         if use_llm and llm.configured:
             chat = "\n".join(f"{m['role']}: {m['content']}" for m in messages)[-24_000:]
             try:
@@ -191,8 +199,8 @@ class ExtractService:
 
     async def _semantic_duplicates(self, user_id: int, texts: list[str]) -> list[tuple[int, float] | None]:
         """For each text, the stored memory it means the same as (cosine >= SEMANTIC_DUPLICATE), if any."""
-        vectors = await self.engram.vectors.embed(texts) if texts else None
-        index = self.engram.search.index
+        vectors = await self.vectors.embed(texts) if texts else None
+        index = self.index
         if vectors is None or index.model is None:
             return [None] * len(texts)
 
@@ -206,7 +214,7 @@ class ExtractService:
                     out.append((int(hits[0][0]), float(hits[0][1])) if close else None)
             return out
 
-        return await self.engram.db.aread(run)
+        return await self.db.aread(run)
 
     async def add(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Extract and store; returns what was stored, what was a duplicate, and which tier decided."""
@@ -222,7 +230,7 @@ class ExtractService:
             bodies = [{"content": c.content, "category": c.category, "importance": c.importance,
                        "source": q["source"], "session_id": q["session_id"], "tags": q["tags"] or []}
                       for c in fresh]  # fmt: skip
-            results = await self.engram.memories.store_many(auth, bodies)
+            results = await self.memories.store_many(auth, bodies)
         memories = []
         for i, c in enumerate(fresh):
             r = results[i] if results else {}

@@ -13,19 +13,20 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..auth.context import AuthContext
 from ..errors import Invalid, LlmUnavailable, NotFound
+from ..llm.client import LlmClient
+from ..memories.service import MemoryService
 from ..model.links import bump_links_changed, upsert_link
 from ..model.memories import VISIBLE, owned_memory
+from ..search.service import SearchService
+from ..storage.database import Database
 from ..timeutil import format_ts, now_iso
 from ..validation import Field, Schema
 from .consolidate import id_list
 from .terms import key_terms
-
-if TYPE_CHECKING:
-    from ..engram import Engram
 
 __all__ = ["REFLECT", "REFLECTIONS", "ReflectService", "rules_reflection"]
 
@@ -67,15 +68,18 @@ _LLM_SYSTEM = (
 
 
 class ReflectService:
-    def __init__(self, engram: Engram) -> None:
-        self.engram = engram
+    def __init__(self, db: Database, llm: LlmClient, memories: MemoryService, search: SearchService) -> None:
+        self.db = db
+        self.llm = llm
+        self.memories = memories
+        self.search = search
 
     async def _gather(self, auth: AuthContext, q: dict[str, Any]) -> tuple[str, list[Any]]:
         limit = q["limit"]
         if q["source_memory_ids"]:
             ids, label = q["source_memory_ids"], "the chosen memories"
         elif q["topic"]:
-            found = await self.engram.search.search(auth, {"query": q["topic"], "limit": limit})
+            found = await self.search.search(auth, {"query": q["topic"], "limit": limit})
             ids, label = [r["id"] for r in found["results"] if r.get("category") != "reflection"], f"'{q['topic']}'"
         else:
             period = q["period"] or "week"
@@ -88,17 +92,17 @@ class ReflectService:
                     + " ORDER BY m.importance DESC, m.id DESC LIMIT ?",
                     (auth.user_id, since, now_iso(), limit))]  # fmt: skip
 
-            ids, label = await self.engram.db.aread(recent), f"the last {period}"
+            ids, label = await self.db.aread(recent), f"the last {period}"
         if not ids:
             raise NotFound(f"no memories to reflect on for {label}")
 
         def rows(conn: Any) -> list[Any]:
             return [owned_memory(conn, auth.user_id, i) for i in ids]
 
-        return label, await self.engram.db.aread(rows)
+        return label, await self.db.aread(rows)
 
     async def _write(self, label: str, rows: list[Any]) -> str:
-        llm = self.engram.llm
+        llm = self.llm
         if llm.configured:
             notes = "\n".join(f"- [{r['created_at'][:10]}] {r['content'][:500]}" for r in rows)
             try:
@@ -116,7 +120,7 @@ class ReflectService:
             raise Invalid("content", "must not be empty")
         if q["content"]:
             sources = q["source_memory_ids"] or []
-            await self.engram.db.aread(lambda c: [owned_memory(c, auth.user_id, i) for i in sources])
+            await self.db.aread(lambda c: [owned_memory(c, auth.user_id, i) for i in sources])
             content, label = q["content"].strip(), "given"
         else:
             label, rows = await self._gather(auth, q)
@@ -132,7 +136,7 @@ class ReflectService:
 
         body_ = {"content": content, "category": "reflection", "source": "engram:reflect", "tags": tags,
                  "importance": 6}  # fmt: skip
-        result = (await self.engram.memories.store_many(auth, [body_], dedup=False, in_tx=link))[0]
+        result = (await self.memories.store_many(auth, [body_], dedup=False, in_tx=link))[0]
         return {"id": result["id"], "content": content, "reflection_type": tags[1], "source_memory_ids": sources,
                 "confidence": q["confidence"], "user_id": auth.user_id, "created_at": result["created_at"],
                 "about": label}  # fmt: skip
@@ -156,5 +160,5 @@ class ReflectService:
                             "created_at": r["created_at"]})  # fmt: skip
             return out
 
-        reflections = await self.engram.db.aread(run)
+        reflections = await self.db.aread(run)
         return {"reflections": reflections, "count": len(reflections)}

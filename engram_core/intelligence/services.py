@@ -1,13 +1,17 @@
 """The guardrail, extraction, reflection, consolidation, health and feedback services of one Engram.
 
-``IntelligenceServices(engram)`` builds them over the engram's database, embedding manager, memory
-service and optional LLM; the routes reach them as ``engram.intel``.
+``IntelligenceServices(db, settings, ...)`` builds them over the database, embedding manager, memory
+service, search and optional LLM it is given; the routes reach them as ``engram.intel``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..embeddings.manager import EmbeddingManager
+from ..llm.client import LlmClient
+from ..memories.service import MemoryService
+from ..search.service import SearchService
+from ..settings import Settings
+from ..storage.database import Database
 from .consolidate import ConsolidateService
 from .extract import ExtractService
 from .feedback import FeedbackService
@@ -15,17 +19,23 @@ from .guard import GuardService
 from .health import MemoryHealthService
 from .reflect import ReflectService
 
-if TYPE_CHECKING:
-    from ..engram import Engram
-
 __all__ = ["IntelligenceServices"]
 
 
 class IntelligenceServices:
-    def __init__(self, engram: Engram) -> None:
-        self.guard = GuardService(engram.db, engram.vectors)
-        self.extract = ExtractService(engram)
-        self.feedback = FeedbackService(engram.db)
-        self.consolidation = ConsolidateService(engram)
-        self.reflection = ReflectService(engram)
-        self.health = MemoryHealthService(engram.db, engram.settings)
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        vectors: EmbeddingManager,
+        memories: MemoryService,
+        search: SearchService,
+        llm: LlmClient,
+    ) -> None:
+        self.guard = GuardService(db, vectors)
+        self.extract = ExtractService(db, llm, memories, vectors, search.index)
+        self.feedback = FeedbackService(db)
+        self.consolidation = ConsolidateService(db, llm, memories, vectors)
+        self.reflection = ReflectService(db, llm, memories, search)
+        self.health = MemoryHealthService(db, settings)

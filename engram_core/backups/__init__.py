@@ -1,1 +1,0 @@
-"""Online backups of the live database for the server (download, keep, verify) over ``crypto.dbops``."""
