@@ -7,11 +7,12 @@ import logging
 from typing import Any
 
 from . import __version__
+from .admin.backups import BackupService
+from .admin.maintenance import Maintenance
 from .auth.context import AuthContext
 from .auth.guard import RequestLimits
 from .auth.quotas import QuotaService
 from .auth.service import AuthService
-from .backups.service import BackupService
 from .cognitive import Cognitive
 from .crypto.database import open_database
 from .embeddings.manager import EmbeddingManager
@@ -36,7 +37,6 @@ from .search.service import SearchService
 from .services.suite import Hooks, Services
 from .settings import Settings
 from .storage.database import Database
-from .storage.maintenance import Maintenance
 
 __all__ = ["Engram", "open_database"]
 
@@ -93,8 +93,18 @@ class Engram:
         # axon, webhooks, tasks, action log, agents, workflows, quality, brain, digests
         hooks = Hooks(remember=self.memories.store, search=self.search.search, recalled=self.on_recalled, llm=self.llm)
         self.services = Services(db, settings, self.scheduler, hooks)
-        self.cognitive = Cognitive(self)  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
-        self.intel = IntelligenceServices(self)  # guard, /add, reflect, consolidate, memory health, feedback
+        self.cognitive = Cognitive(
+            db,
+            settings,
+            index=self.search.index,
+            memories=self.memories,
+            vectors=self.vectors,
+            jobs=self.jobs,
+            scheduler=self.scheduler,
+        )  # FSRS, dedup, links, graph, entities...: jobs + periodic tasks
+        self.intel = IntelligenceServices(
+            db, settings, vectors=self.vectors, memories=self.memories, search=self.search, llm=self.llm
+        )  # guard, /add, reflect, consolidate, memory health, feedback
         self.working = WorkingMemory(self)  # chat proxy, retrieval logs, sessions, scratchpad, inbox
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).
         self.metrics = Metrics(self)  # GET /metrics, /metrics/prometheus (per-instance registry)

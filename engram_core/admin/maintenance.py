@@ -15,8 +15,8 @@ from ..auth.context import AuthContext
 from ..jobs.queue import JobQueue, enqueue
 from ..memories.writes import sweep_expired
 from ..settings import Settings
+from ..storage.database import Database
 from ..timeutil import format_ts, now_iso
-from .database import Database
 
 __all__ = ["Maintenance"]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
+from engram_core.admin.backups import BACKUP, VERIFY, BackupFile
 from engram_core.auth.quotas import SET_QUOTA
-from engram_core.backups.service import BACKUP, VERIFY, BackupFile
 
 from ..routing import ApiRequest, api
 
