@@ -57,12 +57,13 @@ class EventStream(Response):
         items: AsyncIterator[list[dict[str, Any]] | None],
         *,
         send_timeout: float,
-        bus: object,
+        bus: object | None = None,
         retry_ms: int = 2000,
     ):
         super().__init__(status_code=200, media_type=self.media_type)
         self.items = items
-        self.cache = _ENCODED.setdefault(bus, OrderedDict())
+        # Events of one bus are encoded once for all its streams; a stream of its own (ingest progress) has no cache.
+        self.cache = _ENCODED.setdefault(bus, OrderedDict()) if bus is not None else None
         self.send_timeout = send_timeout
         self.retry_ms = retry_ms
 

@@ -64,7 +64,7 @@ async def ingest_stream(r: ApiRequest) -> Any:
     data, fields = await _upload(r)
     made = await r.engram.ingest.submit(r.auth, data, fields)
 
-    async def events() -> AsyncIterator[dict[str, Any] | None]:
+    async def events() -> AsyncIterator[list[dict[str, Any]] | None]:
         n, last = 0, None
         while True:
             job = await r.engram.ingest.job(made["job_id"], r.auth.user_id)
@@ -72,7 +72,7 @@ async def ingest_stream(r: ApiRequest) -> Any:
             finished = job["status"] in ("done", "failed")
             if view != last or finished:
                 n += 1
-                yield {"id": n, "action": "done" if finished else "progress", **view}
+                yield [{"id": n, "action": "done" if finished else "progress", **view}]  # a batch of one
                 last = view
             if finished:
                 return
