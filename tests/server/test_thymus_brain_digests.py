@@ -77,7 +77,14 @@ def test_brain_stats_query_absorb_feedback(api: Api) -> None:
     fb = api.call("POST", "/brain/feedback", k, json={"memory_ids": [a], "edge_pairs": [[a, b]], "useful": True})
     assert fb.status_code == 200, fb.text
     data = fb.json()["result"]["data"]
-    assert data["reinforced"] == [{"id": a, "new_strength": 1.0}] and data["edges"][0]["reweighted"] == 1
+    # Every link between the pair is reweighted: the hand-made one and the one contradiction detection added.
+    links = api.engram.db.read(
+        lambda c: c.execute(
+            "SELECT count(*) FROM memory_links WHERE (source_id, target_id) IN (VALUES (?, ?), (?, ?))", (a, b, b, a)
+        ).fetchone()[0]
+    )
+    assert links >= 1
+    assert data["reinforced"] == [{"id": a, "new_strength": 1.0}] and data["edges"][0]["reweighted"] == links
     bob = api.user("bob")
     assert api.call("POST", "/brain/feedback", bob, json={"memory_ids": [a], "useful": False}).status_code == 404
     assert api.call("POST", "/brain/query", bob, json={"query": "release train"}).json()["result"]["activated"] == []

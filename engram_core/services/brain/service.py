@@ -174,6 +174,7 @@ class Brain:
             if ids:
                 marks = ",".join("?" * len(ids))
                 score = {a["id"]: a["activation"] or 0.0 for a in activated}
+                seen: set[frozenset[int]] = set()  # a pair linked both ways (or by hand and by detection) once
                 for link in conn.execute(
                     f"SELECT source_id, target_id FROM memory_links WHERE user_id = ? AND"
                     f" link_type = 'contradicts' AND source_id IN ({marks}) AND target_id IN"
@@ -181,6 +182,9 @@ class Brain:
                     (auth.user_id, *ids, *ids),
                 ):
                     a, b = link["source_id"], link["target_id"]
+                    if frozenset((a, b)) in seen:
+                        continue
+                    seen.add(frozenset((a, b)))
                     win, lose = (a, b) if score[a] >= score[b] else (b, a)
                     out["contradictions"].append(
                         {
