@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -59,6 +60,8 @@ from .security import SecurityHeaders
 
 __all__ = ["all_routes", "create_app"]
 
+STOP_TIMEOUT_SECONDS = 10.0
+
 
 def all_routes() -> list[BaseRoute]:
     return [
@@ -114,7 +117,13 @@ def create_app(settings: Settings | None = None, engram: Engram | None = None) -
             async with mcp.run():
                 yield
         finally:
-            await instance.stop()
+            # A background task that does not stop must not hang the shutdown: log it and close anyway.
+            try:
+                await asyncio.wait_for(instance.stop(), STOP_TIMEOUT_SECONDS)
+            except TimeoutError:
+                logging.getLogger("engram.server").warning(
+                    "background work did not stop within %.0f s; closing anyway", STOP_TIMEOUT_SECONDS
+                )
             if owned:
                 instance.close()
 
