@@ -1,19 +1,19 @@
 """Memory events on axon's ``system`` channel, fed by the database's change feed.
 
-The change feed calls this listener on the write thread right after a memory write commits; it queues
-one more write transaction at once (``submit_write``: next in the writer's queue, so the events follow
-their memories in commit order) that reads the changed rows and publishes ``memory.created`` (a new
-memory), ``memory.updated`` (a new version, a changed or restored memory), ``memory.deleted`` (trashed,
-forgotten, merged into a duplicate or purged) and ``contradiction.detected`` (a ``contradicts`` link).
-Webhooks and streams receive them like any event. The events commit just after the memory: a crash in
-between loses the event (not the memory).
+A pre-commit hook of the database (``Database.before_commit``) runs inside every write transaction that
+changed memories or links, after the writer's own work: it reads the changed rows and publishes
+``memory.created`` (a new memory), ``memory.updated`` (a new version, a changed or restored memory),
+``memory.deleted`` (trashed, forgotten, merged into a duplicate or purged) and ``contradiction.detected``
+(a ``contradicts`` link) in that same transaction, so an event commits with its memory or not at all,
+and is in ``axon_events`` by the time the writer's call returns. Streams and webhooks are told after
+the COMMIT, like for any event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import Future
+from collections.abc import Callable
 from typing import Any
 
 from ..storage.changes import ChangeSet
@@ -35,7 +35,7 @@ class MemoryEvents:
         self.axon = axon
         self._loop: asyncio.AbstractEventLoop | None = None
         self.enabled = True  # off after stop(): no more events (tests park it with the other background work)
-        db.subscribe(self.listener)
+        db.before_commit(self.in_transaction)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -45,10 +45,11 @@ class MemoryEvents:
         self.enabled = False
         self._loop = None
 
-    def listener(self, changes: ChangeSet) -> None:
-        """On the write thread, after the COMMIT: queue the events' own transaction (never waits on it)."""
+    def in_transaction(self, conn: Any, changes: ChangeSet) -> Callable[[], None] | None:
+        """Inside the write transaction, before COMMIT: publish its memory events; after the COMMIT the
+        returned callable hands them to axon's streams and webhooks on the event loop."""
         if not self.enabled:
-            return
+            return None
         items: list[Item] = [
             (c.table, c.kind, c.user_id, i) for c in changes.of("memories", _MEMORY_KINDS) if c.user_id for i in c.ids
         ]
@@ -59,20 +60,17 @@ class MemoryEvents:
             for i in c.ids
         ]
         if not items:
-            return
-        try:
-            fut = self.db.submit_write(lambda conn: self._publish(conn, items))
-        except RuntimeError:  # the database is closing
-            return
-        fut.add_done_callback(self._committed)
+            return None
+        events = self._publish(conn, items)
+        if not events:
+            return None
 
-    def _committed(self, fut: Future[list[dict[str, Any]]]) -> None:
-        if fut.exception() is not None:
-            log.error("cannot publish memory events: %s", fut.exception())
-            return
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self.axon.committed, fut.result())
+        def deliver() -> None:
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(self.axon.committed, events)
+
+        return deliver
 
     def _publish(self, conn: Any, batch: list[Item]) -> list[dict[str, Any]]:
         pub = Publisher(self.axon, conn)

@@ -15,6 +15,12 @@ dropped (read-your-writes). They must therefore be quick (O(changes)), thread-sa
 database (no ``db.write``/``db.read`` from a listener; ``submit_write`` is fine) and hand slow work to
 their own thread or event loop (e.g. ``loop.call_soon_threadsafe``). A listener that raises is logged;
 the write and the other listeners are unaffected.
+
+A hook registered with :meth:`Database.before_commit` runs earlier: inside the transaction, after the
+writer's function and before COMMIT, with the change set and the write connection, so what it writes
+(memory events on axon's ``system`` channel, for instance) commits with the change or not at all. It
+runs in a SAVEPOINT: a hook that raises is logged and its own writes undone, the change still commits.
+It may return a callable, run after the COMMIT like a listener (to deliver what it wrote).
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from .migrate import apply_migrations
 __all__ = ["Database"]
 
 T = TypeVar("T")
+#: ``hook(conn, change_set)`` inside the transaction; may return what to run after the COMMIT.
+PreCommit = Callable[[Any, ChangeSet], Callable[[], object] | None]
 log = logging.getLogger("engram.db")
 _STOP = object()
 
@@ -65,6 +73,7 @@ class Database:
             self._write_conn.close()
             raise
         self._listeners: list[Listener] = []
+        self._pre_commit: list[PreCommit] = []
         self._commits = 0
         self._queue: queue.Queue[Any] = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="engram-writer", daemon=True)
@@ -96,6 +105,33 @@ class Database:
 
         return unsubscribe
 
+    def before_commit(self, hook: PreCommit) -> Callable[[], None]:
+        """Run ``hook(conn, change_set)`` inside every write transaction that changed something, just
+        before its COMMIT (see the module docstring). Returns a function that removes it."""
+        self._pre_commit = [*self._pre_commit, hook]
+
+        def remove() -> None:
+            self._pre_commit = [x for x in self._pre_commit if x is not hook]
+
+        return remove
+
+    def _run_pre_commit(self, conn: Any, changes: ChangeSet) -> list[Callable[[], object]]:
+        afters: list[Callable[[], object]] = []
+        for hook in self._pre_commit:
+            conn.execute("SAVEPOINT engram_pre_commit")
+            try:
+                after = hook(conn, changes)
+            except Exception:
+                conn.execute("ROLLBACK TO engram_pre_commit")
+                log.exception(
+                    "pre-commit hook %r failed (change set %d); the write commits without it", hook, changes.seq
+                )
+            else:
+                if after is not None:
+                    afters.append(after)
+            conn.execute("RELEASE engram_pre_commit")
+        return afters
+
     # -- writes ---------------------------------------------------------------------------------------
     def _write_loop(self) -> None:
         conn = self._write_conn
@@ -107,6 +143,7 @@ class Database:
             if not fut.set_running_or_notify_cancel():
                 continue
             changes: ChangeSet | None = None
+            afters: list[Callable[[], object]] = []
             try:
                 if isinstance(fn, _NoTransaction):
                     fut.set_result(fn(conn))
@@ -116,6 +153,9 @@ class Database:
                 try:
                     result = tolerate_damaged_text(conn, fn, lambda: _restart(conn))
                     changed = collect(conn)
+                    if changed and self._pre_commit:
+                        afters = self._run_pre_commit(conn, ChangeSet(changed, self._commits + 1, cause))
+                        changed += collect(conn)  # what the hooks wrote to captured tables, if anything
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
@@ -131,6 +171,11 @@ class Database:
             else:
                 if changes is not None:
                     publish(self._listeners, changes)
+                for after in afters:
+                    try:
+                        after()
+                    except Exception:
+                        log.exception("after-commit callback %r failed", after)
                 fut.set_result(result)
         conn.close()
 

@@ -1,21 +1,18 @@
-"""Memory events reach axon's system channel through the change feed (and so webhooks and streams):
-created, updated (a new version), deleted (trashed, purged) and contradiction.detected; per user."""
+"""Memory events reach axon's system channel from inside the memory's own write transaction (and so
+webhooks and streams): created, updated (a new version), deleted (trashed, purged) and
+contradiction.detected; per user. They are there when the write returns: no polling."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.helpers import Api
 
 
 def _system(api: Api, key: str, n: int) -> list[dict[str, Any]]:
-    for _ in range(200):
-        events = api.call("GET", "/axon/events", key, params={"channel": "system", "limit": 100}).json()["events"]
-        if len(events) >= n:
-            return list(reversed(events))
-        time.sleep(0.02)
-    raise AssertionError(f"expected {n} system events, got {events}")
+    events = api.call("GET", "/axon/events", key, params={"channel": "system", "limit": 100}).json()["events"]
+    assert len(events) == n, events  # committed with the writes, so already all there
+    return list(reversed(events))
 
 
 def test_memory_writes_publish_system_events(api: Api) -> None:

@@ -225,3 +225,36 @@ def test_on_loop_hands_change_sets_to_the_event_loop_in_commit_order(db: Databas
         assert {name for _, name in got} == {threading.current_thread().name}  # the loop's thread
 
     asyncio.run(main())
+
+
+def test_a_pre_commit_hook_writes_in_the_changes_transaction(db: Database) -> None:
+    """A before_commit hook sees the change set inside the transaction: its writes commit with the change
+    or roll back with it; a hook that raises is undone alone; its returned callable runs after COMMIT."""
+    user = db.write(_user)
+    after: list[int] = []
+
+    def hook(conn: Any, cs: ChangeSet) -> Any:
+        ids = [i for c in cs.of("memories", ("created",)) for i in c.ids]
+        for i in ids:
+            conn.execute("UPDATE users SET name = ? WHERE id = ?", (f"saw {i}", user))
+        return lambda: after.extend(ids)
+
+    def failing(conn: Any, cs: ChangeSet) -> None:
+        conn.execute("UPDATE users SET name = 'failing hook' WHERE id = ?", (user,))
+        raise RuntimeError("boom")
+
+    db.before_commit(hook)
+    remove = db.before_commit(failing)
+    mid = db.write(lambda c: _memory(c, user))
+    assert after == [mid]  # the after-commit callable ran before write() returned
+    assert db.read(lambda c: c.execute("SELECT name FROM users WHERE id = ?", (user,)).fetchone()[0]) == f"saw {mid}"
+    remove()
+
+    def rolled_back(conn: Any) -> None:
+        _memory(conn, user, "never")
+        raise ValueError("writer fails")
+
+    with pytest.raises(ValueError):
+        db.write(rolled_back)
+    assert after == [mid]
+    assert db.read(lambda c: c.execute("SELECT count(*) FROM memories").fetchone()[0]) == 1
