@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from engram_core.settings import Settings
 
@@ -14,7 +15,7 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, help="TCP port (ENGRAM_PORT, default 4200)")
     parser.add_argument("--data-dir", help="data directory (ENGRAM_DATA_DIR, default ./data)")
     args = parser.parse_args(argv)
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if args.host:
         overrides["host"] = args.host
     if args.port:

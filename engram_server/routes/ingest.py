@@ -33,7 +33,7 @@ async def _upload(r: ApiRequest) -> tuple[bytes, dict[str, Any]]:
             if upload is None or isinstance(upload, str):
                 raise Invalid("file", "is required: a file part named 'file'")
             data, filename = await upload.read(), upload.filename
-            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+            fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
         finally:
             await form.close()
         fields["tags"] = [t for t in fields.get("tags", "").split(",") if t.strip()]

@@ -207,3 +207,25 @@ def test_a_purged_id_is_never_handed_out_again(api: Api) -> None:
         assert api.call("DELETE", f"{path}/{made}", key).status_code in (200, 204, 405)
         if api.call("GET", f"{path}/{made}", key).status_code == 404:
             assert api.call("POST", path, key, json=body).json()["id"] > made, path
+
+
+def test_every_table_with_an_integer_id_uses_autoincrement(tmp_path: Path) -> None:
+    """Tables added after migration 0018 keep the rule: an id, once handed out, is never handed out again
+    (a client holding a purged memory's id must not reach a newer memory through it)."""
+    conn = connect(tmp_path / "x.db")
+    apply_migrations(conn)
+    tables = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+        " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%fts%'"
+    ).fetchall()
+    keyed = [
+        (name, sql)
+        for name, sql in tables
+        if any(
+            c[1] == "id" and c[5] == 1 and c[2].upper() == "INTEGER"
+            for c in conn.execute(f'PRAGMA table_info("{name}")')
+        )
+    ]
+    conn.close()
+    assert len(keyed) >= 35, [n for n, _ in keyed]
+    assert [name for name, sql in keyed if "AUTOINCREMENT" not in sql.upper()] == []
