@@ -13,7 +13,7 @@ from typing import Any
 
 from ..auth.context import AuthContext
 from ..jobs.queue import JobQueue
-from ..model.memories import owned_memory
+from ..model.memories import active, owned_memory
 from ..storage.database import Database
 from ..timeutil import now_iso
 from .affect import score
@@ -139,8 +139,8 @@ class FactsService:
             lambda conn: [
                 int(r[0])
                 for r in conn.execute(
-                    "SELECT id FROM memories WHERE user_id = ? AND is_latest = 1 AND is_deleted = 0 AND is_fact = 0"
-                    " AND is_forgotten = 0 ORDER BY created_at DESC, id DESC LIMIT ?",
+                    f"SELECT id FROM memories WHERE user_id = ? AND {active('')} AND is_fact = 0"
+                    " ORDER BY created_at DESC, id DESC LIMIT ?",
                     (auth.user_id, q["limit"]),
                 )
             ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NotFound
-from ..model.memories import VISIBLE, owned_memory
+from ..model.memories import VISIBLE, active, owned_memory
 from ..timeutil import now_iso
 from .records import memory_dict
 
@@ -110,8 +110,7 @@ def list_tags(conn: Any, user_id: int) -> dict[str, Any]:
 def user_stats(conn: Any, user_id: int) -> dict[str, Any]:
     """Per-user counts for /me/stats."""
     row = conn.execute(
-        "SELECT count(*) AS versions,"
-        " sum(is_latest AND NOT is_deleted AND NOT is_forgotten) AS active,"
+        f"SELECT count(*) AS versions, sum({active('')}) AS active,"
         " sum(is_latest AND is_forgotten AND NOT is_deleted) AS forgotten,"
         " sum(is_latest AND is_archived AND NOT is_deleted) AS archived,"
         " sum(is_deleted) AS trashed,"
@@ -121,8 +120,8 @@ def user_stats(conn: Any, user_id: int) -> dict[str, Any]:
         (user_id,),
     ).fetchone()
     cats = conn.execute(
-        "SELECT category, count(*) AS n FROM memories WHERE user_id = ? AND is_latest = 1 AND is_deleted = 0"
-        " AND is_forgotten = 0 GROUP BY category ORDER BY n DESC",
+        f"SELECT category, count(*) AS n FROM memories WHERE user_id = ? AND {active('')}"
+        " GROUP BY category ORDER BY n DESC",
         (user_id,),
     ).fetchall()
     links = conn.execute("SELECT count(*) FROM memory_links WHERE user_id = ?", (user_id,)).fetchone()[0]

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..storage.owned import owned_row
 
-__all__ = ["ACTIVE", "CURRENT", "UNEXPIRED", "VISIBLE", "current", "owned_memory", "visible"]
+__all__ = ["ACTIVE", "CURRENT", "UNEXPIRED", "VISIBLE", "active", "current", "owned_memory", "visible"]
 
 CURRENT = "m.is_latest = 1 AND m.is_deleted = 0"
 """The latest version of a memory, not in the trash: what counts and quotas count."""
@@ -42,6 +42,11 @@ def visible(alias: str) -> str:
 def current(alias: str = "m") -> str:
     """``CURRENT`` for a memories table aliased ``alias`` (``""``: bare column names)."""
     return _aliased(CURRENT, alias)
+
+
+def active(alias: str = "m") -> str:
+    """``ACTIVE`` for a memories table aliased ``alias`` (``""``: bare column names)."""
+    return _aliased(ACTIVE, alias)
 
 
 def owned_memory(conn: Any, user_id: int, memory_id: int, *, trashed: bool = False) -> Any:

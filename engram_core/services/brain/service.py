@@ -13,7 +13,7 @@ from typing import Any
 from ...auth.context import AuthContext
 from ...errors import Invalid
 from ...intelligence.feedback import _rate as rate_memory
-from ...model.memories import owned_memory
+from ...model.memories import active, owned_memory
 from ...storage.database import Database
 from ...validation import Field, Schema
 
@@ -118,8 +118,7 @@ def _spread(conn: Any, user_id: int, activated: list[dict[str, Any]], hops: int,
             break
         marks = ",".join("?" * len(nxt))
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND id IN ({marks}) AND is_latest = 1"
-            " AND is_deleted = 0 AND is_forgotten = 0",
+            f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND id IN ({marks}) AND {active('')}",
             (user_id, *nxt),
         ).fetchall()
         level = {}
