@@ -1,9 +1,15 @@
-"""Micro-batching: concurrent embed requests share one onnxruntime call.
+"""Micro-batching with a priority lane: queries never wait behind a bulk document batch.
 
-Each ``await batcher.embed(texts)`` joins a queue; one worker takes everything pending (up to the batch
-size), runs a single ``embedder.embed`` on a dedicated thread (never the event loop, never the write
-thread) and hands each caller its rows. Under load, stores and searches are embedded in batches of up to
-ENGRAM_EMBED_BATCH_SIZE at batch throughput; alone, a request goes straight through.
+Each ``await batcher.embed(texts)`` of up to ``bulk_chunk`` texts (a search query, a store, an /add's
+facts) joins a queue; one worker takes everything pending (up to the batch size) and runs a single
+``embedder.embed`` in the embed thread's **query lane** (see ``lanes.LaneExecutor``), handing each caller
+its rows. Under load, stores and searches are embedded in batches of up to ENGRAM_EMBED_BATCH_SIZE at
+batch throughput; alone, a request goes straight through.
+
+A larger request (an ingest's or import's documents, a re-embed) is **bulk**: its texts are sorted by
+length (so each chunk pads little, as one big call would), cut into chunks of ``bulk_chunk`` texts and
+queued in the **bulk lane**. The embed thread takes query-lane work first whenever it is free, so a query
+that arrives during an ingest waits for at most the one chunk that is running.
 """
 
 from __future__ import annotations
@@ -11,27 +17,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 
 from .base import Embedder
+from .lanes import LaneExecutor
 
-__all__ = ["EmbedBatcher"]
+__all__ = ["BULK_CHUNK", "EmbedBatcher"]
+
+BULK_CHUNK = 8  # texts per bulk-lane call: the longest a query can wait is one such call
+_Part = tuple[list[int], np.ndarray]  # a bulk chunk: its rows in the request, their vectors
 
 
 class EmbedBatcher:
-    def __init__(self, embedder: Embedder, batch_size: int = 32) -> None:
+    def __init__(self, embedder: Embedder, batch_size: int = 32, bulk_chunk: int = BULK_CHUNK) -> None:
         self.embedder = embedder
         self.batch_size = max(1, batch_size)
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engram-embed")
+        self.bulk_chunk = max(1, bulk_chunk)
+        self.executor = LaneExecutor("engram-embed")
         self._queue: asyncio.Queue[tuple[list[str], asyncio.Future[np.ndarray]]] | None = None
         self._worker: asyncio.Task[None] | None = None
         self.on_batch: Callable[[int], None] | None = None  # texts per onnxruntime call (metrics)
 
     def queue_depth(self) -> int:
-        """Embed requests waiting for the worker (metrics)."""
-        return self._queue.qsize() if self._queue is not None else 0
+        """Embed requests and bulk chunks waiting for the embedder (metrics)."""
+        queued = self._queue.qsize() if self._queue is not None else 0
+        return queued + self.executor.pending()
 
     def _ensure_worker(self) -> asyncio.Queue[tuple[list[str], asyncio.Future[np.ndarray]]]:
         if self._queue is None or self._worker is None or self._worker.done():
@@ -39,18 +51,53 @@ class EmbedBatcher:
             self._worker = asyncio.get_running_loop().create_task(self._run(self._queue), name="engram-embed")
         return self._queue
 
-    async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for ``texts`` (float32, unit length), batched with whatever else is waiting."""
+    def is_bulk(self, count: int) -> bool:
+        """A request of ``count`` texts goes to the bulk lane when it is more than one bulk chunk."""
+        return count > self.bulk_chunk
+
+    async def embed(self, texts: Sequence[str], *, bulk: bool | None = None) -> np.ndarray:
+        """Vectors for ``texts`` (float32, unit length); ``bulk`` None: decided by size (``is_bulk``)."""
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        if bulk if bulk is not None else self.is_bulk(len(texts)):
+            futures = self._submit_bulk(list(texts))
+            parts = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+            return self._reassemble(len(texts), parts)
         fut: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
         self._ensure_worker().put_nowait((list(texts), fut))
         return await fut
 
     def embed_sync(self, texts: Sequence[str]) -> np.ndarray:
-        """Blocking form for scripts and the CLI (runs on the embed thread)."""
-        return self.executor.submit(self.embedder.embed, list(texts)).result()
+        """Blocking form for scripts, the CLI and the re-embed job (bulk lane; never on the event loop)."""
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return self._reassemble(len(texts), [f.result() for f in self._submit_bulk(list(texts))])
 
+    # -- bulk lane ------------------------------------------------------------------------------------
+    def _submit_bulk(self, texts: list[str]) -> list[Future[_Part]]:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        futures: list[Future[_Part]] = []
+        for start in range(0, len(order), self.bulk_chunk):
+            idx = order[start : start + self.bulk_chunk]
+            futures.append(
+                self.executor.submit_to(
+                    "bulk", self._embed_chunk, idx, [texts[i] for i in idx], _label="bulk", _texts=len(idx)
+                )
+            )
+        return futures
+
+    def _embed_chunk(self, idx: list[int], texts: list[str]) -> _Part:
+        if self.on_batch is not None:
+            self.on_batch(len(texts))
+        return idx, self.embedder.embed(texts)
+
+    def _reassemble(self, count: int, parts: Sequence[_Part]) -> np.ndarray:
+        out = np.empty((count, self.embedder.dim), dtype=np.float32)
+        for idx, vectors in parts:
+            out[idx] = vectors
+        return out
+
+    # -- query lane -----------------------------------------------------------------------------------
     async def _run(self, queue: asyncio.Queue[tuple[list[str], asyncio.Future[np.ndarray]]]) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -64,7 +111,10 @@ class EmbedBatcher:
             if self.on_batch is not None:
                 self.on_batch(len(texts))
             try:
-                vectors = await loop.run_in_executor(self.executor, self.embedder.embed, texts)
+                vectors = await asyncio.wrap_future(
+                    self.executor.submit_to("query", self.embedder.embed, texts, _label="query", _texts=len(texts)),
+                    loop=loop,
+                )
             except Exception as exc:
                 for _, fut in batch:
                     if not fut.done():
