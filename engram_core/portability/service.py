@@ -15,6 +15,7 @@ from ..settings import Settings
 from ..storage.database import Database
 from .export import write_export
 from .importer import Record, apply_import, parse_export
+from .mem0 import Mem0Batch, to_bodies
 
 __all__ = ["PortabilityService", "decode_records"]
 
@@ -33,7 +34,7 @@ def decode_records(raw: bytes, max_depth: int) -> tuple[str, Any]:
     if not text.strip():
         raise Invalid("body", "is empty")
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-    if len(lines) == 1 or text.lstrip()[:1] == "[":
+    if len(lines) == 1 or text.lstrip()[:1] in ("[", "{"):  # one JSON document (pretty-printed too), or NDJSON
         try:
             check_raw_json_depth(text, max_depth)
             value = json.loads(text)
@@ -77,7 +78,35 @@ class PortabilityService:
         kind, value = decode_records(raw, self.settings.max_json_depth)
         if kind == "records":
             return await self.import_records(auth, value)
+        if isinstance(value, dict) and ("results" in value or ("memories" in value and "version" not in value)):
+            return await self.import_mem0(auth, value)
         return await self.import_array(auth, value)
+
+    async def import_mem0_body(
+        self, auth: AuthContext, raw: bytes, *, user_id: str | None = None, space_id: int | None = None
+    ) -> dict[str, Any]:
+        """POST /import/mem0: a mem0 export or ``get_all`` answer (see ``mem0``), as the caller."""
+        auth.require("write")
+        kind, value = decode_records(raw, self.settings.max_json_depth)
+        if kind == "records":  # NDJSON: one mem0 memory a line
+            value = [record for _, record in value]
+        return await self.import_mem0(auth, value, user_id=user_id, space_id=space_id)
+
+    async def import_mem0(
+        self, auth: AuthContext, value: Any, *, user_id: str | None = None, space_id: int | None = None
+    ) -> dict[str, Any]:
+        """Every item converted and checked first, then the new ones stored in ONE transaction. An item whose
+        mem0 id was imported before (a ``mem0:<id>`` tag on a live memory) is skipped, not stored twice."""
+        auth.require("write")
+        batch = to_bodies(value, user_id=user_id, space_id=space_id)
+        known = await self.db.aread(lambda conn: _known_mem0_ids(conn, auth.user_id))
+        fresh = [(b, m) for b, m in zip(batch.bodies, batch.mem0_ids, strict=True) if m is None or m not in known]
+        results = await self.memories.store_many(auth, [b for b, _ in fresh]) if fresh else []
+        ids: dict[str, int] = {m: known[m] for m in batch.mem0_ids if m is not None and m in known}
+        for (_, mem0_id), result in zip(fresh, results, strict=True):
+            if mem0_id is not None:
+                ids[mem0_id] = int(result["id"] if result.get("stored") else result["existing_id"])
+        return _mem0_summary(batch, results, len(batch.bodies) - len(fresh), ids)
 
     async def import_records(self, auth: AuthContext, records: list[Record]) -> dict[str, Any]:
         parsed = parse_export(records)
@@ -98,6 +127,23 @@ class PortabilityService:
         stored = sum(1 for r in results if r.get("stored"))
         return {"imported": {"memory": stored}, "skipped": len(results) - stored, "records": len(items),
                 "format": "array"}  # fmt: skip
+
+
+def _known_mem0_ids(conn: Any, user_id: int) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT t.tag, t.memory_id FROM memory_tags t JOIN memories m ON m.id = t.memory_id"
+        " WHERE t.user_id = ? AND t.tag LIKE 'mem0:%' AND m.user_id = ? AND m.is_deleted = 0 AND m.is_latest = 1",
+        (user_id, user_id),
+    ).fetchall()
+    return {str(tag)[5:]: int(memory_id) for tag, memory_id in rows}
+
+
+def _mem0_summary(batch: Mem0Batch, results: list[dict[str, Any]], again: int, ids: dict[str, int]) -> dict[str, Any]:
+    stored = sum(1 for r in results if r.get("stored"))
+    return {"imported": {"memory": stored}, "skipped": len(results) - stored + again, "already_imported": again,
+            "duplicates": len(results) - stored, "filtered": batch.filtered,
+            "dropped_metadata": batch.dropped_metadata, "records": len(batch.bodies) + batch.filtered,
+            "format": "mem0", "ids": ids}  # fmt: skip
 
 
 _KEPT = ("category", "importance", "tags", "created_at", "session_id", "is_static")

@@ -1,4 +1,4 @@
-"""Export and import: GET /export (NDJSON), POST /import."""
+"""Export and import: GET /export (NDJSON), POST /import, POST /import/mem0."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import IO, Any
 
 from starlette.responses import StreamingResponse
 
-from engram_core.portability.schemas import EXPORT
+from engram_core.portability.schemas import EXPORT, IMPORT_MEM0
 
 from ..routing import ApiRequest, api, read_raw
 
@@ -37,8 +37,17 @@ async def import_(r: ApiRequest) -> Any:
     return 201, await r.engram.portability.import_body(r.auth, raw)
 
 
+async def import_mem0(r: ApiRequest) -> Any:
+    """Import a mem0 export or get_all answer: timestamps kept, mem0 user/agent/run ids as tags and sessions."""
+    raw = await read_raw(r.request, r.engram.settings.max_upload_bytes)
+    q = r.query
+    return 201, await r.engram.portability.import_mem0_body(r.auth, raw, user_id=q["user_id"], space_id=q["space_id"])
+
+
 routes = [
     api("/export", export, query=EXPORT, tag="portability", produces=NDJSON, cost=20),
     api("/import", import_, methods=("POST",), scope="write", tag="portability", ok=(201,), cost=20,
         consumes=(NDJSON, "application/json")),
+    api("/import/mem0", import_mem0, methods=("POST",), scope="write", query=IMPORT_MEM0, tag="portability",
+        ok=(201,), cost=20, consumes=("application/json", NDJSON)),
 ]  # fmt: skip

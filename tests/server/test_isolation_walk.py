@@ -36,6 +36,7 @@ MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood|cont
 # Creates whose bodies are made below, by hand (nested definitions, or ids of Alice's other objects).
 SPECIAL_CREATES = {"/entity-relationships", "/loom/workflows", "/loom/runs", "/thymus/rubrics", "/thymus/evaluate",
                    "/brain/feedback", "/v1/chat/completions", "/ingest", "/ingest/stream", "/import",
+                   "/import/mem0",
                    "/inbox/bulk"}  # fmt: skip
 
 
@@ -145,6 +146,8 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
     )
     # Raw-body routes (uploads, NDJSON): an ingest job of Alice's (its id is a /jobs/{id}) and an import.
     made["/import"] = api.call("POST", "/import", alice, json=[{"content": f"Alice's imported {TOKEN} note"}])
+    mem0 = {"results": [{"id": "m-1", "memory": f"Alice's mem0 {TOKEN} note", "user_id": TOKEN}]}
+    made["/import/mem0"] = api.call("POST", "/import/mem0", alice, json=mem0)
     ingest = api.call("POST", "/ingest", alice, json={"text": f"# {TOKEN}\n\nAlice's ingested {TOKEN} page"})
     assert ingest.status_code == 202, ingest.text
     refused = {p: r.status_code for p, r in made.items() if not 200 <= r.status_code < 300}
