@@ -41,6 +41,7 @@ INTENDED: dict[tuple[str, str], int] = {
     ("GET", "/backup"): 50,
     ("GET", "/export"): 20,
     ("POST", "/import"): 20,
+    ("POST", "/import/mem0"): 20,
     ("POST", "/ingest"): 20,
     ("POST", "/ingest/stream"): 20,
     ("POST", "/admin/detect-communities"): 50,
