@@ -58,7 +58,7 @@ class Field:
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema of this field: it admits exactly what ``parse`` accepts (``max_len`` counts
-        characters, as ``maxLength`` does)."""
+        characters, as ``maxLength`` does; an optional field's null is published as ``nullable``)."""
         base: dict[str, Any]
         if self.schema is not None:
             base = dict(self.schema)
@@ -105,7 +105,15 @@ class Field:
             base["description"] = self.help
         if self.default is not None:
             base["default"] = self.default
+        if self.accepts_null and base:
+            base["nullable"] = True
         return base
+
+    @property
+    def accepts_null(self) -> bool:
+        """Whether an explicit null is taken as "not given" (published as ``nullable``): optional fields
+        whose published schema can say so; a required field, or one published without a type, refuses it."""
+        return self.nullable and not self.required and (self.schema is None or "type" in self.schema)
 
     def parse(self, value: Any) -> Any:  # noqa: C901 - one branch per kind reads best
         name = self.name
@@ -219,10 +227,14 @@ class Schema:
                 if key in data:
                     raw = data[key]
                     break
+            if raw is None and partial and f.accepts_null:
+                raw = _MISSING  # a partial update's null leaves the field as it is, like leaving it out
             if raw is _MISSING:
                 if partial:
                     continue
                 raw = None
+            elif raw is None and not f.required and not f.accepts_null:
+                raise Invalid(f.name, "must not be null (leave it out for the default)")
             out[f.name] = f.parse(raw)
         return out
 

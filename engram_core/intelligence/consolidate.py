@@ -66,8 +66,8 @@ def id_list(field: str) -> Any:
 
 CONSOLIDATE = Schema(
     Field("memory_ids", "float_list", max_items=100, check=id_list("memory_ids"),
-          schema={"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX}, "minItems": 1,
-                  "maxItems": 100},
+          schema={"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX}, "minItems": 2,
+                  "maxItems": 100, "uniqueItems": True},
           help="Memories to merge into one (at least two). Omitted: find clusters automatically."),
     Field("threshold", "float", default=0.88, min=0.5, max=1.0, help="Cosine that joins two memories (auto)."),
     Field("limit", "int", default=20, min=1, max=200, help="Most clusters consolidated (auto)."),

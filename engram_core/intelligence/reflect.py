@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..auth.context import AuthContext
-from ..errors import Invalid, LlmUnavailable, NotFound
+from ..errors import LlmUnavailable, NotFound
 from ..llm.client import LlmClient
 from ..memories.service import MemoryService
 from ..model.links import bump_links_changed, upsert_link
@@ -34,7 +34,7 @@ log = logging.getLogger("engram.reflect")
 PERIODS = {"day": 1, "week": 7, "month": 30}
 
 REFLECT = Schema(
-    Field("content", "str", max_len=60_000, help="The reflection itself; omitted: Engram writes one."),
+    Field("content", "text", max_len=60_000, help="The reflection itself; omitted: Engram writes one."),
     Field("source_memory_ids", "float_list", max_items=200, check=id_list("source_memory_ids"),
           schema={"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 200},
           help="Memories the reflection draws on."),
@@ -116,8 +116,6 @@ class ReflectService:
     async def reflect(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         auth.require("write")
         q = REFLECT.parse(body)
-        if q["content"] is not None and not q["content"].strip():
-            raise Invalid("content", "must not be empty")
         if q["content"]:
             sources = q["source_memory_ids"] or []
             await self.db.aread(lambda c: [owned_memory(c, auth.user_id, i) for i in sources])

@@ -70,8 +70,6 @@ class ScratchService:
     async def put(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         auth.require("write")
         q = PUT.parse(body)
-        if q["entries"] is None and isinstance(body, dict) and body.get("entries", []) is None:
-            raise Invalid("entries", "must be a list of {key, value} objects, not null")
         now = now_iso()
         expires = format_ts(datetime.now(UTC) + timedelta(minutes=q["ttl"]))
 

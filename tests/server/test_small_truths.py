@@ -149,3 +149,31 @@ def test_a_client_that_disconnects_mid_body_is_logged_as_such(api: Api, caplog: 
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert any("disconnected" in r.getMessage() and r.exc_info is None for r in caplog.records), caplog.text
     assert api.table_counts() == before
+
+
+def test_null_for_an_optional_field_means_not_given_and_is_published(api: Api) -> None:
+    """An explicit null for an optional field is taken as leaving it out (JSON clients send it), and
+    /openapi.json says so with ``nullable``; a required field, or one whose schema has no type, refuses null."""
+    optional = Schema(Field("title", "str", default="untitled", max_len=10), Field("n", "int", default=3))
+    assert optional.parse({"title": None, "n": None}) == optional.parse({}) == {"title": "untitled", "n": 3}
+    assert optional.parse({"title": None}, partial=True) == {}  # a PATCH's null leaves the field as it is
+    assert all(p["nullable"] for p in optional.json_schema()["properties"].values())
+    untyped = {"anyOf": [{"type": "string"}, {"type": "integer"}]}  # a schema that cannot say "or null"
+    strict = Schema(Field("name", "text", required=True), Field("blob", "any", schema=untyped))
+    with pytest.raises(Exception, match="name: is required"):
+        strict.parse({"name": None})
+    with pytest.raises(Exception, match="blob: must not be null"):
+        strict.parse({"name": "x", "blob": None})
+    assert "nullable" not in strict.json_schema()["properties"]["name"]
+    r = api.call("POST", "/store", api.admin_key, json={"content": "null-field note", "category": None, "tags": None})
+    assert r.status_code == 201, r.text
+    stored = api.call("GET", f"/memory/{r.json()['id']}", api.admin_key).json()
+    assert stored["category"] == "general" and stored["tags"] == []
+    published = api.call("GET", "/openapi.json").json()
+    store = published["paths"]["/store"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    props = (
+        store["properties"]
+        if "properties" in store
+        else published["components"]["schemas"][store["$ref"].split("/")[-1]]["properties"]
+    )
+    assert props["category"]["nullable"] is True and "nullable" not in props["content"]

@@ -222,8 +222,6 @@ class Brain:
 
     async def feedback(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         q = FEEDBACK.parse(body)
-        if isinstance(body, dict) and "edge_pairs" in body and body["edge_pairs"] is None:
-            raise Invalid("edge_pairs", "must be a list of [source_id, target_id] pairs, not null")
         rating, delta = ("helpful", 0.1) if q["useful"] else ("irrelevant", -0.1)
 
         def tx(conn: Any) -> dict[str, Any]:
