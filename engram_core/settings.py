@@ -82,6 +82,28 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_ONNX_THREADS", "int", 0, "onnxruntime intra-op threads. 0: one per core."),
     _S("ENGRAM_EMBED_BATCH_SIZE", "int", 32, "Texts per onnxruntime call when embedding."),
     _S("ENGRAM_MAX_SEQ_LENGTH", "int", 256, "Longest token sequence fed to a model (capped by its window)."),
+    _S(
+        "ENGRAM_EMBEDDING_API_URL",
+        "str",
+        "",
+        "OpenAI-compatible API base for embeddings (e.g. http://127.0.0.1:11434/v1): POST <base>/embeddings"
+        " replaces the in-process ONNX model. Empty: the local model.",
+    ),
+    _S("ENGRAM_EMBEDDING_API_MODEL", "str", "", "Model name sent to ENGRAM_EMBEDDING_API_URL (required with it)."),
+    _S("ENGRAM_EMBEDDING_API_KEY", "str", "", "Bearer token for ENGRAM_EMBEDDING_API_URL (empty: none sent)."),
+    _S(
+        "ENGRAM_EMBEDDING_API_DIMENSIONS",
+        "int",
+        0,
+        "Vector size asked of the embedding endpoint (sent as `dimensions`, checked). 0: the model's own.",
+    ),
+    _S("ENGRAM_EMBEDDING_API_TIMEOUT_SECONDS", "float", 30.0, "Timeout of one embedding endpoint request."),
+    _S(
+        "ENGRAM_EMBEDDING_API_MAX_RETRIES",
+        "int",
+        2,
+        "Retries of a failed embedding request (timeouts, connection errors, 429, 5xx), with backoff.",
+    ),
     _S("ENGRAM_RERANKER_ENABLED", "bool", False, "Rerank the top search results with a cross-encoder."),
     _S("ENGRAM_RERANKER_MODEL", "str", "granite-reranker", "Named reranker model."),
     _S("ENGRAM_RERANKER_TOP_K", "int", 12, "How many fused results the reranker rescores."),
@@ -236,6 +258,12 @@ class Settings:
     onnx_threads: int
     embed_batch_size: int
     max_seq_length: int
+    embedding_api_url: str
+    embedding_api_model: str
+    embedding_api_key: str
+    embedding_api_dimensions: int
+    embedding_api_timeout_seconds: float
+    embedding_api_max_retries: int
     reranker_enabled: bool
     reranker_model: str
     reranker_top_k: int
@@ -331,6 +359,7 @@ class Settings:
             "api_key_pepper",
             "db_key",
             "llm_api_key",
+            "embedding_api_key",
             "proxy_openai_api_key",
             "proxy_anthropic_api_key",
         }

@@ -26,13 +26,29 @@ def serve_main(argv: list[str]) -> int:
         overrides["data_dir"] = Path(args.data_dir)
     settings = Settings.from_env(**overrides)
 
+    import sys
+
     import uvicorn
+
+    from engram_core.engram import Engram
+    from engram_core.errors import EngramError
 
     from .app import create_app
 
-    app = create_app(settings)
-    print(f"engram: serving {settings.db_path} on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False)
+    # Opened before uvicorn starts, so a startup error (a model mismatch, an unreachable embedding
+    # endpoint, a wrong database key) is one clear line and exit status 1, not a lifespan traceback.
+    try:
+        engram = Engram.open(settings)
+    except EngramError as exc:
+        print(f"engram serve: {exc.message}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        app = create_app(settings, engram)
+        print(f"engram: serving {settings.db_path} on http://{settings.host}:{settings.port}", flush=True)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                    access_log=False)  # fmt: skip
+    finally:
+        engram.close()
     return 0
 
 

@@ -4,7 +4,9 @@
 ``mode`` makes it misbehave: ``ok``, ``500``, ``slow`` (sleeps ``delay`` seconds first), ``malformed``
 (200 with a body that is not JSON), ``bad_shape`` (JSON without ``choices``/``data``), ``401`` (a client
 error the proxy passes through). ``reply`` is a function of the request body giving the assistant text;
-``modes`` is a queue consumed one request at a time before ``mode`` applies. Every request body is
+``modes`` is a queue consumed one request at a time before ``mode`` applies. Embeddings are
+``hashed_vector``s of ``dim`` numbers (or the request's ``dimensions`` while ``honour_dimensions``), listed
+in reverse order with their ``index``. Every request body is
 recorded in ``requests`` (and its headers in ``headers``, the monotonic arrival time in ``arrivals``).
 
 A request with ``"stream": true`` is answered with real server-sent events, flushed one by one: the reply
@@ -44,6 +46,7 @@ class FakeOpenAI:
     def __init__(self, reply: Callable[[dict[str, Any]], str] | None = None, dim: int = 16) -> None:
         self.reply = reply or (lambda body: '{"memories": []}')
         self.dim = dim
+        self.honour_dimensions = True  # embeddings: a request's "dimensions" sets the vector size
         self.mode = "ok"
         self.modes: list[str] = []
         self.delay = 2.0
@@ -105,8 +108,10 @@ class FakeOpenAI:
                 if self.path.endswith("/embeddings"):
                     inputs = body.get("input")
                     texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
-                    data = [{"object": "embedding", "index": i, "embedding": hashed_vector(t, fake.dim)}
+                    dim = int(body.get("dimensions") or fake.dim) if fake.honour_dimensions else fake.dim
+                    data = [{"object": "embedding", "index": i, "embedding": hashed_vector(t, dim)}
                             for i, t in enumerate(texts)]  # fmt: skip
+                    data.reverse()  # clients must order by "index", not by position
                     return self._send(200, json.dumps({"object": "list", "data": data,
                                                        "model": body.get("model")}).encode())  # fmt: skip
                 return self._send(404, b'{"error": "not found"}')

@@ -50,7 +50,15 @@ class EmbeddingManager:
         """Load the configured model; with ``check``, refuse a database embedded by another model."""
         from .registry import load_embedder
 
-        embedder, reason = load_embedder(settings)
+        embedder: Embedder | None
+        if settings.embedding_api_url.strip():
+            # A remote endpoint was asked for: unreachable or misconfigured is a startup error, not "off".
+            from .remote import RemoteEmbedder
+
+            embedder = RemoteEmbedder.connect(settings)
+            reason = f"{embedder.fingerprint} from {embedder.url} (remote endpoint)"
+        else:
+            embedder, reason = load_embedder(settings)
         if embedder is None:
             log.warning("vector search is off: %s", reason)
             return cls(settings, db, None, reason)
@@ -60,7 +68,8 @@ class EmbeddingManager:
             raise ModelMismatch(
                 f"{settings.db_path} was embedded with {recorded} but the configured model is {fingerprint}; "
                 "run `engram models reembed` to re-embed every memory with the configured model "
-                f"(or set ENGRAM_EMBEDDING_MODEL back to the model that made {recorded.split(':')[0]!r})"
+                "(or configure again the model that made it: ENGRAM_EMBEDDING_MODEL for a local model,"
+                " ENGRAM_EMBEDDING_API_URL/ENGRAM_EMBEDDING_API_MODEL for an endpoint)"
             )
         if recorded is None:
             db.write(lambda c: _record(c, fingerprint))
@@ -85,6 +94,7 @@ class EmbeddingManager:
             "dim": e.dim if e else None,
             "max_tokens": e.max_tokens if e else None,
             "reason": self.reason,
+            **({"remote": e.info_status()} if e is not None and hasattr(e, "info_status") else {}),
         }
 
     def count_tokens(self, text: str) -> int:
@@ -159,3 +169,6 @@ class EmbeddingManager:
     async def close(self) -> None:
         if self.batcher is not None:
             await self.batcher.close()
+        closer = getattr(self.embedder, "close", None)  # a remote embedder's HTTP connections
+        if callable(closer):
+            closer()
