@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -38,5 +39,9 @@ def minilm_settings(real_models_dir: Path, tmp_path_factory: pytest.TempPathFact
     from engram_core.embeddings.registry import ensure
 
     settings = Settings.for_data_dir(tmp_path_factory.mktemp("minilm-data"), models_dir=real_models_dir)
-    ensure("minilm", settings)
+    real_models_dir.mkdir(parents=True, exist_ok=True)
+    # pytest-xdist workers share the cache: one pulls and converts, the others wait and then find it.
+    with (real_models_dir / ".pull.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ensure("minilm", settings)
     return settings
