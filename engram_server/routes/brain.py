@@ -45,8 +45,22 @@ routes = [
     api("/brain/query", query, methods=("POST",), scope="read", body=QUERY, tag="brain", ok=(200,), cost=2),
     api("/brain/absorb", absorb, methods=("POST",), scope="write", body=ABSORB, tag="brain", ok=(200,)),
     api("/brain/feedback", feedback, methods=("POST",), scope="write", body=FEEDBACK, tag="brain", ok=(200,)),
-    api(
-        "/digests/generate", generate, methods=("POST",), scope="write", body=GENERATE, tag="digests", ok=(201,), cost=5
+    # Digests; the reference also mounts them under /intelligence (same handlers).
+    *(
+        route
+        for prefix in ("", "/intelligence")
+        for route in (
+            api(
+                prefix + "/digests/generate",
+                generate,
+                methods=("POST",),
+                scope="write",
+                body=GENERATE,
+                tag="digests",
+                ok=(201,),
+                cost=5,
+            ),  # fmt: skip
+            api(prefix + "/digests", digests, query=DIGESTS, tag="digests"),
+        )
     ),
-    api("/digests", digests, query=DIGESTS, tag="digests"),
 ]

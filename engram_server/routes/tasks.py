@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.routing import Route
+
 from engram_core.services.activity import ACTIVITY
 from engram_core.services.chiasm.service import FEED, HISTORY, TASK, TASK_LIST, TASK_UPDATE
 
@@ -56,15 +58,25 @@ async def activity(r: ApiRequest) -> Any:
 
 
 T = "tasks"
-_ID = "/tasks/{id:int}"
+
+
+def _task_routes(prefix: str = "") -> list[Route]:
+    """The task routes under ``prefix``: the reference also mounts them under ``/chiasm`` (same handlers)."""
+    one = prefix + "/tasks/{id:int}"
+    return [
+        api(prefix + "/tasks", create, methods=("POST",), scope="write", body=TASK, tag=T, ok=(201,)),
+        api(prefix + "/tasks", list_, query=TASK_LIST, tag=T),
+        api(prefix + "/tasks/stats", stats, tag=T),
+        api(one, get, tag=T),
+        api(one, update, methods=("PATCH",), scope="write", body=TASK_UPDATE, tag=T),
+        api(one, delete, methods=("DELETE",), scope="write", tag=T),
+        api(one + "/history", history, query=HISTORY, tag=T),
+        api(prefix + "/feed", feed, query=FEED, tag=T),
+    ]
+
+
 routes = [
-    api("/tasks", create, methods=("POST",), scope="write", body=TASK, tag=T, ok=(201,)),
-    api("/tasks", list_, query=TASK_LIST, tag=T),
-    api("/tasks/stats", stats, tag=T),
-    api(_ID, get, tag=T),
-    api(_ID, update, methods=("PATCH",), scope="write", body=TASK_UPDATE, tag=T),
-    api(_ID, delete, methods=("DELETE",), scope="write", tag=T),
-    api(_ID + "/history", history, query=HISTORY, tag=T),
-    api("/feed", feed, query=FEED, tag=T),
+    *_task_routes(),
+    *_task_routes("/chiasm"),
     api("/activity", activity, methods=("POST",), scope="write", body=ACTIVITY, tag=T, ok=(201,), cost=2),
 ]
