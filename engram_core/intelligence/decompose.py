@@ -22,6 +22,7 @@ from ..memories import writes
 from ..memories.simhash import fingerprint
 from ..model.links import bump_links_changed, upsert_link
 from ..timeutil import to_datetime
+from .causal import strip_connectives
 from .statements import content_tokens, jaccard, statements
 
 __all__ = ["children_of", "insert_children", "llm_plan", "plan", "speaker_of"]
@@ -57,7 +58,7 @@ def plan(text: str, limit: int) -> list[str]:
     if limit <= 0 or len(text) < MIN_CHARS:
         return []
     speaker, body = speaker_of(text)
-    units = [u for u in statements(body, limit) if _DURABLE.match(u) and len(content_tokens(u)) >= 3]
+    units = [u for u in statements(strip_connectives(body), limit) if _DURABLE.match(u) and len(content_tokens(u)) >= 3]
     parent = content_tokens(body)
     units = [u for u in units if jaccard(content_tokens(u), parent) < 0.9]  # not the whole memory again
     if len(units) < 2:

@@ -12,8 +12,9 @@ Every store and update enqueues the durable ``understand`` job inside its transa
    (:mod:`.decompose`);
 4. in one write transaction: the affect columns, the fact memories, the structured facts of every
    statement (attributed to its fact memory, else to the memory itself; :mod:`.facts`), the rebuilt
-   timelines they touch (:mod:`.timeline`: ``invalid_at``, ``contradicts`` + ``supersedes`` links), and the
-   text contradictions with the nearest memories by BM25 (:func:`.contradictions.text_conflict`);
+   timelines they touch (:mod:`.timeline`: ``invalid_at``, ``contradicts`` + ``supersedes`` links), the
+   text contradictions with the nearest memories by BM25 (:func:`.contradictions.text_conflict`), and the
+   ``caused_by`` links it states or is the cause of (:mod:`.causal`);
 5. the change feed tells the search index and caches what changed (fact rows and contradictions are
    recorded on it too).
 
@@ -40,6 +41,7 @@ from ..storage.database import Database
 from ..timeutil import now_iso, to_datetime
 from . import decompose, timeline
 from .affect import score
+from .causal import causal_links, caused_by_others, relations, store_links, strip_connectives
 from .contradictions import text_conflict
 from .facts import extract
 from .statements import statements
@@ -90,7 +92,7 @@ class Understanding:
         text = row["content"]
         affect = score(text)
         speaker, body = decompose.speaker_of(text)
-        units = statements(body, max(1, self.settings.decompose_max_facts))
+        units = statements(strip_connectives(body), max(1, self.settings.decompose_max_facts))
         children = []
         if decompose_it and not row["is_decomposed"]:
             limit = self.settings.decompose_max_facts
@@ -141,9 +143,12 @@ class Understanding:
                     if verdict is not None and timeline.record_pair(conn, user_id, newer, older, verdict):
                         pairs += 1
                         changed |= {newer, older}
+            causes = _causal(conn, user_id, current, family, family_ids)
+            changed |= causes
             return {
                 "memory_id": memory_id,
                 "child_ids": [int(r["id"]) for r in family],
+                "causal_links": len(causes) // 2,
                 "new_children": len(child_ids),
                 "facts": sum(len(t) for t in per_memory.values()),
                 "timelines": len(touched),
@@ -236,6 +241,25 @@ def _memory(conn: Any, user_id: int, memory_id: int) -> Any:
         "SELECT * FROM memories m WHERE m.id = ? AND m.user_id = ? AND m.is_deleted = 0 AND m.is_latest = 1",
         (memory_id, user_id),
     ).fetchone()
+
+
+def _causal(conn: Any, user_id: int, row: Any, family: list[Any], family_ids: set[int]) -> set[int]:
+    """Store the ``caused_by`` links the memory states (:mod:`.causal`) and those of nearby memories whose
+    cause it states; the ids of the memories linked."""
+    text = row["content"]
+    nearby = [(int(r["id"]), r["content"]) for r in _near(conn, user_id, text, family_ids)]
+    units = [(int(r["id"]), r["content"]) for r in family]
+    antecedent = None
+    if row["session_id"] and any(rel.leading for rel in relations(text)):
+        prev = conn.execute(
+            "SELECT id FROM memories WHERE user_id = ? AND session_id = ? AND id < ? AND is_fact = 0"
+            " AND is_deleted = 0 AND is_latest = 1 ORDER BY id DESC LIMIT 1",
+            (user_id, row["session_id"], row["id"]),
+        ).fetchone()
+        antecedent = int(prev[0]) if prev else None
+    links = causal_links(int(row["id"]), text, units, nearby, antecedent)
+    links += caused_by_others(int(row["id"]), text, nearby)
+    return store_links(conn, user_id, links)
 
 
 def _units(row: Any, family: list[Any]) -> list[tuple[int, str, str]]:
