@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -63,6 +64,24 @@ __all__ = ["all_routes", "create_app"]
 STOP_TIMEOUT_SECONDS = 10.0
 
 
+def _pending_tasks() -> str:
+    """The event loop's other tasks, each as its coroutine and the line it waits at (for a stuck stop)."""
+    out = []
+    for task in asyncio.all_tasks():
+        if task is asyncio.current_task():
+            continue
+        coro: Any = task.get_coro()
+        chain, where = [], "?"
+        while coro is not None and hasattr(coro, "cr_frame"):  # down the await chain
+            chain.append(getattr(coro, "__qualname__", "?"))
+            frame = coro.cr_frame
+            if frame is not None and "/asyncio/" not in frame.f_code.co_filename:
+                where = f"{frame.f_code.co_filename}:{frame.f_lineno}"  # the innermost line of ours
+            coro = coro.cr_await
+        out.append(f"{' > '.join(chain)} at {where}")
+    return "; ".join(out) or "none"
+
+
 def all_routes() -> list[BaseRoute]:
     return [
         *health.routes,
@@ -118,12 +137,19 @@ def create_app(settings: Settings | None = None, engram: Engram | None = None) -
                 yield
         finally:
             # A background task that does not stop must not hang the shutdown: log it and close anyway.
-            try:
-                await asyncio.wait_for(instance.stop(), STOP_TIMEOUT_SECONDS)
-            except TimeoutError:
+            # asyncio.wait, not wait_for: wait_for waits for the cancelled stop to finish, which a task that
+            # swallows its cancellation never does.
+            stopping = asyncio.ensure_future(instance.stop())
+            done, _ = await asyncio.wait({stopping}, timeout=STOP_TIMEOUT_SECONDS)
+            if done:
+                stopping.result()
+            else:
                 logging.getLogger("engram.server").warning(
-                    "background work did not stop within %.0f s; closing anyway", STOP_TIMEOUT_SECONDS
+                    "background work did not stop within %g s; closing anyway (still waiting: %s)",
+                    STOP_TIMEOUT_SECONDS,
+                    _pending_tasks(),
                 )
+                stopping.cancel()
             if owned:
                 instance.close()
 
