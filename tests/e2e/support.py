@@ -41,7 +41,7 @@ def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen([sys.executable, "-m", "engram_core.cli", "serve"], env=env, stdout=out,
                                 stderr=subprocess.STDOUT)  # fmt: skip
     base = f"http://127.0.0.1:{env['ENGRAM_PORT']}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # generous: a loaded machine (or xdist neighbour) starts slowly
     while proc.poll() is None and time.monotonic() < deadline:
         try:
             if httpx.get(base + "/health/ready", timeout=1).status_code == 200:

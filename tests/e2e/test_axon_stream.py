@@ -162,7 +162,7 @@ def test_a_slow_client_is_dropped_and_resumes_without_loss(env: dict[str, str]) 
                 ids.append(
                     c.post("/axon/publish", json={"channel": "bulk", "payload": {"i": i, "b": blob}}).json()["id"]
                 )
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 60
             while c.get("/axon/stats").json()["sse_clients"] and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert c.get("/axon/stats").json()["sse_clients"] == 0  # dropped, not buffered without bound
