@@ -1,11 +1,12 @@
 """Guardrail precision and recall on the labelled set in bench/guard_set.py, and /guard latency.
 
-    .venv/bin/python bench/guard_bench.py [--model minilm | --no-model]
+    .venv/bin/python bench/guard_bench.py [--model minilm | --no-model] [--set tuning|held-out]
 
 Stores the RULES for one user in a fresh data dir (real SQLite, the real embedding model unless
 ``--no-model``), runs every CASE through ``GuardService.check`` and prints, per signal, precision and
 recall (block precision counts a block given to an action labelled warn or allow as a false block),
-the confusion table and the median latency of one check.
+the confusion table and the median latency of one check. ``--set held-out`` scores the held-out split
+(``HELD_OUT_RULES`` / ``HELD_OUT_CASES``, never tuned on) instead of the tuning set.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.guard_set import CASES, RULES  # noqa: E402
+from bench.guard_set import CASES, HELD_OUT_CASES, HELD_OUT_RULES, RULES  # noqa: E402
 from engram_core.auth.context import AuthContext  # noqa: E402
 from engram_core.auth.users import create_user  # noqa: E402
 from engram_core.engram import Engram  # noqa: E402
@@ -32,13 +33,20 @@ from engram_core.settings import Settings  # noqa: E402
 SIGNALS = ("block", "warn", "allow")
 
 
-async def run(engram: Engram) -> tuple[list[tuple[str, str, str]], list[float]]:
+Rules = list[dict[str, object]]
+Cases = list[tuple[str, str]]
+SETS: dict[str, tuple[Rules, Cases]] = {"tuning": (RULES, CASES), "held-out": (HELD_OUT_RULES, HELD_OUT_CASES)}
+
+
+async def run(
+    engram: Engram, rules: Rules = RULES, cases: Cases = CASES
+) -> tuple[list[tuple[str, str, str]], list[float]]:
     auth = AuthContext.local(1)
-    for rule in RULES:
+    for rule in rules:
         await engram.memories.store(auth, dict(rule))
     got: list[tuple[str, str, str]] = []
     times: list[float] = []
-    for action, expected in CASES:
+    for action, expected in cases:
         t0 = time.perf_counter()
         answer = await engram.intel.guard.check(auth, {"action": action})
         times.append((time.perf_counter() - t0) * 1000)
@@ -60,6 +68,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-model", action="store_true", help="keywords only (no embedding model)")
     parser.add_argument("-v", action="store_true", help="print every miss")
+    parser.add_argument("--set", choices=sorted(SETS), default="tuning", help="which labelled split to score")
     args = parser.parse_args()
     base = Settings.from_env()
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,14 +77,16 @@ def main() -> int:
             overrides["embedding_model"] = "none-installed"
         engram = Engram.open(base.replace(**overrides))
         engram.db.write(lambda c: create_user(c, None, "bench", is_admin=True))
-        got, times = asyncio.run(run(engram))
+        rules, cases = SETS[args.set]
+        got, times = asyncio.run(run(engram, rules, cases))
         model = engram.vectors.fingerprint or "none (keywords only)"
         asyncio.run(engram.vectors.close())
         engram.close()
     scores = report(got)
     counts = Counter((e, g) for _, e, g in got)
     agree = sum(1 for _, e, g in got if e == g)
-    print(f"model {model}; {len(RULES)} memories, {len(CASES)} labelled actions; load {os.getloadavg()[0]:.2f}")
+    print(f"{args.set} set; model {model}; {len(rules)} memories, {len(cases)} labelled actions;"
+          f" load {os.getloadavg()[0]:.2f}")  # fmt: skip
     for sig in SIGNALS:
         p, r = scores[sig]
         print(f"  {sig:5s}: precision {p:.2f}  recall {r:.2f}")

@@ -23,9 +23,10 @@ from ..memories.simhash import fingerprint
 from ..model.links import bump_links_changed, upsert_link
 from ..timeutil import to_datetime
 from .causal import strip_connectives
+from .pronouns import resolve_pronouns
 from .statements import content_tokens, jaccard, statements
 
-__all__ = ["children_of", "insert_children", "llm_plan", "plan", "speaker_of"]
+__all__ = ["children_of", "insert_children", "llm_plan", "plan", "prepare", "speaker_of"]
 
 _LLM_SYSTEM = (
     "Split the user's memory into atomic facts: short, self-contained statements that each make sense alone"
@@ -47,18 +48,33 @@ def speaker_of(text: str) -> tuple[str | None, str]:
     return (m.group(1), text[m.end() :]) if m else (None, text)
 
 
+def prepare(body: str) -> tuple[str, set[str]]:
+    """``body`` as statements are read from it: a leading causal connective dropped (the causal link keeps
+    it), and unambiguous he/she/his/her replaced by the person the memory names (:mod:`.pronouns`); plus
+    the names a pronoun was resolved to."""
+    return resolve_pronouns(strip_connectives(body))
+
+
+def _durable(statement: str, named: set[str]) -> bool:
+    """About the speaker, a thing, or a person the memory refers back to by a pronoun."""
+    return bool(_DURABLE.match(statement)) or statement.split(maxsplit=1)[0].removesuffix("'s") in named
+
+
 def plan(text: str, limit: int) -> list[str]:
     """The fact texts ``text`` decomposes into ([] when it holds fewer than two durable statements).
 
     A durable statement is about the speaker or a thing ("I ...", "We ...", "My/Our ...", "The ..."): chat
     remarks to the listener ("You're so kind"), reactions ("That's awesome"), imperatives ("Take a look")
     and statements that lean on another one ("It was fun") are left to the memory itself. A chat turn's
-    speaker label ("Melanie: ...") is carried onto each fact so it stays self-contained.
+    speaker label ("Melanie: ...") is carried onto each fact so it stays self-contained. A person the memory
+    names and refers back to by a pronoun counts too ("My sister Alice lives in Oslo. She moved to Berlin."
+    -> "Alice moved to Berlin.").
     """
     if limit <= 0 or len(text) < MIN_CHARS:
         return []
     speaker, body = speaker_of(text)
-    units = [u for u in statements(strip_connectives(body), limit) if _DURABLE.match(u) and len(content_tokens(u)) >= 3]
+    prepared, named = prepare(body)
+    units = [u for u in statements(prepared, limit) if _durable(u, named) and len(content_tokens(u)) >= 3]
     parent = content_tokens(body)
     units = [u for u in units if jaccard(content_tokens(u), parent) < 0.9]  # not the whole memory again
     if len(units) < 2:

@@ -41,7 +41,7 @@ from ..storage.database import Database
 from ..timeutil import now_iso, to_datetime
 from . import decompose, timeline
 from .affect import score
-from .causal import causal_links, caused_by_others, relations, store_links, strip_connectives
+from .causal import causal_links, caused_by_others, relations, store_links
 from .contradictions import text_conflict
 from .facts import extract
 from .statements import statements
@@ -92,7 +92,7 @@ class Understanding:
         text = row["content"]
         affect = score(text)
         speaker, body = decompose.speaker_of(text)
-        units = statements(strip_connectives(body), max(1, self.settings.decompose_max_facts))
+        units = statements(decompose.prepare(body)[0], max(1, self.settings.decompose_max_facts))
         children = []
         if decompose_it and not row["is_decomposed"]:
             limit = self.settings.decompose_max_facts

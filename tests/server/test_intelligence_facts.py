@@ -134,3 +134,16 @@ def test_context_includes_structured_facts(api: Api) -> None:
     assert "Paris (since" not in r["context"]  # superseded facts are not current
     without = api.call("POST", "/context", api.admin_key, json={**body, "include_structured_facts": False}).json()
     assert "lives in:" not in without["context"]
+
+
+def test_a_pronoun_fact_is_stored_with_the_name_and_its_structured_fact(api: Api) -> None:
+    parent = api.store(
+        api.admin_key, "My sister Alice lived in Oslo for ten years with her cats. She moved to Berlin last year."
+    )
+    _drain(api)
+    links = api.call("GET", f"/links/{parent}", api.admin_key).json()["outgoing"]
+    children = [ln["target_id"] for ln in links if ln["link_type"] == "has_fact"]
+    texts = [api.call("GET", f"/memory/{c}", api.admin_key).json()["content"] for c in children]
+    assert "Alice moved to Berlin last year." in texts
+    facts = api.call("GET", "/facts", api.admin_key, params={"subject": "alice"}).json()["facts"]
+    assert {(f["predicate"], f["object"]) for f in facts} >= {("lives_in", "Berlin")}
