@@ -31,17 +31,20 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Hashable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.locomo_data import CATEGORIES, DEFAULT_PATH, Locomo, Turn, load_locomo
+from bench.locomo_data import CATEGORIES, DEFAULT_PATH, Locomo, Question, Turn, load_locomo
+from bench.locomo_folds import ablations, grid
 from bench.metrics import hit_at_k, ndcg_at_k, recall_at_k
 from engram_core.auth.context import AuthContext
 from engram_core.engram import Engram
 from engram_core.search.filters import search_scope
 from engram_core.search.schemas import SEARCH
+from engram_core.search.tuning import Tuning
 from engram_core.settings import Settings
 
 TOP_K = 20
@@ -90,6 +93,23 @@ class EmbedCache:
             self.dirty = False
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One question's search outcome under one tuning: ranked turn keys and the response's score fields."""
+
+    ranked: list[str]
+    top_score: float
+    abstained: bool
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """What each stored turn carries: its ``session_id`` and its real ``created_at`` (both on by default)."""
+
+    sessions: bool = True
+    created_at: bool = True
+
+
 async def _conversation(
     data: Locomo,
     sid: str,
@@ -97,9 +117,14 @@ async def _conversation(
     latencies: list[float],
     channels: set[str],
     cache: EmbedCache,
-    sessions: bool,
-) -> dict[str, list[str]]:
-    """Store one conversation in a fresh Engram and return question -> ranked turn keys."""
+    store: StoreOptions,
+    tunings: dict[str, Tuning],
+    adversarial: bool = False,
+) -> dict[str, dict[str, Hit]]:
+    """Store one conversation in a fresh Engram; every tuning -> question -> its :class:`Hit`.
+
+    With ``adversarial``, category 5 questions are searched too (for abstention); their ranks are unused.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         engram = Engram.open(Settings.for_data_dir(Path(tmp) / "data", **overrides))
         cache.wrap(engram)
@@ -109,12 +134,12 @@ async def _conversation(
             auth = AuthContext.local(1)
             key_of: dict[int, str] = {}
             turns = data.turns[sid]
-            # Concurrent stores share embedding batches but may commit out of order; with --sessions the
+            # Concurrent stores share embedding batches but may commit out of order; with sessions the
             # turns are stored one by one, in order, as a chat client would (session order = id order).
-            step = 1 if sessions else _CONCURRENT
+            step = 1 if store.sessions else _CONCURRENT
             for start in range(0, len(turns), step):
                 chunk = turns[start : start + step]
-                bodies = await asyncio.gather(*(engram.memories.store(auth, _body(t, sessions)) for t in chunk))
+                bodies = await asyncio.gather(*(engram.memories.store(auth, _body(t, store)) for t in chunk))
                 for turn, body in zip(chunk, bodies, strict=True):
                     key_of.setdefault(int(body.get("id") or body["existing_id"]), turn.key)
             channels.add(engram.search.vector_status()["enabled"] and "vector" or "no vector")
@@ -128,23 +153,38 @@ async def _conversation(
             for parent, fact in facts:
                 if parent in key_of:
                     key_of.setdefault(int(fact), key_of[parent])
-            ranked: dict[str, list[str]] = {}
-            for q in (q for q in data.questions if q.sample_id == sid):
-                parsed = SEARCH.parse({"query": q.question, "limit": TOP_K})
-                started = time.perf_counter()
-                outcome = await engram.search.run(search_scope(1, parsed), parsed)
-                latencies.append((time.perf_counter() - started) * 1000)
-                ranked[q.question] = [key_of[r["id"]] for r in outcome.results if r["id"] in key_of]
-            return ranked
+            asked = [*data.questions, *(data.adversarial if adversarial else [])]
+            questions = [q for q in asked if q.sample_id == sid]
+            out: dict[str, dict[str, Hit]] = {}
+            for name, tuning in tunings.items():
+                engram.search.pipeline.tuning = tuning
+                hits: dict[str, Hit] = {}
+                for q in questions:
+                    parsed = SEARCH.parse({"query": q.question, "limit": TOP_K})
+                    started = time.perf_counter()
+                    outcome = await engram.search.run(search_scope(1, parsed), parsed)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    response = outcome.response()
+                    ranked = [key_of[r["id"]] for r in outcome.results if r["id"] in key_of]
+                    hits[question_key(q)] = Hit(ranked, float(response["top_score"]), bool(response["abstained"]))
+                out[name] = hits
+            return out
         finally:
             await engram.stop()
             engram.close()
 
 
-def _body(turn: Turn, sessions: bool) -> dict[str, Any]:
-    """The store body of one turn; with ``sessions`` it names the turn's session, as a chat client would."""
-    body: dict[str, Any] = {"content": turn.text, "created_at": turn.created_at}
-    if sessions:
+def question_key(q: Question) -> str:
+    """A question's key, unique over the file (the same wording can be asked in two conversations)."""
+    return f"{q.sample_id}/{q.category}/{q.question}"
+
+
+def _body(turn: Turn, store: StoreOptions) -> dict[str, Any]:
+    """The store body of one turn: its session and real date unless turned off, as a chat client sends."""
+    body: dict[str, Any] = {"content": turn.text}
+    if store.created_at:
+        body["created_at"] = turn.created_at
+    if store.sessions:
         body["session_id"] = f"{turn.sample_id}/{turn.dia_id.split(':')[0]}"
     return body
 
@@ -158,25 +198,58 @@ async def _drain_jobs(engram: Engram, timeout: float = 600.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def evaluate(
-    data: Locomo, overrides: dict[str, Any], cache: EmbedCache | None = None, sessions: bool = False
-) -> tuple[dict[str, dict[str, float]], list[float], set[str]]:
-    """Mean metrics per category and overall, every search latency in ms, and whether vectors were on."""
+def collect(
+    data: Locomo,
+    overrides: dict[str, Any],
+    cache: EmbedCache | None = None,
+    store: StoreOptions | None = None,
+    tunings: dict[str, Tuning] | None = None,
+    adversarial: bool = False,
+) -> tuple[dict[str, dict[str, Hit]], list[float], set[str]]:
+    """Tuning name -> question key -> :class:`Hit` over every conversation, latencies (ms), channels."""
     cache = cache or EmbedCache(None)
+    tunings = tunings or {"default": Tuning()}
     latencies: list[float] = []
     channels: set[str] = set()
+    hits: dict[str, dict[str, Hit]] = {name: {} for name in tunings}
+    for sid in data.turns:
+        found = asyncio.run(
+            _conversation(
+                data, sid, overrides, latencies, channels, cache, store or StoreOptions(), tunings, adversarial
+            )
+        )
+        cache.save()
+        for name, per_q in found.items():
+            hits[name].update(per_q)
+    return hits, latencies, channels
+
+
+def scores(data: Locomo, hits: dict[str, Hit]) -> dict[str, dict[str, float]]:
+    """Question key -> metric name -> value, for every scored (answerable) question."""
+    return {
+        question_key(q): {name: fn(hits[question_key(q)].ranked, q.evidence_keys) for name, fn in METRICS.items()}
+        for q in data.questions
+    }
+
+
+def summarise(questions: Sequence[Question], per_q: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Mean metrics per category and overall over ``questions``."""
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     counts: dict[str, int] = defaultdict(int)
-    for sid in data.turns:
-        ranked = asyncio.run(_conversation(data, sid, overrides, latencies, channels, cache, sessions))
-        cache.save()
-        for q in (q for q in data.questions if q.sample_id == sid):
-            for group in (CATEGORIES[q.category], "overall"):
-                counts[group] += 1
-                for name, fn in METRICS.items():
-                    sums[group][name] += fn(ranked[q.question], q.evidence_keys)
-    results = {g: {m: sums[g][m] / counts[g] for m in METRICS} | {"n": counts[g]} for g in sums}
-    return results, latencies, channels
+    for q in questions:
+        for group in (CATEGORIES[q.category], "overall"):
+            counts[group] += 1
+            for name in METRICS:
+                sums[group][name] += per_q[question_key(q)][name]
+    return {g: {m: sums[g][m] / counts[g] for m in METRICS} | {"n": counts[g]} for g in sums}
+
+
+def evaluate(
+    data: Locomo, overrides: dict[str, Any], cache: EmbedCache | None = None, store: StoreOptions | None = None
+) -> tuple[dict[str, dict[str, float]], list[float], set[str]]:
+    """Mean metrics per category and overall (default tuning), every search latency in ms, channels."""
+    hits, latencies, channels = collect(data, overrides, cache, store)
+    return summarise(data.questions, scores(data, hits["default"])), latencies, channels
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
@@ -197,7 +270,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--model-dir", default=None, help="directory of the converted minilm model")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--embed-cache", default=None, help="pickle of text -> vector, reused across runs")
-    parser.add_argument("--sessions", action="store_true", help="store turns with their session_id")
+    parser.add_argument("--no-sessions", action="store_true", help="store turns without their session_id")
+    parser.add_argument("--no-created-at", action="store_true", help="store turns without their real date")
+    parser.add_argument("--sessions", action="store_true", help=argparse.SUPPRESS)  # the default now
+    parser.add_argument("--folds", default=None, help="comma-separated levers: leave-one-conversation-out")
     args = parser.parse_args(argv)
     data = load_locomo(args.data)
     overrides: dict[str, Any] = {"search_cache_size": 0}
@@ -205,14 +281,30 @@ def main(argv: list[str]) -> None:
         overrides["embedding_model_dir"] = Path(args.model_dir)
     started = time.perf_counter()
     cache = EmbedCache(Path(args.embed_cache) if args.embed_cache else None)
-    results, latencies, channels = evaluate(data, overrides, cache, args.sessions)
+    store = StoreOptions(sessions=not args.no_sessions, created_at=not args.no_created_at)
+    levers = [lv for lv in (args.folds or "").split(",") if lv]
+    settings = grid(levers) if args.folds is not None else {"default": ({}, Tuning())}
+    hits, latencies, channels = collect(data, overrides, cache, store, {n: t for n, (_, t) in settings.items()})
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"LoCoMo dev: {len(data.questions)} questions; vector channel: {', '.join(sorted(channels))}")
-    print(table(results))
+    print(f"LoCoMo dev: {len(data.questions)} questions; vector channel: {', '.join(sorted(channels))}; {store}")
+    per_setting = {name: scores(data, h) for name, h in hits.items()}
+    out: dict[str, Any] = {"store": {"sessions": store.sessions, "created_at": store.created_at}}
+    if args.folds is None:
+        results = summarise(data.questions, per_setting["default"])
+        print(table(results))
+        out["results"] = results
+    else:
+        for row, (figures, chosen) in ablations(data, settings, per_setting, question_key, summarise).items():
+            print(f"\n### {row} (leave-one-conversation-out, mean of 5 folds)\nchosen: {chosen}")
+            print(table(figures))
+            out[row] = {"results": figures, "chosen": chosen}
+        out["per_setting"] = {n: summarise(data.questions, s)["overall"] for n, s in per_setting.items()}
+        for name, figures in out["per_setting"].items():
+            print(f"all questions, {name}: R@10 {figures['R@10']:.3f} NDCG@10 {figures['NDCG@10']:.3f}")
     total = time.perf_counter() - started
     print(f"\nsearch latency: p50 {cuts[49]:.2f} ms, p95 {cuts[94]:.2f} ms; total {total:.1f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps({"results": results, "p50_ms": cuts[49], "p95_ms": cuts[94]}, indent=2))
+        Path(args.json).write_text(json.dumps(out | {"p50_ms": cuts[49], "p95_ms": cuts[94]}, indent=2))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Each turn becomes one memory ``"Speaker: text"`` with the session's date as ``created_at`` (UTC ISO,
 parsed from "1:56 pm on 8 May, 2023"). A shared photo's ``blip_caption`` is left out: the turn text is
-what a memory server would receive. Questions of category 5 (adversarial, no answer) are skipped.
+what a memory server would receive. Questions of category 5 (adversarial, no answer) are not scored
+for recall; they are kept apart in :attr:`Locomo.adversarial` to measure abstention.
 
 Evidence repairs (each counted in :attr:`Locomo.repairs`):
 
@@ -74,6 +75,8 @@ class Locomo:
 
     turns: dict[str, list[Turn]] = field(default_factory=dict)
     questions: list[Question] = field(default_factory=list)
+    adversarial: list[Question] = field(default_factory=list)
+    """Category 5 questions (no answer in the conversation): used to measure abstention, never recall."""
     repairs: Counter[str] = field(default_factory=Counter)
 
 
@@ -116,6 +119,7 @@ def load_locomo(path: Path | str = DEFAULT_PATH) -> Locomo:
         known = {t.dia_id for t in turns}
         for qa in sample["qa"]:
             if qa["category"] == 5:
+                data.adversarial.append(Question(sid, qa["question"], "", 5, ()))
                 continue
             evidence: list[str] = []
             for raw in qa.get("evidence", []):

@@ -6,7 +6,8 @@ Every multiplier is a small pure function returning 1.0 when it has nothing to s
 ==============  =====================================================  =================
 name            formula                                                range
 ==============  =====================================================  =================
-retrievability  ``0.1 + 0.9 * R`` (FSRS probability of recall)         0.1 .. 1.0
+retrievability  ``f + (1 - f) * R`` (FSRS probability of recall, f the  f .. 1.0
+                floor, :data:`RETRIEVABILITY_FLOOR` by default)
 source_count    ``1 + 0.1 * ln(n)`` for n sources, capped              1.0 .. 1.25
 static          ``1.2`` for pinned/static memories                     1.0 or 1.2
 pagerank        ``1 + 0.1 * p``, p = PageRank / the user's highest     1.0 .. 1.1
@@ -44,6 +45,8 @@ SOURCE_COUNT_CAP = 1.25
 STATIC_BOOST = 1.2
 PAGERANK_CAP = 1.1
 OUTDATED_MAX_PENALTY = 0.5
+RETRIEVABILITY_FLOOR = 0.1
+"""Default lowest retrievability factor (the pipeline passes its measured ``Tuning`` value instead)."""
 VECTOR_FLOOR = 0.25
 """Default cosine below which a result found only by the vector channel is dropped (MiniLM scale)."""
 
@@ -54,12 +57,12 @@ def _finite(value: float | None) -> float | None:
     return float(value)
 
 
-def retrievability_boost(retrievability: float | None) -> float:
-    """``0.1 + 0.9 * R`` for the FSRS retrievability ``R`` in [0, 1] (clamped); 1.0 when unknown."""
+def retrievability_boost(retrievability: float | None, floor: float = RETRIEVABILITY_FLOOR) -> float:
+    """``floor + (1 - floor) * R`` for the FSRS retrievability ``R`` in [0, 1] (clamped); 1.0 when unknown."""
     r = _finite(retrievability)
     if r is None:
         return 1.0
-    return 0.1 + 0.9 * min(1.0, max(0.0, r))
+    return floor + (1.0 - floor) * min(1.0, max(0.0, r))
 
 
 def source_count_boost(source_count: int | None) -> float:
@@ -115,6 +118,7 @@ def apply_boosts(
     fused_score: float,
     *,
     retrievability: float | None = None,
+    retrievability_floor: float = RETRIEVABILITY_FLOOR,
     source_count: int | None = None,
     is_static: bool | None = None,
     pagerank: float | None = None,
@@ -128,6 +132,7 @@ def apply_boosts(
     Args:
         fused_score: The RRF score.
         retrievability: FSRS retrievability now, in [0, 1]; None when the memory has no FSRS state.
+        retrievability_floor: The retrievability factor at R = 0 (1.0: retrievability has no say).
         source_count: How many times the memory was stored (near-duplicates bump it).
         is_static: Whether the memory is static (core).
         pagerank: The memory's max-normalised PageRank (0..1).
@@ -141,7 +146,7 @@ def apply_boosts(
         outdated, feedback (always all seven, for a stable /search/explain shape).
     """
     multipliers = {
-        "retrievability": retrievability_boost(retrievability),
+        "retrievability": retrievability_boost(retrievability, retrievability_floor),
         "source_count": source_count_boost(source_count),
         "static": static_boost(is_static),
         "pagerank": pagerank_boost(pagerank),

@@ -36,7 +36,7 @@ from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import to_datetime
 from ..vector_index.index import VectorIndex
-from .boosts import VECTOR_FLOOR, passes_vector_floor
+from .boosts import VECTOR_FLOOR, BoostResult, passes_vector_floor
 from .channels.fts import fts_search
 from .channels.graph import graph_search
 from .channels.personality import personality_search
@@ -46,9 +46,11 @@ from .filters import Scope
 from .fold import Families, fold_lists
 from .fts_stats import FtsStats
 from .fusion import DEFAULT_K, SCORE_WEIGHT, SCORED_CHANNELS, Fused, fuse
-from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict
+from .rescore import name_factor, query_names, session_bonus
+from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict, user_clock
 from .strategy import Strategy, strategy_for
 from .temporal import find_window
+from .tuning import Tuning
 
 __all__ = ["ModelHost", "Outcome", "SearchPipeline"]
 
@@ -96,6 +98,7 @@ class SearchPipeline:
         self.host = host
         self.index = index
         self.fts_stats = FtsStats()
+        self.tuning = Tuning()  # measured scoring constants; a benchmark may swap in another
         self.on_timings: Callable[[dict[str, float]], None] | None = None  # stage timings per search (metrics)
 
     async def _embed(self, query: str) -> tuple[np.ndarray | None, str]:
@@ -201,6 +204,8 @@ class SearchPipeline:
         rows = fetch_rows(conn, scope.user_id, [families.member(f.id) for f in fused])
         outdated = outdated_ids(conn, scope.user_id, rows)
         window = find_window(q["query"], now)
+        tuning = self.tuning
+        clock = user_clock(rows.values(), now) if tuning.user_clock else now
         ideal = (
             sum(
                 weights.get(c, 1.0) * (1 / (DEFAULT_K + 1) + (SCORE_WEIGHT if c in SCORED_CHANNELS else 0.0))
@@ -209,25 +214,33 @@ class SearchPipeline:
             )
             or 1.0
         )
-        scored: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
+        boosted_of: dict[int, tuple[Fused[int], int, Any, BoostResult, float | None]] = {}
         for f in fused:
             member = families.member(f.id)  # the family's best-ranked member: the memory or one of its facts
             row = rows.get(member)
             if row is None:
                 continue
-            boosted, decay = boost_row(f.score, row, now, window, outdated.get(member))
-            score = min(1.0, boosted.score / ideal)
+            boosted, decay = boost_row(
+                f.score, row, now, window, outdated.get(member),
+                clock=clock, retrievability_floor=tuning.retrievability_floor,
+            )  # fmt: skip
+            boosted_of[f.id] = (f, member, row, boosted, decay)
+        final = self._rescore(q["query"], boosted_of)
+        scored: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
+        for fid, (f, member, row, boosted, decay) in boosted_of.items():
+            combined = final[fid]
+            score = min(1.0, combined / ideal)
             if q.get("threshold") is not None and score < q["threshold"]:
                 continue
             scores = {c: raw[c][f.id] for c in f.ranks}
-            result = result_dict(row, score=score, combined=boosted.score, channels=f.channels, raw=scores,
+            result = result_dict(row, score=score, combined=combined, channels=f.channels, raw=scores,
                                  question_type=strategy.question_type, decay=decay)  # fmt: skip
             if member != f.id:
                 result["fact_of"] = f.id
             record: dict[str, Any] = {
                 "id": member,
                 "fused_score": round(f.score, 8),
-                "final_score": round(boosted.score, 8),
+                "final_score": round(combined, 8),
             }
             if explain:
                 record["channels"] = {
@@ -239,9 +252,27 @@ class SearchPipeline:
                     for c in f.channels
                 }
                 record["multipliers"] = boosted.multipliers
-            scored.append((boosted.score, result, record))
+                record["session_bonus"] = round(combined - boosted.score * boosted.multipliers.get("name", 1.0), 8)
+            scored.append((combined, result, record))
         scored.sort(key=lambda item: -item[0])
         return [r for _, r, _ in scored], [e for _, _, e in scored], len(scored)
+
+    def _rescore(
+        self, query: str, boosted: dict[int, tuple[Fused[int], int, Any, BoostResult, float | None]]
+    ) -> dict[int, float]:
+        """Fused id -> final score: boosted, times the name factor, plus the session bonus (:mod:`.rescore`)."""
+        tuning = self.tuning
+        names = query_names(query) if tuning.name_boost > 0 else []
+        out: dict[int, float] = {}
+        for fid, (_, _, row, result, _) in boosted.items():
+            factor = name_factor(row["content"], names, tuning.name_boost)
+            result.multipliers["name"] = factor
+            out[fid] = result.score * factor
+        if tuning.session_weight > 0:
+            sessions = {fid: item[2]["session_id"] for fid, item in boosted.items()}
+            for fid, bonus in session_bonus(out, sessions, tuning.session_weight).items():
+                out[fid] += bonus
+        return out
 
     async def _rerank(
         self,

@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from ..model.memories import VISIBLE, visible
-from ..timeutil import now_iso
-from .boosts import BoostResult, apply_boosts
+from ..timeutil import now_iso, to_datetime
+from .boosts import RETRIEVABILITY_FLOOR, BoostResult, apply_boosts
 from .temporal import TimeWindow, proximity_boost
 
-__all__ = ["boost_row", "fetch_rows", "outdated_ids", "result_dict", "row_decay"]
+__all__ = ["boost_row", "fetch_rows", "outdated_ids", "result_dict", "row_decay", "user_clock"]
 
 _Retrievability = Callable[[Any, datetime], "tuple[float | None, float | None]"]
 
@@ -89,13 +89,27 @@ def outdated_ids(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, float
 
 
 def boost_row(
-    fused: float, row: Any, now: datetime, window: TimeWindow | None, outdated: float | None
+    fused: float,
+    row: Any,
+    now: datetime,
+    window: TimeWindow | None,
+    outdated: float | None,
+    *,
+    clock: datetime | None = None,
+    retrievability_floor: float = RETRIEVABILITY_FLOOR,
 ) -> tuple[BoostResult, float | None]:
-    """Every multiplier for one memory row; returns the boosted result and its decay score."""
+    """Every multiplier for one memory row; returns the boosted result and its decay score (at ``now``).
+
+    ``clock`` is the moment retrievability is measured at for the boost (default ``now``): see
+    :func:`user_clock`.
+    """
     retrievability, decay = row_decay(row, now)
+    if clock is not None and clock != now:
+        retrievability, _ = row_decay(row, clock)
     result = apply_boosts(
         fused,
         retrievability=retrievability,
+        retrievability_floor=retrievability_floor,
         source_count=row["source_count"],
         is_static=bool(row["is_static"]),
         pagerank=row["pagerank"],
@@ -105,6 +119,27 @@ def boost_row(
         feedback=row["feedback_score"],
     )
     return result, decay
+
+
+def user_clock(rows: Iterable[Any], now: datetime) -> datetime:
+    """The newest last review among the candidate rows (never after ``now``); ``now`` without any.
+
+    Retrievability measured against this clock fades a memory by how long it went unused *while newer
+    memories came in*, not by how long ago the whole history happened: a chat history imported with its
+    real dates (two years old) is not faded as a whole, and a live user's clock is ``now`` anyway.
+    """
+    newest: datetime | None = None
+    for row in rows:
+        raw = row["fsrs_last_review"]
+        if raw is None:
+            continue
+        try:
+            moment = to_datetime(str(raw))
+        except ValueError:
+            continue
+        if newest is None or moment > newest:
+            newest = moment
+    return now if newest is None or newest > now else newest
 
 
 def result_dict(

@@ -129,6 +129,7 @@ def test_explain_has_every_channel_rank_and_every_multiplier(api: Api) -> None:
         "temporal",
         "outdated",
         "feedback",
+        "name",
     }
     graph = next(e for e in body["explain"] if e["id"] == b)
     assert "graph" in graph["channels"]

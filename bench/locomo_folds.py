@@ -1,0 +1,115 @@
+"""Leave-one-conversation-out selection of search tunings on LoCoMo, and each lever's ablation.
+
+A *lever* is a group of :class:`~engram_core.search.tuning.Tuning` fields with a few candidate settings,
+the first of which turns the lever off. The grid is the product of the chosen levers' settings. Every
+setting is scored on every question once (one stored corpus per conversation, see ``bench/locomo.py``);
+then, for each of the five conversations, the setting with the best mean ``R@10 + NDCG@10`` on the
+*other four* is scored on it (ties go to the setting listed first, i.e. the one with more levers off).
+The reported figure is the mean over the five folds, per category and overall: no figure is ever chosen
+on the questions it is scored on.
+
+The ablation of a lever is the same fold figure with that lever held off (its grid restricted to the
+first setting), so "all" minus "-lever" is what the lever adds on held-out conversations.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from bench.locomo_data import Locomo, Question
+from engram_core.search.tuning import Tuning
+
+__all__ = ["LEVERS", "ablations", "fold_select", "grid"]
+
+LEVERS: dict[str, list[dict[str, Any]]] = {
+    # FSRS retrievability as a score factor: today (0.1 + 0.9 R, wall clock), milder floors, the user clock.
+    "recency": [
+        {"retrievability_floor": 0.1, "user_clock": False},
+        {"retrievability_floor": 0.1, "user_clock": True},
+        {"retrievability_floor": 0.7, "user_clock": True},
+        {"retrievability_floor": 1.0, "user_clock": True},
+    ],
+    # the same, trimmed to today and "recency off" (for grids with other levers)
+    "recency2": [
+        {"retrievability_floor": 0.1, "user_clock": False},
+        {"retrievability_floor": 1.0, "user_clock": True},
+    ],
+    # session-level scoring: each candidate gains this share of its session's best-two mean
+    "session": [{"session_weight": 0.0}, {"session_weight": 0.3}, {"session_weight": 0.6}],
+    # names the query capitalises favour the memories that contain them
+    "names": [{"name_boost": 0.0}, {"name_boost": 0.1}, {"name_boost": 0.25}],
+}
+
+
+def _name(params: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in params.items()) or "default"
+
+
+def grid(levers: Sequence[str]) -> dict[str, tuple[dict[str, int], Tuning]]:
+    """Setting name -> (lever -> option index, its Tuning), over the product of ``levers``' options."""
+    out: dict[str, tuple[dict[str, int], Tuning]] = {}
+    options = [list(enumerate(LEVERS[lever])) for lever in levers]
+    for combo in itertools.product(*options):
+        params: dict[str, Any] = {}
+        for _, p in combo:
+            params.update(p)
+        choice = {lever: i for lever, (i, _) in zip(levers, combo, strict=True)}
+        out[_name(params)] = (choice, replace(Tuning(), **params))
+    return out
+
+
+def _mean(per_q: Mapping[str, Mapping[str, float]], keys: Sequence[str]) -> float:
+    return sum(per_q[k]["R@10"] + per_q[k]["NDCG@10"] for k in keys) / max(1, len(keys))
+
+
+def fold_select(
+    data: Locomo,
+    per_setting: Mapping[str, Mapping[str, Mapping[str, float]]],
+    names: Sequence[str],
+    key: Any,
+    summarise: Any,
+) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """Mean over the folds of the held-out figures (group -> metric -> value), and conversation -> choice.
+
+    ``key`` maps a question to its key in ``per_setting[name]``; ``summarise(questions, per_q)`` returns
+    group -> metric -> mean over those questions (as ``bench.locomo.summarise``).
+    """
+    by_conv: dict[str, list[Question]] = defaultdict(list)
+    for q in data.questions:
+        by_conv[q.sample_id].append(q)
+    chosen: dict[str, str] = {}
+    folds: list[dict[str, dict[str, float]]] = []
+    for held in by_conv:
+        train = [key(q) for sid, qs in by_conv.items() if sid != held for q in qs]
+        best = max(names, key=lambda n: (_mean(per_setting[n], train), -names.index(n)))
+        chosen[held] = best
+        folds.append(summarise(by_conv[held], per_setting[best]))
+    mean: dict[str, dict[str, float]] = {}
+    for group in {g for f in folds for g in f}:
+        present = [f[group] for f in folds if group in f]
+        mean[group] = {m: sum(f[m] for f in present) / len(present) for m in present[0] if m != "n"}
+        mean[group]["n"] = sum(f["n"] for f in present)
+    return mean, chosen
+
+
+def ablations(
+    data: Locomo,
+    settings: Mapping[str, tuple[dict[str, int], Tuning]],
+    per_setting: Mapping[str, Mapping[str, Mapping[str, float]]],
+    key: Any,
+    summarise: Any,
+) -> dict[str, tuple[dict[str, dict[str, float]], dict[str, str]]]:
+    """Row name -> fold figures: ``all levers``, ``-lever`` for each lever, and ``no lever``."""
+    names = list(settings)
+    levers = sorted({lever for choice, _ in settings.values() for lever in choice})
+    rows = {"all levers": fold_select(data, per_setting, names, key, summarise)}
+    for lever in levers:
+        kept = [n for n in names if settings[n][0][lever] == 0]
+        rows[f"-{lever}"] = fold_select(data, per_setting, kept, key, summarise)
+    off = [n for n in names if not any(settings[n][0].values())]
+    rows["no lever"] = fold_select(data, per_setting, off, key, summarise)
+    return rows
