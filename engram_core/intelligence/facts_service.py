@@ -18,7 +18,8 @@ from ..storage.database import Database
 from ..timeutil import now_iso
 from .affect import score
 from .decompose import children_of
-from .schemas import CONTRADICTIONS, FACTS, SCAN, VALENCE
+from .growth import observations
+from .schemas import CONTRADICTIONS, FACTS, GROWTH, SCAN, VALENCE
 from .statements import content_tokens
 from .timeline import fact_dict
 from .understanding import Understanding
@@ -73,6 +74,13 @@ class FactsService:
         result = await self.db.aread(run)
         result["count"] = len(result["facts"])
         return result
+
+    async def growth(self, auth: AuthContext, query: dict[str, Any]) -> dict[str, Any]:
+        """GET /growth/observations: the caller's facts that changed over time, newest first."""
+        auth.require("read")
+        q = GROWTH.parse(query)
+        found = await self.db.aread(lambda conn: observations(conn, auth.user_id, q))
+        return {"observations": found, "count": len(found)}
 
     async def profile_facts(self, user_id: int) -> dict[str, Any]:
         """The current facts about the user, predicate -> object (a list for many-valued predicates)."""

@@ -17,6 +17,14 @@ FACTS = Schema(
     description="Structured facts (subject, predicate, object) with their validity in time.",
 )
 
+GROWTH = Schema(
+    Field("subject", "str", max_len=200, help="'user' for the first person, else a lower-cased name."),
+    Field("predicate", "str", max_len=200, help="lives_in, works_at, works_as ..."),
+    Field("limit", "int", default=50, min=1, max=1000),
+    Field("offset", "int", default=0, min=0),
+    description="Growth observations: facts that changed over time (from -> to), newest first.",
+)
+
 CONTRADICTIONS = Schema(
     Field("limit", "int", default=100, min=1, max=1000),
     Field("offset", "int", default=0, min=0),

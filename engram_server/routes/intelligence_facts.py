@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engram_core.intelligence.schemas import CONTRADICTIONS, FACTS, SCAN, VALENCE
+from engram_core.intelligence.schemas import CONTRADICTIONS, FACTS, GROWTH, SCAN, VALENCE
 
 from ..routing import ApiRequest, api
 
@@ -44,6 +44,11 @@ async def valence_score(r: ApiRequest) -> Any:
     return await r.engram.facts.valence_score(r.auth, r.body)
 
 
+async def growth(r: ApiRequest) -> Any:
+    """Growth observations: facts that changed over time (from -> to), newest first."""
+    return await r.engram.facts.growth(r.auth, r.query)
+
+
 async def valence_of(r: ApiRequest) -> Any:
     """A memory's stored valence and arousal."""
     return await r.engram.facts.valence_of(r.auth, r.path_int())
@@ -62,4 +67,5 @@ routes = [
     api("/admin/decompose-sweep", decompose_sweep, methods=("POST",), scope="admin", tag="admin", ok=(202,), cost=50),
     api("/intelligence/valence/score", valence_score, methods=("POST",), body=VALENCE, tag=_TAG),
     api("/intelligence/valence/{id:int}", valence_of, tag=_TAG),
+    api("/growth/observations", growth, query=GROWTH, tag=_TAG),
 ]

@@ -147,3 +147,21 @@ def test_a_pronoun_fact_is_stored_with_the_name_and_its_structured_fact(api: Api
     assert "Alice moved to Berlin last year." in texts
     facts = api.call("GET", "/facts", api.admin_key, params={"subject": "alice"}).json()["facts"]
     assert {(f["predicate"], f["object"]) for f in facts} >= {("lives_in", "Berlin")}
+
+
+def test_growth_observations_follow_the_timeline(api: Api) -> None:
+    paris, lyon, berlin = _moves(api, api.admin_key)
+    found = api.call("GET", "/growth/observations", api.admin_key).json()
+    assert found["count"] == 2
+    newest, older = found["observations"]
+    assert (newest["from"], newest["to"], newest["to_memory_id"]) == ("Lyon", "Berlin", berlin)
+    assert newest["text"] == "You moved from Lyon to Berlin" and newest["changed_at"].startswith("2025-02-01")
+    assert (older["from_memory_id"], older["to_memory_id"]) == (paris, lyon)
+    only = api.call("GET", "/growth/observations", api.admin_key, params={"predicate": "works_at"}).json()
+    assert only["observations"] == []
+    assert api.call("GET", "/growth/observations", api.admin_key, params={"limit": 0}).status_code == 400
+    other = api.user("other")
+    assert api.call("GET", "/growth/observations", other).json()["observations"] == []
+    api.call("DELETE", f"/memory/{berlin}", api.admin_key)  # a trashed memory's change is no observation
+    left = api.call("GET", "/growth/observations", api.admin_key).json()["observations"]
+    assert [(o["from"], o["to"]) for o in left] == [("Paris", "Lyon")]
