@@ -36,6 +36,7 @@ INTENDED: dict[tuple[str, str], int] = {
     ("POST", "/brain/query"): 2,
     ("POST", "/broca/ask"): 2,
     ("POST", "/digests/generate"): 5,
+    ("POST", "/intelligence/digests/generate"): 5,  # the reference alias of /digests/generate
     ("POST", "/webhooks/test/{id:int}"): 5,
     ("GET", "/sessions/{id}/context"): 5,
     ("GET", "/backup"): 50,
