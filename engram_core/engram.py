@@ -207,6 +207,7 @@ class Engram:
             "version": __version__,
             "counts": await self.db.aread(counts),
             "embedding_model": self.vectors.fingerprint,
+            "embedding_models": self.embedding_service.list_models(),  # what /v1/embeddings can serve
             "vector_search": {"enabled": self.vectors.enabled, "reason": self.vectors.reason},
             "reranker": {"enabled": self.reranker is not None, "reason": self.reranker_reason},
             "llm_configured": self.llm.configured,

@@ -154,7 +154,7 @@ class EmbeddingService:
         return self._reasons.get(name, "not loaded yet")
 
     def list_models(self) -> list[dict[str, Any]]:
-        """``[{id, dimensions, max_tokens, loaded}]``; sizes of never-loaded models come from the manifest."""
+        """``[{id, dimensions, max_tokens, loaded, default}]``; sizes of never-loaded models come from the manifest."""
         from .manifest import entry_for
 
         out = []
@@ -163,7 +163,8 @@ class EmbeddingService:
             if not dim:
                 entry = entry_for(name)
                 dim, max_tokens = entry.dim, min(entry.max_tokens, self.settings.max_seq_length)
-            out.append({"id": name, "dimensions": dim, "max_tokens": max_tokens, "loaded": name in self._loaded})
+            out.append({"id": name, "dimensions": dim, "max_tokens": max_tokens, "loaded": name in self._loaded,
+                        "default": name == self.default_name})  # fmt: skip
         return out
 
     async def openai(self, body: Any) -> dict[str, Any]:

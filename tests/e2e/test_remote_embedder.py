@@ -66,6 +66,9 @@ def test_store_and_search_through_a_remote_embedder(tmp_path: Path) -> None:
         search, health = got["search"], got["health"]
         assert isinstance(search, dict) and isinstance(health, dict)
         assert health["embedding_model"] == "openai:fake-embed:64:remote:l2"
+        assert health["embedding_models"] == [
+            {"id": "fake-embed", "dimensions": 64, "max_tokens": 256, "loaded": True, "default": True}
+        ]
         assert search["vector_search"]["enabled"] and search["vector_search"]["model"] == health["embedding_model"]
         top = search["explain"][0]
         assert search["results"][0]["content"] == FACTS[0] and "vector" in top["channels"]

@@ -117,6 +117,7 @@ def test_openai_compatible_embeddings(settings: Settings) -> None:
         assert r.status_code == 404 and "unknown model 'nope'" in r.json()["error"]
         models = client.get("/v1/models", headers=h).json()["data"]
         assert models[0]["id"] == "minilm" and models[0]["dimensions"] == 32 and models[0]["loaded"]
+        assert models[0]["default"] and client.get("/health").json()["embedding_models"][0]["id"] == "minilm"
 
 
 def test_vectors_never_depend_on_batching(settings: Settings) -> None:
