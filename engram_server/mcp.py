@@ -23,11 +23,36 @@ from engram_client.mcp_server import build_server
 from engram_core.auth.guard import is_local
 from engram_core.engram import Engram
 from engram_core.errors import EngramError
+from engram_core.validation import Field, Schema
 
 from .errors import error_response
+from .routing import PREPAID, RouteSpec
 
-__all__ = ["McpMount"]
+__all__ = ["SPEC", "McpMount"]
 
+# Key units one /mcp HTTP request costs (initialize, tools/list, a tool call ...). A tool call's route is
+# charged its own weight less this unit, and not the IP again: one tool call costs the route's weight.
+MCP_REQUEST_COST = 1
+# /mcp in /openapi.json: one JSON-RPC 2.0 message per POST (the MCP SDK validates it, not this schema).
+SPEC = RouteSpec(
+    path="/mcp",
+    methods=("POST",),
+    scope="read",
+    summary="MCP tools over streamable HTTP (stateless, JSON responses); each tool acts as the caller's key",
+    body=Schema(
+        Field("jsonrpc", "str", required=True, choices=("2.0",)),
+        Field("method", "str", required=True, help="initialize, tools/list, tools/call, resources/read ..."),
+        Field("id", "any", help="The request id (absent for a notification, answered 202)."),
+        Field("params", "object"),
+        description="One JSON-RPC 2.0 message. A tool call costs its REST route's weight (x-rate-cost is the"
+        " unit every /mcp request takes; the route a tool calls takes the rest).",
+    ),
+    query=None,
+    max_body=None,
+    tag="mcp",
+    ok=(200, 202),
+    cost=MCP_REQUEST_COST,
+)
 _CALLER: contextvars.ContextVar[Request | None] = contextvars.ContextVar("mcp_caller", default=None)
 
 
@@ -48,7 +73,12 @@ async def _in_process() -> AsyncIterator[EngramClient]:
     peer = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
     authorization = request.headers.get("authorization", "")
     key = authorization[7:].strip() if authorization[:7].lower() == "bearer " else authorization
-    async with EngramClient("http://engram.internal", key, transport=httpx.ASGITransport(app=app, client=peer)) as c:
+    prepaid = [MCP_REQUEST_COST]  # this tool call's /mcp request paid it at the door: its route charges the rest
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        await app({**scope, PREPAID: prepaid}, receive, send)
+
+    async with EngramClient("http://engram.internal", key, transport=httpx.ASGITransport(app=inner, client=peer)) as c:
         yield c
 
 
@@ -65,7 +95,9 @@ class McpMount:
             json_response=True,
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
-        self.routes = [Route("/mcp", self, methods=["GET", "POST", "DELETE"])]  # an ASGI app: self.__call__
+        route = Route("/mcp", self, methods=["GET", "POST", "DELETE"])  # an ASGI app: self.__call__
+        route.spec = SPEC  # type: ignore[attr-defined]  # published in /openapi.json
+        self.routes = [route]
 
     def run(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self.server.session_manager.run()
@@ -79,7 +111,7 @@ class McpMount:
         try:
             engram.limits.check_ip(ip, local=local)
             auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
-            engram.limits.check_key(auth, 1, local=local)  # each tool call is charged again by its route
+            engram.limits.check_key(auth, MCP_REQUEST_COST, local=local)
         except EngramError as exc:
             await error_response(exc)(scope, receive, send)
             return

@@ -29,13 +29,16 @@ from engram_core.validation import INT_MAX, Schema, coerce_query
 from .media import check_json_content_type
 from .responses import JSONResponse
 
-__all__ = ["ApiRequest", "RouteSpec", "api", "read_raw"]
+__all__ = ["PREPAID", "ApiRequest", "RouteSpec", "api", "read_raw"]
 
 log = logging.getLogger("engram.server")
 Handler = Callable[["ApiRequest"], Awaitable[Any]]
 # A body cap: bytes, or read from the settings when the request arrives (e.g. ENGRAM_MAX_STORE_BODY_BYTES).
 BodyLimit = int | Callable[[Settings], int] | None
 SCOPES = ("open", "read", "write", "admin")
+# ASGI scope key set only by the /mcp mount on its in-process calls (a client cannot set scope keys): a
+# one-item list of key units that the /mcp request already paid, used up by the first route it calls.
+PREPAID = "engram.prepaid"
 
 
 @dataclass(frozen=True)
@@ -172,12 +175,19 @@ def api(
         request.scope["engram.route"] = path  # the metrics middleware labels by template, never the raw path
         ip = request.client.host if request.client else None
         local = is_local(ip, request.headers)
-        engram.limits.check_ip(ip, local=local)
+        # A call made in-process for an /mcp request: that request already paid the IP unit and one key unit.
+        prepaid: list[int] | None = request.scope.get(PREPAID)
+        if prepaid is None:
+            engram.limits.check_ip(ip, local=local)
         if scope == "open" or (public_if is not None and public_if(settings)):
             auth = AuthContext(user_id=0, scopes=(), ip=ip)
         else:
             auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
-            engram.limits.check_key(auth, cost, local=local)
+            units = cost
+            if prepaid:
+                units, prepaid[0] = max(cost - prepaid[0], 0), max(prepaid[0] - cost, 0)
+            if units:
+                engram.limits.check_key(auth, units, local=local)
             auth.require(scope)
             if scope == "admin":
                 auth.require_admin()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -13,6 +14,7 @@ from engram_core.auth.guard import RequestLimits, is_local
 from engram_core.errors import RateLimited
 from engram_core.settings import Settings
 from engram_server.app import all_routes, create_app
+from engram_server.mcp import SPEC as MCP_SPEC
 from engram_server.routing import RouteSpec
 
 SPECS: list[RouteSpec] = [r.spec for r in all_routes()]  # type: ignore[attr-defined]
@@ -72,7 +74,8 @@ def test_every_route_has_its_intended_weight(spec: RouteSpec) -> None:
 def test_openapi_publishes_the_cost_of_every_operation(tmp_path: Path) -> None:
     with TestClient(create_app(Settings.for_data_dir(tmp_path))) as client:
         doc = client.get("/openapi.json").json()
-    by_op = {(s.path.replace(":int", ""), m.lower()): s for s in SPECS for m in s.methods}  # GET and POST differ
+    published = [*SPECS, MCP_SPEC]  # /mcp: the MCP mount, published beside the api(...) routes
+    by_op = {(s.path.replace(":int", ""), m.lower()): s for s in published for m in s.methods}  # GET/POST differ
     count = 0
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
@@ -91,6 +94,40 @@ def test_the_declared_cost_is_charged(tmp_path: Path) -> None:
         assert client.post("/search", json={"query": "x"}, headers=h).status_code == 200  # 12 of 12
         r = client.get("/list", headers=h)
         assert r.status_code == 429 and "costs 1" in r.json()["error"]
+
+
+def _mcp(client: TestClient, key: str, method: str, params: dict[str, object] | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json, text/event-stream",
+               "MCP-Protocol-Version": "2025-06-18"}  # fmt: skip
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+    return client.post("/mcp", json=body, headers=headers)
+
+
+def test_an_mcp_tool_call_is_charged_its_route_weight_once(tmp_path: Path) -> None:
+    """/mcp takes one unit at the door; the tool's route (in-process) takes its weight less that unit and not
+    the IP again. memory_search is /search (2 units): a 6-unit key makes 3 calls, the 4th is refused at /mcp.
+    Charged twice (door + route) it made 2."""
+    settings = Settings.for_data_dir(tmp_path, bootstrap_secret="s", rate_limit_per_minute=6)
+    with TestClient(create_app(settings)) as client:
+        client.app.state.engram.limits = RequestLimits(settings, clock=lambda: 1000.0)  # type: ignore[attr-defined]
+        key = client.post("/bootstrap", json={"secret": "s"}).json()["key"]
+        for n in range(3):
+            r = _mcp(client, key, "tools/call", {"name": "memory_search", "arguments": {"query": f"kites {n}"}})
+            assert r.status_code == 200, (n, r.text)
+            assert r.json()["result"]["isError"] is False, r.json()
+        r = _mcp(client, key, "tools/call", {"name": "memory_search", "arguments": {"query": "kites"}})
+        assert r.status_code == 429, r.text
+
+
+def test_an_mcp_protocol_message_costs_one_unit(tmp_path: Path) -> None:
+    settings = Settings.for_data_dir(tmp_path, bootstrap_secret="s", rate_limit_per_minute=3)
+    with TestClient(create_app(settings)) as client:
+        client.app.state.engram.limits = RequestLimits(settings, clock=lambda: 1000.0)  # type: ignore[attr-defined]
+        key = client.post("/bootstrap", json={"secret": "s"}).json()["key"]
+        for _ in range(3):
+            r = _mcp(client, key, "tools/list")
+            assert r.status_code == 200 and r.json()["result"]["tools"], r.text
+        assert _mcp(client, key, "tools/list").status_code == 429
 
 
 def test_is_local() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from engram_core.validation import Field
 from engram_server.app import all_routes
+from engram_server.mcp import SPEC as MCP_SPEC
 from engram_server.routing import RouteSpec
 from tests.helpers import Api
 
@@ -132,9 +133,12 @@ def test_unknown_route_and_method_are_json(api: Api) -> None:
 
 def test_openapi_describes_every_route(api: Api) -> None:
     doc = api.call("GET", "/openapi.json").json()
-    served = {(m.lower(), _PARAM.sub(lambda x: "{" + x.group(1) + "}", s.path)) for s in SPECS for m in s.methods}
+    published = [*SPECS, MCP_SPEC]  # /mcp is mounted beside the api(...) routes (the MCP SDK's ASGI app)
+    served = {(m.lower(), _PARAM.sub(lambda x: "{" + x.group(1) + "}", s.path)) for s in published for m in s.methods}
     described = {(m, p) for p, ops in doc["paths"].items() for m in ops}
     assert served == described
+    assert doc["paths"]["/mcp"]["post"]["requestBody"]["content"]["application/json"]["schema"]["required"] == [
+        "jsonrpc", "method"]  # fmt: skip
     store = doc["paths"]["/store"]["post"]
     assert "content" in store["requestBody"]["content"]["application/json"]["schema"]["required"]
 
