@@ -37,6 +37,7 @@ from .search.service import SearchService
 from .services.suite import Hooks, Services
 from .settings import Settings
 from .storage.database import Database
+from .toolkit import Toolkit
 
 __all__ = ["Engram", "open_database"]
 
@@ -106,6 +107,8 @@ class Engram:
             db, settings, vectors=self.vectors, memories=self.memories, search=self.search, llm=self.llm
         )  # guard, /add, reflect, consolidate, memory health, feedback
         self.working = WorkingMemory(self)  # chat proxy, retrieval logs, sessions, scratchpad, inbox
+        # /preferences, /state, /pack, /prompt, /batch
+        self.toolkit = Toolkit(db, self.memories, self.cognitive.links, self.search, self.vectors.count_tokens)
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).
         self.metrics = Metrics(self)  # GET /metrics, /metrics/prometheus (per-instance registry)
 

@@ -53,6 +53,7 @@ from .routes import (
     soma,
     tasks,
     thymus,
+    toolkit,
     ui,
     webhooks,
     working,
@@ -118,6 +119,7 @@ def all_routes() -> list[BaseRoute]:
         *ui.routes,
         *intelligence_facts.routes,
         *working.routes,
+        *toolkit.routes,
     ]
 
 

@@ -37,7 +37,7 @@ MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood|cont
 SPECIAL_CREATES = {"/entity-relationships", "/loom/workflows", "/loom/runs", "/thymus/rubrics", "/thymus/evaluate",
                    "/brain/feedback", "/v1/chat/completions", "/ingest", "/ingest/stream", "/import",
                    "/import/mem0",
-                   "/inbox/bulk"}  # fmt: skip
+                   "/inbox/bulk", "/batch"}  # fmt: skip
 
 
 @pytest.fixture
@@ -175,6 +175,14 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
     reviewed = api.store(alice, f"{TOKEN} pending fact two", status="pending")
     made["/inbox/bulk"] = api.call("POST", "/inbox/bulk", alice, json={"ids": [reviewed], "action": "approve"})
     assert made["/inbox/bulk"].json()["count"] == 1
+    # Preferences, an agent's state, and a batch that stores and links (its generic body is not a list of ops).
+    api.call("PUT", "/preferences", alice, json={"preferences": {"secret": TOKEN}})
+    api.call("PUT", "/state", alice, json={"state": {"task": TOKEN}})
+    api.call("PUT", "/state", alice, json={"agent": "bobs kite text agent", "state": {"task": TOKEN}})
+    batch = {"ops": [{"op": "store", "body": {"content": f"Alice's batched {TOKEN} note"}},
+                     {"op": "link", "body": {"source_id": a_ids[1], "target_id": a_ids[2]}}]}  # fmt: skip
+    made["/batch"] = api.call("POST", "/batch", alice, json=batch)
+    assert made["/batch"].json()["succeeded"] == 2, made["/batch"].text
     named = {"/sessions/{id}": sid, "/scratch/{session}": sid}  # A's string ids, named by B below
     _settle(api)
     before = _snapshot(api, alice_id)
@@ -194,6 +202,14 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
                 params = {"q": TOKEN, "query": TOKEN} if method == "GET" else None
                 if spec.body and "query" in {f.name for f in spec.body.fields}:
                     body = {**(body or {}), "query": TOKEN}
+                if spec.path == "/pack":  # B packs for A's words: none of A's memories comes back
+                    body = {"context": TOKEN}
+                if spec.path == "/prompt":
+                    params = {**(params or {}), "context": TOKEN}
+                if spec.path == "/batch":  # B updates, then links, A's memories: refused at the first
+                    link = {"source_id": a_ids[1], "target_id": a_ids[2]}
+                    body = {"ops": [{"op": "update", "body": {"id": a_ids[1], "content": "bobs kite text"}},
+                                    {"op": "link", "body": link}]}  # fmt: skip
                 if spec.path == "/inbox/bulk":  # B names A's pending memory
                     body = {"ids": [owned["/inbox"]], "action": "approve"}
                 if spec.path == "/v1/chat/completions":  # B asks with A's words: none of A's memories comes back
@@ -202,6 +218,8 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
                 checked += 1
                 assert r.status_code < 500, (method, path, r.text)
                 assert TOKEN not in r.text, (method, path, r.text[:300])
+                if spec.path == "/batch":
+                    assert r.status_code == 207 and r.json()["succeeded"] == 0, r.text
                 names_alices = (
                     MEMORY_ID_ROUTES.match(spec.path)
                     and any(_names(path, f"/{p}", a) for a in a_ids for p in _MEMORY_BASES)
