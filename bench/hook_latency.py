@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,34 @@ def _time_hook(cmd: list[str], event: dict[str, Any], env: dict[str, str]) -> tu
     done = subprocess.run([*cmd, event["hook_event_name"]], input=json.dumps(event), env=env, capture_output=True,
                           text=True, timeout=30)  # fmt: skip
     return (time.perf_counter() - t) * 1000, len(done.stdout)
+
+
+def _session_start_calls(url: str, key: str, runs: int) -> dict[str, Any]:
+    """Each HTTP call SessionStart (source startup) makes, timed alone as the hook makes it: a new urllib
+    connection per call. What merging them into one server call could save is the sum less the slowest."""
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    calls = {
+        "POST /context": ("POST", "/context", {"query": "engram: project conventions, decisions, preferences",
+                                                "max_tokens": 1500, "mode": "fast"}),
+        "GET /list decisions": ("GET", "/list?category=decision&tags=engram&limit=5", None),
+        "GET /episodes": ("GET", "/episodes?session_id=bench-calls&status=open&limit=1", None),
+        "POST /episodes": ("POST", "/episodes", {"title": "Claude Code session in engram", "session_id": "x"}),
+    }  # fmt: skip
+    out: dict[str, Any] = {}
+    for label, (method, path, body) in calls.items():
+        times = []
+        for i in range(runs + 5):
+            data = None if body is None else json.dumps({**body, **({"session_id": f"b{i}"} if "title" in body
+                                                                     else {})}).encode()  # fmt: skip
+            request = urllib.request.Request(url + path, data=data, headers=headers, method=method)
+            t = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                resp.read()
+            if i >= 5:
+                times.append((time.perf_counter() - t) * 1000)
+        p50, p95 = _quantiles(times)
+        out[label] = {"p50_ms": p50, "p95_ms": p95}
+    return out
 
 
 def run(n: int, runs: int, model_dir: Path, keep: Path | None) -> dict[str, Any]:
@@ -80,6 +109,7 @@ def run(n: int, runs: int, model_dir: Path, keep: Path | None) -> dict[str, Any]
                     filled = sum(1 for s in sizes if s) / len(sizes)
                     results[f"{label} {event_name}"] = {"p50_ms": p50, "p95_ms": p95, "max_ms": round(max(times), 1),
                                                          "with_context": filled}  # fmt: skip
+            results["SessionStart calls"] = _session_start_calls(url, key, runs)
             bare = [_time_hook([sys.executable, "-c", "pass"], {"hook_event_name": ""}, hook_env)[0] for _ in range(20)]
             results["python -c pass"] = {"p50_ms": _quantiles(bare)[0]}
         finally:

@@ -107,8 +107,9 @@ class Engram:
             db, settings, vectors=self.vectors, memories=self.memories, search=self.search, llm=self.llm
         )  # guard, /add, reflect, consolidate, memory health, feedback
         self.working = WorkingMemory(self)  # chat proxy, retrieval logs, sessions, scratchpad, inbox
-        # /preferences, /state, /pack, /prompt, /batch
-        self.toolkit = Toolkit(db, self.memories, self.cognitive.links, self.search, self.vectors.count_tokens)
+        # /preferences, /state, /pack, /prompt, /batch, /hooks/session-start
+        self.toolkit = Toolkit(db, self.memories, self.cognitive.links, self.search, self.vectors.count_tokens,
+                               self.recall, self.cognitive.episodes)  # fmt: skip
         # SearchService calls self.on_recalled itself (scheduled after the response, off the request path).
         self.metrics = Metrics(self)  # GET /metrics, /metrics/prometheus (per-instance registry)
 

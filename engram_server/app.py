@@ -37,6 +37,7 @@ from .routes import (
     graph,
     guard,
     health,
+    hooks,
     ingest,
     intelligence_facts,
     jobs,
@@ -120,6 +121,7 @@ def all_routes() -> list[BaseRoute]:
         *intelligence_facts.routes,
         *working.routes,
         *toolkit.routes,
+        *hooks.routes,
     ]
 
 

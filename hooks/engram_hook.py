@@ -306,23 +306,28 @@ def _lines(found: Any) -> list[str]:
 
 
 def session_start(event: dict[str, Any], state: State) -> dict[str, Any] | None:
+    """One round trip (POST /hooks/session-start): core and project memories, the project's recent decisions
+    (or, on resume/compact, what this session stored) and the session's episode, found or started."""
     source = str(event.get("source") or "startup")
     project, tags = project_of(str(event.get("cwd") or "")), _tags(event)
+    known = isinstance(state.data.get("episode_id"), int)
+    body = {"project": project[:200] or "root", "tag": tags[0], "session_id": _session(event),
+            "source": source if source in ("startup", "resume", "clear", "compact") else "resume",
+            "max_tokens": _budget(), "episode": not known}  # fmt: skip
+    found = _call("POST", "/hooks/session-start", body)
+    if not isinstance(found, dict):
+        return None
     sections: list[str] = []
-    found = _call("POST", "/context", {"query": f"{project}: project conventions, decisions, preferences",
-                                       "max_tokens": _budget(), "mode": "fast"})  # fmt: skip
-    if isinstance(found, dict) and str(found.get("context") or "").strip():
+    if str(found.get("context") or "").strip():
         sections.append("Memories from Engram (stored earlier; facts, possibly outdated):\n" + str(found["context"]))
-    if source in ("startup", "clear"):
-        decided = _lines(_call("GET", "/list", query={"category": "decision", "tags": tags[0], "limit": 5}))
-        if decided:
-            sections.append("Recent decisions in {}:\n{}".format(project, "\n".join(decided)))
-    else:  # resume, compact, fork: what this session itself stored
-        own = _lines(_call("GET", "/list", query={"session_id": _session(event), "limit": 8}))
-        if own:
-            sections.append("Stored earlier in this session:\n" + "\n".join(own))
-    if source in ("startup", "clear"):
-        _episode(event, state)
+    decided = _lines({"results": found.get("decisions")})
+    if decided:
+        sections.append("Recent decisions in {}:\n{}".format(project, "\n".join(decided)))
+    own = _lines({"results": found.get("session_memories")})
+    if own:
+        sections.append("Stored earlier in this session:\n" + "\n".join(own))
+    if not known and isinstance(found.get("episode_id"), int):
+        state.data["episode_id"] = found["episode_id"]
     return _context_output("SessionStart", "\n\n".join(sections))
 
 

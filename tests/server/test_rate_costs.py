@@ -34,6 +34,7 @@ INTENDED: dict[tuple[str, str], int] = {
     ("POST", "/pack"): 5,  # a search and a token-counted assembly, like /context
     ("GET", "/prompt"): 5,
     ("POST", "/batch"): 20,  # up to 100 writes
+    ("POST", "/hooks/session-start"): 5,  # a context assembly, two lists, an episode
     ("POST", "/v1/chat/completions"): 5,  # a context assembly, then the provider call
     # services: an activity report stores a memory, /brain/query and /broca/ask search, a digest reads a period
     # of everything, a webhook test makes an outgoing HTTP call
