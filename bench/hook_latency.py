@@ -43,22 +43,25 @@ def _time_hook(cmd: list[str], event: dict[str, Any], env: dict[str, str]) -> tu
 
 
 def _session_start_calls(url: str, key: str, runs: int) -> dict[str, Any]:
-    """Each HTTP call SessionStart (source startup) makes, timed alone as the hook makes it: a new urllib
-    connection per call. What merging them into one server call could save is the sum less the slowest."""
+    """Each HTTP call the SessionStart hook (source startup) made before it became one call, timed alone as the
+    hook makes it (a new urllib connection per call), and the one call that replaced them."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    calls = {
-        "POST /context": ("POST", "/context", {"query": "engram: project conventions, decisions, preferences",
-                                                "max_tokens": 1500, "mode": "fast"}),
+    context = {"query": "engram: project conventions, decisions, preferences", "max_tokens": 1500, "mode": "fast"}
+    start = {"project": "engram", "tag": "engram", "max_tokens": 1500}
+    calls: dict[str, tuple[str, str, dict[str, Any] | None]] = {  # a body with session_id gets a new one each run
+        "POST /context": ("POST", "/context", context),
         "GET /list decisions": ("GET", "/list?category=decision&tags=engram&limit=5", None),
         "GET /episodes": ("GET", "/episodes?session_id=bench-calls&status=open&limit=1", None),
-        "POST /episodes": ("POST", "/episodes", {"title": "Claude Code session in engram", "session_id": "x"}),
-    }  # fmt: skip
+        "POST /episodes": ("POST", "/episodes", {"title": "Claude Code session in engram", "session_id": ""}),
+        "POST /hooks/session-start (all of the above)": ("POST", "/hooks/session-start", {**start, "session_id": ""}),
+    }
     out: dict[str, Any] = {}
     for label, (method, path, body) in calls.items():
         times = []
         for i in range(runs + 5):
-            data = None if body is None else json.dumps({**body, **({"session_id": f"b{i}"} if "title" in body
-                                                                     else {})}).encode()  # fmt: skip
+            if body is not None and "session_id" in body:  # a new session each time: its episode is started
+                body = {**body, "session_id": f"{path}-{i}"}
+            data = None if body is None else json.dumps(body).encode()
             request = urllib.request.Request(url + path, data=data, headers=headers, method=method)
             t = time.perf_counter()
             with urllib.request.urlopen(request, timeout=30) as resp:
