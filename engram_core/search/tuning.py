@@ -27,5 +27,5 @@ class Tuning:
 
     retrievability_floor: float = 0.1
     user_clock: bool = False
-    session_weight: float = 0.0
-    name_boost: float = 0.0
+    session_weight: float = 0.6
+    name_boost: float = 0.25
