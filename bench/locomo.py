@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,10 @@ async def _conversation(
                     key_of.setdefault(int(fact), key_of[parent])
             asked = [*data.questions, *(data.adversarial if adversarial else [])]
             questions = [q for q in asked if q.sample_id == sid]
+            if adversarial:  # the next conversation's questions: nothing in this one answers them
+                sids = list(data.turns)
+                other = sids[(sids.index(sid) + 1) % len(sids)]
+                questions += [replace(q, sample_id=sid, category=0) for q in data.questions if q.sample_id == other]
             out: dict[str, dict[str, Hit]] = {}
             for name, tuning in tunings.items():
                 engram.search.pipeline.tuning = tuning
@@ -232,6 +236,32 @@ def scores(data: Locomo, hits: dict[str, Hit]) -> dict[str, dict[str, float]]:
     }
 
 
+def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
+    """P(a positive scores above a negative), ties counting half (Mann-Whitney)."""
+    if not positives or not negatives:
+        return float("nan")
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
+
+
+def abstention(data: Locomo, hits: dict[str, Hit]) -> dict[str, float]:
+    """How ``top_score`` and ``abstained`` separate answerable questions from adversarial and foreign ones.
+
+    Foreign questions (category 0 here) are another conversation's questions asked of this one.
+    """
+    answerable = [hits[question_key(q)] for q in data.questions]
+    adversarial = [hits[question_key(q)] for q in data.adversarial if question_key(q) in hits]
+    foreign = [h for k, h in hits.items() if k.split("/")[1] == "0"]
+    top = [h.top_score for h in answerable]
+    return {
+        "auc_adversarial": auc(top, [h.top_score for h in adversarial]),
+        "auc_foreign": auc(top, [h.top_score for h in foreign]),
+        "abstained_answerable": sum(h.abstained for h in answerable) / max(1, len(answerable)),
+        "abstained_adversarial": sum(h.abstained for h in adversarial) / max(1, len(adversarial)),
+        "abstained_foreign": sum(h.abstained for h in foreign) / max(1, len(foreign)),
+    }
+
+
 def summarise(questions: Sequence[Question], per_q: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     """Mean metrics per category and overall over ``questions``."""
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -273,6 +303,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--no-sessions", action="store_true", help="store turns without their session_id")
     parser.add_argument("--no-created-at", action="store_true", help="store turns without their real date")
     parser.add_argument("--sessions", action="store_true", help=argparse.SUPPRESS)  # the default now
+    parser.add_argument("--abstain", action="store_true", help="also measure abstention (calibrated vs not)")
     parser.add_argument("--folds", default=None, help="comma-separated levers: leave-one-conversation-out")
     args = parser.parse_args(argv)
     data = load_locomo(args.data)
@@ -284,7 +315,16 @@ def main(argv: list[str]) -> None:
     store = StoreOptions(sessions=not args.no_sessions, created_at=not args.no_created_at)
     levers = [lv for lv in (args.folds or "").split(",") if lv]
     settings = grid(levers) if args.folds is not None else {"default": ({}, Tuning())}
-    hits, latencies, channels = collect(data, overrides, cache, store, {n: t for n, (_, t) in settings.items()})
+    tunings = {n: t for n, (_, t) in settings.items()}
+    if args.abstain:
+        tunings["relative score"] = replace(Tuning(), calibrated=False)
+    hits, latencies, channels = collect(data, overrides, cache, store, tunings, args.abstain)
+    if args.abstain:
+        for name in ("default", "relative score"):
+            if name in hits:
+                figures = abstention(data, hits[name])
+                print(f"abstention, {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+        hits.pop("relative score", None)
     cuts = statistics.quantiles(latencies, n=100)
     print(f"LoCoMo dev: {len(data.questions)} questions; vector channel: {', '.join(sorted(channels))}; {store}")
     per_setting = {name: scores(data, h) for name, h in hits.items()}

@@ -12,13 +12,17 @@
    relevance-scored channels (BM25, cosine), see :func:`~engram_core.search.fusion.fuse`.
 5. **Session context** (:mod:`~engram_core.search.channels.session`): the neighbours of the top
    results in the same ``session_id`` (the turn before and after) receive a share of their score.
-6. **Boosts** per row (:mod:`~engram_core.search.scoring`), then the vector-only floor.
+6. **Boosts** per row (:mod:`~engram_core.search.scoring`), then the vector-only floor; then the
+   session-level score and the query-name boost (:mod:`~engram_core.search.rescore`), with the measured
+   constants of :class:`~engram_core.search.tuning.Tuning`.
 7. **Rerank** (optional): when ``reranker`` is loaded and enabled, the top ``reranker_top_k`` are
    rescored as ``0.7 x cross-encoder + 0.3 x fused`` (fused normalised to the best one); the rest keep
    their order below them.
 
 ``score`` in a result is the boosted fused score relative to an ideal one (first in every channel that
-ran), clamped to [0, 1], so it is comparable across queries; ``threshold`` applies to it.
+ran), clamped to [0, 1], times the query's absolute relevance (:mod:`~engram_core.search.relevance`), so
+it is comparable across queries and near 0 when nothing answers the query; ``threshold`` applies to it
+and ``abstained`` is true when the top score is under ``relevance.ABSTAIN_BELOW``.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from .filters import Scope
 from .fold import Families, fold_lists
 from .fts_stats import FtsStats
 from .fusion import DEFAULT_K, SCORE_WEIGHT, SCORED_CHANNELS, Fused, fuse
+from .relevance import ABSTAIN_BELOW, memory_relevance, query_words, term_coverage
+from .relevance import TOP as RELEVANCE_TOP
 from .rescore import name_factor, query_names, session_bonus
 from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict, user_clock
 from .strategy import Strategy, strategy_for
@@ -80,7 +86,7 @@ class Outcome:
         """The POST /search response body."""
         return {
             "results": self.results,
-            "abstained": not self.results,
+            "abstained": not self.results or self.results[0]["score"] < ABSTAIN_BELOW,
             "top_score": self.results[0]["score"] if self.results else 0.0,
         }
 
@@ -226,10 +232,11 @@ class SearchPipeline:
             )  # fmt: skip
             boosted_of[f.id] = (f, member, row, boosted, decay)
         final = self._rescore(q["query"], boosted_of)
+        relevance = self._relevance(q["query"], final, boosted_of, raw.get("vector", {}))
         scored: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
         for fid, (f, member, row, boosted, decay) in boosted_of.items():
             combined = final[fid]
-            score = min(1.0, combined / ideal)
+            score = min(1.0, combined / ideal) * relevance
             if q.get("threshold") is not None and score < q["threshold"]:
                 continue
             scores = {c: raw[c][f.id] for c in f.ranks}
@@ -273,6 +280,23 @@ class SearchPipeline:
             for fid, bonus in session_bonus(out, sessions, tuning.session_weight).items():
                 out[fid] += bonus
         return out
+
+    def _relevance(
+        self,
+        query: str,
+        final: dict[int, float],
+        boosted: dict[int, tuple[Fused[int], int, Any, BoostResult, float | None]],
+        cosines: dict[int, float],
+    ) -> float:
+        """The query's absolute relevance: the best :func:`.relevance.memory_relevance` of the top results."""
+        if not self.tuning.calibrated:
+            return 1.0
+        words = query_words(query)
+        top = sorted(final, key=lambda fid: -final[fid])[:RELEVANCE_TOP]
+        return max(
+            (memory_relevance(cosines.get(fid), term_coverage(words, boosted[fid][2]["content"])) for fid in top),
+            default=0.0,
+        )
 
     async def _rerank(
         self,

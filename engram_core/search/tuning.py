@@ -23,9 +23,12 @@ class Tuning:
             clock, so that an imported history (old real dates) is not faded as a whole.
         session_weight: Share of its session's score each candidate gains (:mod:`.rescore`); 0 is off.
         name_boost: Boost of memories containing the names a query mentions (:mod:`.rescore`); 0 is off.
+        calibrated: ``score`` carries the query's absolute relevance (:mod:`.relevance`); False gives the
+            old relative score (for comparison).
     """
 
     retrievability_floor: float = 0.1
     user_clock: bool = False
     session_weight: float = 0.6
     name_boost: float = 0.25
+    calibrated: bool = True
