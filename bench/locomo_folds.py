@@ -40,6 +40,14 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
     ],
     # session-level scoring: each candidate gains this share of its session's best-two mean
     "session": [{"session_weight": 0.0}, {"session_weight": 0.3}, {"session_weight": 0.6}],
+    # the same, wider (the first grid chose its largest values)
+    "session_wide": [
+        {"session_weight": 0.0},
+        {"session_weight": 0.6},
+        {"session_weight": 1.0},
+        {"session_weight": 1.5},
+    ],
+    "names_wide": [{"name_boost": 0.0}, {"name_boost": 0.25}, {"name_boost": 0.5}],
     # names the query capitalises favour the memories that contain them
     "names": [{"name_boost": 0.0}, {"name_boost": 0.1}, {"name_boost": 0.25}],
 }
