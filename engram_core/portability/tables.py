@@ -44,6 +44,8 @@ TABLES: tuple[Table, ...] = (
     Table("personality_signals", "personality_signal", refs={"memory_id": "memories"}),
     Table("personality_profiles", "personality_profile", None, replace=True),
     Table("digests", "digest"),
+    Table("user_preferences", "preference", natural=("key",)),  # an existing key keeps its value
+    Table("agent_state", "agent_state", natural=("agent", "key")),
 )
 
 BLOB_COLUMNS = {("memories", "embedding")}  # base64 in an export (only with embeddings=true)

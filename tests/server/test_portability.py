@@ -73,6 +73,8 @@ def _fill(api: Api, key: str) -> list[int]:
     for role, text in (("user", "hello there"), ("assistant", "hi, how can I help?")):
         ok(api.call("POST", f"/conversations/{conv}/messages", key, json={"role": role, "content": text}))
     ok(api.call("POST", "/feedback", key, json={"memory_id": ids[4], "rating": "helpful"}))
+    ok(api.call("PUT", "/preferences", key, json={"preferences": {"language": "British English", "units": {"t": "C"}}}))
+    ok(api.call("PUT", "/state", key, json={"agent": "coder", "state": {"task": "fix the crane", "step": 2}}))
     return ids
 
 
