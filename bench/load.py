@@ -132,7 +132,8 @@ class Step:
 
 
 class Load:
-    def __init__(self, base: str, keys: list[str], vocab: list[str], seed: int) -> None:
+    def __init__(self, base: str, keys: list[str], vocab: list[str], seed: int, mix: dict[str, float]) -> None:
+        self.mix = mix
         self.base = base
         self.keys = keys
         self.vocab = vocab
@@ -150,7 +151,7 @@ class Load:
 
     async def _client(self, http: httpx.AsyncClient, i: int, step: Step, until: float) -> None:
         headers = {"Authorization": f"Bearer {self.keys[i % len(self.keys)]}"}
-        ops, weights = [op for op, _ in MIX], [w for _, w in MIX]
+        ops, weights = list(self.mix), list(self.mix.values())
         while time.perf_counter() < until:
             op = self.rng.choices(ops, weights)[0]
             method, path, body = self._request(op)
@@ -246,7 +247,8 @@ async def sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
                             break
                     except httpx.TransportError:
                         await asyncio.sleep(0.1)
-            load = Load(base, keys, vocab, seed=19)
+            mix = {op: float(w) for op, w in (kv.split("=") for kv in args.mix.split(","))}
+            load = Load(base, keys, vocab, seed=19, mix=mix)
             if args.profile is not None:
                 spy = start_profiler(pid, args.profile)
             if not args.json:
@@ -273,6 +275,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--model-dir", type=Path, default=default_model_dir())
     parser.add_argument("--clients", default="1,4,16,64", help="comma-separated sweep")
     parser.add_argument("--seconds", type=float, default=15.0, help="per step (the issue's figure: 60)")
+    parser.add_argument("--mix", default=",".join(f"{op}={w}" for op, w in MIX), help="e.g. search=1 (weights)")
     parser.add_argument("--memories", type=int, default=800)
     parser.add_argument("--users", type=int, default=4)
     parser.add_argument("--profile", type=Path, help="py-spy the server during the sweep (speedscope file)")

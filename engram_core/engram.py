@@ -62,6 +62,7 @@ class Engram:
         self.reranker: Any = None
         self.reranker_reason = "disabled (ENGRAM_RERANKER_ENABLED=false)"
         self.embed_executor: Any = self.vectors.batcher.executor if self.vectors.batcher is not None else None
+        self.embed_batcher: Any = self.vectors.batcher  # search embeds its query through it (micro-batching)
         self.search = SearchService(db, settings, self)
         if self.embedder is not None:
             self.search.index.use_model(str(self.embedder.fingerprint), int(self.embedder.dim))

@@ -79,7 +79,18 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_MODELS_DIR", "path", None, "Models cache shared by data dirs. Default: <data dir>/models."),
     _S("ENGRAM_EMBED_MODELS", "list", "", "Extra models served by /v1/embeddings (comma-separated names)."),
     _S("ENGRAM_EMBED_MAX_LOADED", "int", 2, "Most embedding models kept loaded at once (LRU eviction)."),
-    _S("ENGRAM_ONNX_THREADS", "int", 0, "onnxruntime intra-op threads. 0: one per core."),
+    _S(
+        "ENGRAM_ONNX_THREADS",
+        "int",
+        0,
+        "onnxruntime intra-op threads per call. 0: the cores shared among the embed threads (at least 1).",
+    ),
+    _S(
+        "ENGRAM_EMBED_WORKERS",
+        "int",
+        0,
+        "Embed threads running model calls side by side (queries, stores, reranking). 0: one per core.",
+    ),
     _S("ENGRAM_EMBED_BATCH_SIZE", "int", 32, "Texts per onnxruntime call when embedding."),
     _S("ENGRAM_MAX_SEQ_LENGTH", "int", 256, "Longest token sequence fed to a model (capped by its window)."),
     _S(
@@ -256,6 +267,7 @@ class Settings:
     embed_models: tuple[str, ...]
     embed_max_loaded: int
     onnx_threads: int
+    embed_workers: int
     embed_batch_size: int
     max_seq_length: int
     embedding_api_url: str

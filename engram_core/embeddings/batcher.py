@@ -1,10 +1,12 @@
 """Micro-batching with a priority lane: queries never wait behind a bulk document batch.
 
 Each ``await batcher.embed(texts)`` of up to ``bulk_chunk`` texts (a search query, a store, an /add's
-facts) joins a queue; one worker takes everything pending (up to the batch size) and runs a single
-``embedder.embed`` in the embed thread's **query lane** (see ``lanes.LaneExecutor``), handing each caller
-its rows. Under load, stores and searches are embedded in batches of up to ENGRAM_EMBED_BATCH_SIZE at
-batch throughput; alone, a request goes straight through.
+facts) joins a queue. ``workers`` dispatchers (one per embed thread) take from it: an idle one takes the
+request at once, so a lone search never waits for a window; while all are busy, requests pile up, and the
+next one free takes everything pending (up to the batch size) and runs a single ``embedder.embed`` in the
+executor's **query lane** (see ``lanes.LaneExecutor``), handing each caller its rows. So under load
+searches and stores are embedded in batches of up to ENGRAM_EMBED_BATCH_SIZE, with no timer at all: the
+batch is what arrived while the embed threads were busy.
 
 A larger request (an ingest's or import's documents, a re-embed) is **bulk**: its texts are sorted by
 length (so each chunk pads little, as one big call would), cut into chunks of ``bulk_chunk`` texts and
@@ -31,13 +33,17 @@ _Part = tuple[list[int], np.ndarray]  # a bulk chunk: its rows in the request, t
 
 
 class EmbedBatcher:
-    def __init__(self, embedder: Embedder, batch_size: int = 32, bulk_chunk: int = BULK_CHUNK) -> None:
+    def __init__(
+        self, embedder: Embedder, batch_size: int = 32, bulk_chunk: int = BULK_CHUNK, workers: int = 1
+    ) -> None:
         self.embedder = embedder
         self.batch_size = max(1, batch_size)
         self.bulk_chunk = max(1, bulk_chunk)
-        self.executor = LaneExecutor("engram-embed")
+        self.workers = max(1, workers)
+        self.executor = LaneExecutor("engram-embed", self.workers)
         self._queue: asyncio.Queue[tuple[list[str], asyncio.Future[np.ndarray]]] | None = None
-        self._worker: asyncio.Task[None] | None = None
+        self._dispatchers: list[asyncio.Task[None]] = []
+        self.waiting = 0  # query-lane callers not answered yet (queued or in a running call)
         self.on_batch: Callable[[int], None] | None = None  # texts per onnxruntime call (metrics)
 
     def queue_depth(self) -> int:
@@ -46,9 +52,14 @@ class EmbedBatcher:
         return queued + self.executor.pending()
 
     def _ensure_worker(self) -> asyncio.Queue[tuple[list[str], asyncio.Future[np.ndarray]]]:
-        if self._queue is None or self._worker is None or self._worker.done():
+        if self._queue is None or not self._dispatchers or any(t.done() for t in self._dispatchers):
+            for task in self._dispatchers:
+                task.cancel()
             self._queue = asyncio.Queue()
-            self._worker = asyncio.get_running_loop().create_task(self._run(self._queue), name="engram-embed")
+            loop = asyncio.get_running_loop()
+            self._dispatchers = [
+                loop.create_task(self._run(self._queue), name=f"engram-embed-{i}") for i in range(self.workers)
+            ]
         return self._queue
 
     def is_bulk(self, count: int) -> bool:
@@ -65,7 +76,11 @@ class EmbedBatcher:
             return self._reassemble(len(texts), parts)
         fut: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
         self._ensure_worker().put_nowait((list(texts), fut))
-        return await fut
+        self.waiting += 1
+        try:
+            return await fut
+        finally:
+            self.waiting -= 1
 
     def embed_sync(self, texts: Sequence[str]) -> np.ndarray:
         """Blocking form for scripts, the CLI and the re-embed job (bulk lane; never on the event loop)."""
@@ -127,9 +142,9 @@ class EmbedBatcher:
                 start += len(pending)
 
     async def close(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        for task in self._dispatchers:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+                await task
+        self._dispatchers = []
         self.executor.shutdown(wait=False)

@@ -1,10 +1,11 @@
 """The embed thread with two lanes: interactive work runs before bulk document batches.
 
-``LaneExecutor`` is a one-thread ``concurrent.futures.Executor``. ``submit`` (and so
+``LaneExecutor`` is a ``concurrent.futures.Executor`` over ``workers`` threads (one by default; the
+server runs one per core, ENGRAM_EMBED_WORKERS, so concurrent embeddings use every core). ``submit`` (and so
 ``loop.run_in_executor(executor, ...)``: query embeddings, reranking, single stores) puts work in the
 ``query`` lane; ``submit_bulk`` (an ingest's, import's or re-embed's document chunks) puts it in the ``bulk``
-lane. Whenever the thread is free it takes the oldest query-lane item first, so a query waits at most for
-the one bulk chunk already running, never for the bulk work queued behind it.
+lane. Whenever a thread is free it takes the oldest query-lane item first, so a query waits at most for
+the bulk chunks already running, never for the bulk work queued behind them.
 
 The thread keeps a record of what it ran (``record``: submission ticket, start order, lane, label, texts),
 the executor's own account of the order, which tests read instead of timing anything.
@@ -51,13 +52,14 @@ class _Item:
 
 
 class LaneExecutor(Executor):
-    """One worker thread, two FIFO lanes; the query lane always goes first."""
+    """``workers`` threads, two FIFO lanes; the query lane always goes first."""
 
-    def __init__(self, thread_name: str = "engram-embed") -> None:
+    def __init__(self, thread_name: str = "engram-embed", workers: int = 1) -> None:
         self.thread_name = thread_name
+        self.workers = max(1, workers)
         self._cond = threading.Condition()
         self._lanes: dict[Lane, deque[_Item]] = {"query": deque(), "bulk": deque()}
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._shutdown = False
         self._tickets = 0
         self._started = 0
@@ -82,9 +84,11 @@ class LaneExecutor(Executor):
             self._tickets += 1
             label = _label or getattr(fn, "__qualname__", type(fn).__name__)
             self._lanes[lane].append(_Item(future, fn, args, kwargs, lane, label, _texts, self._tickets))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name=self.thread_name, daemon=True)
-                self._thread.start()
+            if not self._threads:
+                for i in range(self.workers):
+                    name = self.thread_name if self.workers == 1 else f"{self.thread_name}-{i}"
+                    self._threads.append(threading.Thread(target=self._work, name=name, daemon=True))
+                    self._threads[-1].start()
             self._cond.notify()
         return future
 
@@ -136,6 +140,8 @@ class LaneExecutor(Executor):
                     while queue:
                         queue.popleft().future.cancel()
             self._cond.notify_all()
-            thread = self._thread
-        if wait and thread is not None and thread is not threading.current_thread():
-            thread.join()
+            threads = list(self._threads)
+        if wait:
+            for thread in threads:
+                if thread is not threading.current_thread():
+                    thread.join()

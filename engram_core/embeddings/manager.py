@@ -18,6 +18,7 @@ from ..settings import Settings
 from ..storage.database import Database
 from .base import Embedder
 from .batcher import EmbedBatcher
+from .registry import embed_workers
 from .vectors import normalise, to_blob
 
 __all__ = ["FINGERPRINT_KEY", "EmbeddingManager"]
@@ -42,7 +43,11 @@ class EmbeddingManager:
         self.db = db
         self.embedder = embedder
         self.reason = reason
-        self.batcher = EmbedBatcher(embedder, settings.embed_batch_size) if embedder is not None else None
+        self.batcher = (
+            EmbedBatcher(embedder, settings.embed_batch_size, workers=embed_workers(settings))
+            if embedder is not None
+            else None
+        )
         self.after_embed: list[Callable[[Any, int, int], object]] = []  # (conn, user_id, memory_id) in the tx
 
     @classmethod

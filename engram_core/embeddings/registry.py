@@ -237,7 +237,7 @@ def load_embedder(
         embedder = OnnxEmbedder(
             found.directory,
             found.info,
-            threads=settings.onnx_threads,
+            threads=onnx_threads(settings),
             batch_size=settings.embed_batch_size,
             max_seq_length=settings.max_seq_length,
         )
@@ -245,6 +245,22 @@ def load_embedder(
     except Exception as exc:  # a model problem must never take the caller down
         log.warning("embedding model %s unavailable: %s", model, exc)
         return None, f"embedding model {model!r} failed to load: {exc}"
+
+
+def embed_workers(settings: Settings) -> int:
+    """Embed threads (ENGRAM_EMBED_WORKERS; 0: one per core)."""
+    return settings.embed_workers if settings.embed_workers > 0 else max(1, os.cpu_count() or 1)
+
+
+def onnx_threads(settings: Settings) -> int:
+    """Intra-op threads per model call (ENGRAM_ONNX_THREADS; 0: the cores shared among the embed threads).
+
+    On a small machine one thread per call is both the quickest for a short query (no hand-off between
+    threads) and, with one embed thread per core, the way concurrent calls use every core.
+    """
+    if settings.onnx_threads > 0:
+        return settings.onnx_threads
+    return max(1, (os.cpu_count() or 1) // embed_workers(settings))
 
 
 def require(name: str, settings: Settings) -> Resolved:

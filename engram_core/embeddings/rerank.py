@@ -17,7 +17,7 @@ import numpy as np
 from ..settings import Settings
 from .base import MAX_SPAN_CHARS, ModelInfo, clean_text
 from .onnx_model import load_graph
-from .registry import resolve
+from .registry import onnx_threads, resolve
 
 __all__ = ["Reranker", "load_reranker"]
 
@@ -81,7 +81,7 @@ def load_reranker(settings: Settings, name: str | None = None) -> tuple[Reranker
         reranker = Reranker(
             found.directory,
             found.info,
-            threads=settings.onnx_threads,
+            threads=onnx_threads(settings),
             batch_size=settings.embed_batch_size,
             max_seq_length=settings.max_seq_length,
         )

@@ -2,8 +2,9 @@
 
 1. **Strategy** (:func:`~engram_core.search.strategy.strategy_for`): question type, channel weights and
    candidate sizes; an explicit ``question_type`` overrides detection.
-2. **Embed** the query once, on the embedding executor (never on the event loop), when an embedder is
-   loaded; without one the vector channel is off and the others carry the search.
+2. **Embed** the query once, through the micro-batcher (``host.embed_batcher``: batched with the
+   searches and stores that arrive while the embed threads are busy, never on the event loop), when an
+   embedder is loaded; without one the vector channel is off and the others carry the search.
 3. **Channels**, all in one read snapshot on a read-pool thread: the vector index is synced first (see
    :mod:`~engram_core.vector_index.index`), then vector, FTS and personality (only for questions of the
    preference or generalization type: about tastes, values, habits); the graph channel expands from
@@ -70,6 +71,7 @@ class ModelHost(Protocol):
     embedder: Any
     reranker: Any
     embed_executor: Any
+    embed_batcher: Any  # EmbedBatcher over ``embedder`` (None: embed on ``embed_executor`` directly)
 
 
 @dataclass
@@ -113,8 +115,13 @@ class SearchPipeline:
             return None, ""
         model = str(embedder.fingerprint)
         self.index.use_model(model, int(embedder.dim))
-        loop = asyncio.get_running_loop()
-        vectors = await loop.run_in_executor(getattr(self.host, "embed_executor", None), embedder.embed, [query])
+        batcher = getattr(self.host, "embed_batcher", None)
+        if batcher is not None and batcher.embedder is embedder:
+            # micro-batched with the other searches and stores that arrive while the embed threads are busy
+            vectors = await batcher.embed([query], bulk=False)
+        else:
+            loop = asyncio.get_running_loop()
+            vectors = await loop.run_in_executor(getattr(self.host, "embed_executor", None), embedder.embed, [query])
         return np.asarray(vectors, dtype=np.float32)[0], model
 
     async def run(self, scope: Scope, q: dict[str, Any], *, explain: bool = False) -> Outcome:

@@ -127,7 +127,8 @@ async def _failing(batcher: EmbedBatcher) -> None:
 def test_a_search_during_a_bulk_store_jumps_the_queue(tmp_path: Path) -> None:
     """The real search path (SearchService -> pipeline -> embed executor) against a real store_many of 60
     memories (what an ingest batch or an import does): the search's embedding starts before the store's chunks."""
-    settings = Settings.for_data_dir(tmp_path / "data", ttl_sweep_seconds=3600.0)
+    # one embed thread: the gate holds it, so what waits behind what is exact
+    settings = Settings.for_data_dir(tmp_path / "data", ttl_sweep_seconds=3600.0, embed_workers=1)
     install_tiny_model(settings.models_dir)
     engram = Engram.open(settings)
     engram.db.write(lambda c: create_user(c, None, "lanes", is_admin=True))
