@@ -26,7 +26,7 @@ from ...storage.database import Database
 from ...storage.owned import owned_row
 from ...timeutil import format_ts, now_iso
 from ...validation import Field, Schema
-from ..ssrf import URL_SCHEMA, check_url
+from ..ssrf import URL_SCHEMA, check_url, pinned_client
 from .sender import Outcome, send
 
 __all__ = ["DEAD_LETTERS", "HOOK", "TEST", "WebhookService"]
@@ -183,7 +183,7 @@ class WebhookService:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._client = httpx.AsyncClient(follow_redirects=False)
+        self._client = pinned_client(allow_private=self.settings.webhook_allow_private)
         await self.db.awrite(
             lambda c: c.execute(
                 "UPDATE webhook_deliveries SET status = 'queued', updated_at = ? WHERE status = 'sending'", (now_iso(),)
