@@ -1,10 +1,11 @@
 """Server metrics: a per-instance Prometheus registry, exposed as text (/metrics/prometheus) and JSON (/metrics).
 
 Observed as things happen: HTTP requests (count and latency per route *template*, method and status —
-never raw paths or user ids, so label cardinality stays bounded), search stage timings, embedder batch
-sizes, write-transaction time. Read at scrape time: queue depths (write thread, embedder), jobs per kind
-and status, memories per state, database and WAL size, model load state. Each Engram has its own
-``CollectorRegistry`` (never the process-global one), so several instances in one process do not collide.
+never raw paths or user ids, so label cardinality stays bounded), search and store pipeline stage
+timings, embedder batch sizes, write-transaction time, failed job attempts per kind. Read at scrape time:
+queue depths (write thread, embedder), jobs per kind and status, memories per state, database and WAL
+size, model load state. Each Engram has its own ``CollectorRegistry`` (never the process-global one), so
+several instances in one process do not collide.
 """
 
 from __future__ import annotations
@@ -112,10 +113,25 @@ class Metrics:
             buckets=_LATENCY,
             registry=r,
         )
+        self.store_stage = Histogram(
+            "engram_store_stage_seconds",
+            "Store pipeline time per stage (validate, dedup, embed, prepare, write, total).",
+            ["stage"],
+            buckets=_LATENCY,
+            registry=r,
+        )
+        self.job_failures = Counter(
+            "engram_job_failures",
+            "Failed job attempts per job kind; final=true when the job gave up (status failed).",
+            ["kind", "final"],
+            registry=r,
+        )
         self._snapshot = _Snapshot(host)
         r.register(self._snapshot)
         host.db.on_transaction = self.write_tx.observe
         host.search.pipeline.on_timings = self.observe_search
+        host.memories.on_timings = self.observe_store
+        host.jobs.on_failure = self.observe_job_failure
         if host.vectors.batcher is not None:
             host.vectors.batcher.on_batch = self.embed_batch.observe
 
@@ -126,6 +142,13 @@ class Metrics:
     def observe_search(self, timings: dict[str, float]) -> None:
         for name, ms in timings.items():
             self.search_stage.labels(name.removesuffix("_ms")).observe(ms / 1000.0)
+
+    def observe_store(self, timings: dict[str, float]) -> None:
+        for stage, seconds in timings.items():
+            self.store_stage.labels(stage).observe(seconds)
+
+    def observe_job_failure(self, kind: str, final: bool) -> None:
+        self.job_failures.labels(kind, "true" if final else "false").inc()
 
     async def refresh(self) -> None:
         """Read the database-backed gauges (off the event loop) before a scrape."""

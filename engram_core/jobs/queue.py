@@ -86,6 +86,7 @@ class JobQueue:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._idle: asyncio.Event | None = None
+        self.on_failure: Callable[[str, bool], None] | None = None  # (kind, gave up) per failed attempt (metrics)
         db.subscribe(self.on_changes)
 
     def register(self, kind: str, handler: Handler) -> None:
@@ -189,6 +190,8 @@ class JobQueue:
             run_after = format_ts(datetime.now(UTC) + timedelta(seconds=delay))
             error = f"{type(exc).__name__}: {exc}"[:2000]
             status = "failed" if final else "queued"
+            if self.on_failure is not None:
+                self.on_failure(str(row["kind"]), final)
             await self.db.awrite(
                 lambda c: c.execute(
                     "UPDATE jobs SET status = ?, last_error = ?, run_after = ?, updated_at = ? WHERE id = ?",

@@ -6,6 +6,7 @@ Caches and indexes follow every committed change through the database's change f
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,7 @@ class MemoryService:
         self._tx_hooks: list[TxHook] = []
         self._prepare_hooks: list[Callable[[str], None]] = []
         self._purge_hooks: list[PurgeHook] = []
+        self.on_timings: Callable[[dict[str, float]], None] | None = None  # store stage seconds (metrics)
 
     def after_purge(self, hook: PurgeHook) -> None:
         """Await ``hook(user_id, ids)`` after every committed purge, before it returns (WAL, LanceDB files)."""
@@ -62,6 +64,8 @@ class MemoryService:
         it returns the existing id and bumps its source_count instead.
         """
         auth.require("write")
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
         fields = STORE.parse(body)
         quota = self.settings.memory_quota
         fp = fingerprint(fields["content"])
@@ -71,15 +75,22 @@ class MemoryService:
         vector_columns: dict[str, Any] = {}
         if client_vector is not None:
             vector_columns = self.vectors.columns(self.vectors.client_vector(client_vector))
-        elif self.vectors.enabled:
+        timings["validate"] = time.perf_counter() - started
+        if client_vector is None and self.vectors.enabled:
             # Embed outside the write transaction, unless this is a duplicate we would not store.
+            mark = time.perf_counter()
             dup = await self.db.aread(lambda c: find_recent_duplicate(c, auth.user_id, fp, max_distance))
+            timings["dedup"] = time.perf_counter() - mark
             if dup is None:
+                mark = time.perf_counter()
                 vectors = await self.vectors.embed([fields["content"]])
                 vector_columns = self.vectors.columns(vectors[0] if vectors is not None else None)
+                timings["embed"] = time.perf_counter() - mark
 
+        mark = time.perf_counter()
         for prepare in self._prepare_hooks:
             prepare(fields["content"])
+        timings["prepare"] = time.perf_counter() - mark
 
         def tx(conn: Any) -> dict[str, Any]:
             dup = find_recent_duplicate(conn, auth.user_id, fp, max_distance)
@@ -103,7 +114,13 @@ class MemoryService:
                 "decay_score": round(decay_score(state, datetime.now(UTC), fields["importance"]), 6),
             }
 
-        return await self.db.awrite(tx)
+        mark = time.perf_counter()
+        result: dict[str, Any] = await self.db.awrite(tx)
+        if self.on_timings is not None:
+            timings["write"] = time.perf_counter() - mark  # queue wait + transaction on the write thread
+            timings["total"] = time.perf_counter() - started
+            self.on_timings(timings)
+        return result
 
     async def store_many(
         self,
