@@ -30,10 +30,11 @@ function show(page) {
   const loggedIn = !!sessionStorage.getItem(KEY);
   $("#nav").hidden = !loggedIn;
   if (!loggedIn) page = "login";
-  ["login", "memories", "search", "health"].forEach((p) => { $("#" + p).hidden = p !== page; });
+  ["login", "memories", "search", "inbox", "health"].forEach((p) => { $("#" + p).hidden = p !== page; });
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === page));
   showError("");
   if (page === "memories") loadMemories().catch((e) => showError(e.message));
+  if (page === "inbox") loadInbox().catch((e) => showError(e.message));
   if (page === "health") loadHealth().catch((e) => showError(e.message));
 }
 
@@ -131,6 +132,26 @@ async function runSearch(event) {
   } catch (e) {
     showError(e.message);
   }
+}
+
+async function loadInbox() {
+  const data = await call("GET", "/inbox?limit=200");
+  const body = $("#inbox-list tbody");
+  body.replaceChildren();
+  (data.pending || []).forEach((m) => {
+    const tr = el("tr", null, { "data-id": m.id });
+    [m.id, m.content.slice(0, 200), m.source || "", m.created_at].forEach((v) => tr.append(el("td", v)));
+    const td = el("td");
+    [["approve", () => call("POST", `/inbox/${m.id}/approve`, {})],
+     ["reject", () => call("POST", `/inbox/${m.id}/reject`, {})]].forEach(([label, fn]) => {
+      const b = el("button", label, { type: "button", "data-action": label });
+      b.addEventListener("click", () => fn().then(loadInbox).catch((e) => showError(e.message)));
+      td.append(b, " ");
+    });
+    tr.append(td);
+    body.append(tr);
+  });
+  $("#inbox-info").textContent = data.total ? `${data.total} pending` : "Nothing to review.";
 }
 
 async function loadHealth() {

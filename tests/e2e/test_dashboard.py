@@ -78,6 +78,24 @@ def test_dashboard_in_headless_chromium(server: tuple[str, dict[str, str]]) -> N
         assert "Gerald" in found and "bob" not in found
         assert "fts: rank 1, score" in found and "NaN" not in found and "undefined" not in found  # the explain data
         page.screenshot(path=str(SHOTS / "search.png"))
+        pending = httpx.post(
+            f"{base}/store",
+            headers={"Authorization": f"Bearer {alice}"},
+            json={"content": "alice may like kayaking", "status": "pending"},
+        ).json()["id"]
+        httpx.post(
+            f"{base}/store",
+            headers={"Authorization": f"Bearer {bob}"},
+            json={"content": "bob's pending secret", "status": "pending"},
+        )
+        page.click("a[data-page=inbox]")
+        page.wait_for_selector(f"#inbox-list tr[data-id='{pending}']")
+        assert "bob" not in page.inner_text("#inbox-list") and "1 pending" in page.inner_text("#inbox-info")
+        page.screenshot(path=str(SHOTS / "inbox.png"))
+        page.click(f"#inbox-list tr[data-id='{pending}'] button[data-action=approve]")
+        page.wait_for_selector("#inbox-info:has-text('Nothing to review')")
+        got = httpx.get(f"{base}/memory/{pending}", headers={"Authorization": f"Bearer {alice}"}).json()
+        assert got["status"] == "approved"
         page.click("a[data-page=health]")
         page.wait_for_selector("#health-body dl")
         assert "ok" in page.inner_text("#health-body")
