@@ -30,11 +30,12 @@ function show(page) {
   const loggedIn = !!sessionStorage.getItem(KEY);
   $("#nav").hidden = !loggedIn;
   if (!loggedIn) page = "login";
-  ["login", "memories", "search", "inbox", "health"].forEach((p) => { $("#" + p).hidden = p !== page; });
+  ["login", "memories", "search", "inbox", "contradictions", "health"].forEach((p) => { $("#" + p).hidden = p !== page; });
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === page));
   showError("");
   if (page === "memories") loadMemories().catch((e) => showError(e.message));
   if (page === "inbox") loadInbox().catch((e) => showError(e.message));
+  if (page === "contradictions") loadContradictions().catch((e) => showError(e.message));
   if (page === "health") loadHealth().catch((e) => showError(e.message));
 }
 
@@ -152,6 +153,27 @@ async function loadInbox() {
     body.append(tr);
   });
   $("#inbox-info").textContent = data.total ? `${data.total} pending` : "Nothing to review.";
+}
+
+async function loadContradictions() {
+  const data = await call("GET", "/contradictions?limit=200");
+  const out = $("#contradiction-list");
+  out.replaceChildren();
+  const items = data.contradictions || [];
+  if (!items.length) out.append(el("p", "No contradictions.", { class: "empty" }));
+  items.forEach((c) => {
+    const div = el("div", null, { class: "pair", "data-id": c.id });
+    div.append(el("h3", `${c.kind} (confidence ${Number(c.confidence).toFixed(2)}): ${c.description || ""}`));
+    [[c.newer_id, c.content_a, c.older_id, "newer"], [c.older_id, c.content_b, c.newer_id, "older"]].forEach(([id, text, other, side]) => {
+      const col = el("div", null, { class: "side" });
+      col.append(el("p", `#${id} (${side})`), el("p", text));
+      const b = el("button", "keep " + side, { type: "button", "data-action": "keep-" + side });
+      b.addEventListener("click", () => call("DELETE", `/memory/${other}`, {}).then(loadContradictions).catch((e) => showError(e.message)));
+      col.append(b);
+      div.append(col);
+    });
+    out.append(div);
+  });
 }
 
 async function loadHealth() {

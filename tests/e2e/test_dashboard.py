@@ -96,6 +96,24 @@ def test_dashboard_in_headless_chromium(server: tuple[str, dict[str, str]]) -> N
         page.wait_for_selector("#inbox-info:has-text('Nothing to review')")
         got = httpx.get(f"{base}/memory/{pending}", headers={"Authorization": f"Bearer {alice}"}).json()
         assert got["status"] == "approved"
+        auth_a = {"Authorization": f"Bearer {alice}"}
+        old = httpx.post(f"{base}/store", headers=auth_a, json={"content": "The garage door opens by remote."}).json()
+        new = httpx.post(f"{base}/store", headers=auth_a, json={"content": "The garage door does not open by remote."})
+        bob_h = {"Authorization": f"Bearer {bob}"}
+        httpx.post(f"{base}/store", headers=bob_h, json={"content": "Bob's shed is locked."})
+        httpx.post(f"{base}/store", headers=bob_h, json={"content": "Bob's shed is not locked."})
+        for h in (auth_a, bob_h):
+            assert httpx.post(f"{base}/contradictions", headers=h, timeout=60).json()["count"] == 1
+        page.click("a[data-page=contradictions]")
+        page.wait_for_selector("#contradiction-list .pair")
+        shown = page.inner_text("#contradiction-list")
+        assert "does not open by remote" in shown and "shed" not in shown
+        page.screenshot(path=str(SHOTS / "contradictions.png"))
+        page.click("#contradiction-list .pair button[data-action=keep-newer]")
+        page.wait_for_selector("#contradiction-list .empty")
+        trashed = httpx.get(f"{base}/memory/trash", headers=auth_a).json()
+        assert old["id"] in [m["id"] for m in trashed.get("results", trashed.get("memories", []))], trashed
+        assert httpx.get(f"{base}/memory/{new.json()['id']}", headers=auth_a).status_code == 200
         page.click("a[data-page=health]")
         page.wait_for_selector("#health-body dl")
         assert "ok" in page.inner_text("#health-body")
