@@ -30,12 +30,13 @@ function show(page) {
   const loggedIn = !!sessionStorage.getItem(KEY);
   $("#nav").hidden = !loggedIn;
   if (!loggedIn) page = "login";
-  ["login", "memories", "search", "inbox", "contradictions", "health"].forEach((p) => { $("#" + p).hidden = p !== page; });
+  ["login", "memories", "search", "inbox", "contradictions", "keys", "health"].forEach((p) => { $("#" + p).hidden = p !== page; });
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === page));
   showError("");
   if (page === "memories") loadMemories().catch((e) => showError(e.message));
   if (page === "inbox") loadInbox().catch((e) => showError(e.message));
   if (page === "contradictions") loadContradictions().catch((e) => showError(e.message));
+  if (page === "keys") loadKeys().catch((e) => showError(e.message));
   if (page === "health") loadHealth().catch((e) => showError(e.message));
 }
 
@@ -176,6 +177,40 @@ async function loadContradictions() {
   });
 }
 
+function showSecret(label, data) {
+  const p = $("#secret");
+  p.textContent = `${label}: ${data.api_key} (shown once: store it now)`;
+  p.hidden = false;
+}
+
+async function loadKeys() {
+  const data = await call("GET", "/keys");
+  const body = $("#key-list tbody");
+  body.replaceChildren();
+  (data.keys || []).forEach((k) => {
+    const tr = el("tr", null, { "data-id": k.id });
+    [k.id, k.name || "", (k.scopes || []).join ? k.scopes.join(", ") : k.scopes, k.created_at, k.revoked_at || ""].forEach((v) => tr.append(el("td", v)));
+    const td = el("td");
+    if (!k.revoked_at) {
+      const b = el("button", "revoke", { type: "button", "data-action": "revoke" });
+      b.addEventListener("click", () => { if (confirm("Revoke key " + k.id + "?")) call("DELETE", `/keys/${k.id}`, {}).then(loadKeys).catch((e) => showError(e.message)); });
+      td.append(b);
+    }
+    tr.append(td);
+    body.append(tr);
+  });
+  let users;
+  try { users = await call("GET", "/users"); } catch (e) { $("#users-admin").hidden = true; return; }  // not an admin key
+  $("#users-admin").hidden = false;
+  const ub = $("#user-list tbody");
+  ub.replaceChildren();
+  (users.users || []).forEach((u) => {
+    const tr = el("tr", null, { "data-id": u.id });
+    [u.id, u.name, u.is_admin ? "yes" : "", u.created_at].forEach((v) => tr.append(el("td", v)));
+    ub.append(tr);
+  });
+}
+
 async function loadHealth() {
   const [health, mine] = await Promise.all([call("GET", "/health"), call("GET", "/me/stats")]);
   const dl = el("dl");
@@ -201,6 +236,16 @@ document.addEventListener("DOMContentLoaded", () => {
       include_archived: f.get("include_archived") ? "true" : "", include_forgotten: f.get("include_forgotten") ? "true" : "" };
     state.offset = 0;
     loadMemories().catch((e) => showError(e.message));
+  });
+  $("#key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    call("POST", "/keys", { name: new FormData(event.target).get("name") || "" })
+      .then((d) => { showSecret("New key " + d.id, d); return loadKeys(); }).catch((e) => showError(e.message));
+  });
+  $("#user-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    call("POST", "/users", { name: new FormData(event.target).get("name") })
+      .then((d) => { showSecret("First key of user " + d.id, d); return loadKeys(); }).catch((e) => showError(e.message));
   });
   $("#prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - state.limit); loadMemories().catch((e) => showError(e.message)); });
   $("#next").addEventListener("click", () => { state.offset += state.limit; loadMemories().catch((e) => showError(e.message)); });

@@ -114,10 +114,37 @@ def test_dashboard_in_headless_chromium(server: tuple[str, dict[str, str]]) -> N
         trashed = httpx.get(f"{base}/memory/trash", headers=auth_a).json()
         assert old["id"] in [m["id"] for m in trashed.get("results", trashed.get("memories", []))], trashed
         assert httpx.get(f"{base}/memory/{new.json()['id']}", headers=auth_a).status_code == 200
+        page.click("a[data-page=keys]")
+        page.wait_for_selector("#key-list tbody tr")
+        assert page.is_hidden("#users-admin")  # alice is not an admin: no users list
+        page.fill("#key-form input[name=name]", "laptop")
+        page.click("#key-form button")
+        page.wait_for_selector("#secret:not([hidden])")
+        new_key = page.inner_text("#secret").split(": ")[1].split(" ")[0]
+        assert httpx.get(f"{base}/me/stats", headers={"Authorization": f"Bearer {new_key}"}).status_code == 200
+        page.wait_for_selector("#key-list tr:has-text('laptop')")
+        assert len(page.query_selector_all("#key-list tbody tr")) == 2  # alice's two keys, never bob's
+        page.once("dialog", lambda d: d.accept())
+        page.click("#key-list tr:has-text('laptop') button[data-action=revoke]")
+        page.wait_for_selector("#key-list tr:has-text('laptop') td:nth-child(5):not(:empty)")
+        assert httpx.get(f"{base}/me/stats", headers={"Authorization": f"Bearer {new_key}"}).status_code == 401
+        page.screenshot(path=str(SHOTS / "keys.png"))
         page.click("a[data-page=health]")
         page.wait_for_selector("#health-body dl")
         assert "ok" in page.inner_text("#health-body")
         page.screenshot(path=str(SHOTS / "health.png"))
         assert page.evaluate("sessionStorage.getItem('engram.key')") == alice
+        page.click("#logout")
+        page.fill("#key", admin["Authorization"].removeprefix("Bearer "))
+        page.click("#login-form button")
+        page.wait_for_selector("#memory-list")
+        page.click("a[data-page=keys]")
+        page.wait_for_selector("#users-admin:not([hidden]) #user-list tbody tr")
+        page.fill("#user-form input[name=name]", "carol")
+        page.click("#user-form button")
+        page.wait_for_selector("#user-list tr:has-text('carol')")
+        users = page.inner_text("#user-list")
+        assert "alice" in users and "bob" in users and "First key of user" in page.inner_text("#secret")
+        page.screenshot(path=str(SHOTS / "users.png"))
         browser.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors
