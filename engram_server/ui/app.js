@@ -223,6 +223,59 @@ async function loadHealth() {
   add("background jobs", health.jobs);
   add("your memories", mine);
   $("#health-body").replaceChildren(dl);
+  const timeline = await call("GET", "/graph/timeline?weeks=52");
+  const weeks = timeline.weeks || [];
+  const charts = el("div", null, { id: "health-charts" });
+  charts.append(el("h2", "Your memories over time (weekly totals)"), barChart(weeks.map((w) => [w.week_start, w.total_memories]), "memories-chart"));
+  try {
+    const m = await call("GET", "/metrics");
+    charts.append(el("h2", "Latency percentiles (ms, from /metrics histograms)"));
+    const rows = [];
+    [["engram_search_stage_seconds", { stage: "total" }, "search"], ["engram_store_stage_seconds", { stage: "total" }, "store"]].forEach(([fam, labels, name]) => {
+      ["0.5", "0.95", "0.99"].forEach((q) => { const v = percentile(m[fam], labels, Number(q)); if (v !== null) rows.push([`${name} p${Number(q) * 100}`, v * 1000]); });
+    });
+    charts.append(rows.length ? barChart(rows, "latency-chart") : el("p", "No searches or stores measured yet."));
+  } catch (e) {
+    charts.append(el("p", "Server metrics need an admin key."));
+  }
+  $("#health-body").append(charts);
+}
+
+// The upper bound of the bucket holding quantile q of a Prometheus histogram (cumulative buckets).
+function percentile(family, labels, q) {
+  if (!family) return null;
+  const match = (s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v);
+  const buckets = family.samples.filter((s) => s.name.endsWith("_bucket") && match(s))
+    .map((s) => [s.labels.le === "+Inf" ? Infinity : Number(s.labels.le), s.value]).sort((a, b) => a[0] - b[0]);
+  const total = buckets.length ? buckets[buckets.length - 1][1] : 0;
+  if (!total) return null;
+  const hit = buckets.find(([, count]) => count >= q * total);
+  return hit && Number.isFinite(hit[0]) ? hit[0] : buckets[buckets.length - 2][0];
+}
+
+// A horizontal bar chart in SVG (attributes only: no inline style, fits the CSP).
+function barChart(rows, id) {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  const height = 20 * rows.length + 10;
+  svg.setAttribute("id", id);
+  svg.setAttribute("width", "640");
+  svg.setAttribute("height", String(height));
+  svg.setAttribute("viewBox", `0 0 640 ${height}`);
+  const max = Math.max(1e-9, ...rows.map((r) => r[1]));
+  rows.forEach(([label, value], i) => {
+    const y = 5 + i * 20;
+    const t = document.createElementNS(NS, "text");
+    t.setAttribute("x", "0"); t.setAttribute("y", String(y + 13)); t.textContent = label;
+    const bar = document.createElementNS(NS, "rect");
+    bar.setAttribute("x", "140"); bar.setAttribute("y", String(y)); bar.setAttribute("height", "15");
+    bar.setAttribute("width", String(Math.max(1, (value / max) * 420))); bar.setAttribute("fill", "#4a7bd0");
+    const v = document.createElementNS(NS, "text");
+    v.setAttribute("x", String(146 + (value / max) * 420)); v.setAttribute("y", String(y + 13));
+    v.textContent = Number.isInteger(value) ? String(value) : value.toFixed(1);
+    svg.append(t, bar, v);
+  });
+  return svg;
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -132,6 +132,9 @@ def test_dashboard_in_headless_chromium(server: tuple[str, dict[str, str]]) -> N
         page.click("a[data-page=health]")
         page.wait_for_selector("#health-body dl")
         assert "ok" in page.inner_text("#health-body")
+        page.wait_for_selector("#memories-chart rect")
+        assert len(page.query_selector_all("#memories-chart rect")) >= 1
+        assert "need an admin key" in page.inner_text("#health-charts")
         page.screenshot(path=str(SHOTS / "health.png"))
         assert page.evaluate("sessionStorage.getItem('engram.key')") == alice
         page.click("#logout")
@@ -146,5 +149,10 @@ def test_dashboard_in_headless_chromium(server: tuple[str, dict[str, str]]) -> N
         users = page.inner_text("#user-list")
         assert "alice" in users and "bob" in users and "First key of user" in page.inner_text("#secret")
         page.screenshot(path=str(SHOTS / "users.png"))
+        page.click("a[data-page=health]")
+        page.wait_for_selector("#latency-chart rect")
+        latency = page.inner_text("#health-charts")
+        assert "search p50" in latency and "store p95" in latency
+        page.screenshot(path=str(SHOTS / "health-admin.png"))
         browser.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors
