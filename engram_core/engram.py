@@ -31,6 +31,7 @@ from .personality.store import extract_in_tx
 from .personality.store import warm as warm_signals
 from .portability.ingest import IngestService
 from .portability.service import PortabilityService
+from .portability.sync import SyncService
 from .proxy import WorkingMemory
 from .search.recall import RecallService
 from .search.service import SearchService
@@ -68,6 +69,7 @@ class Engram:
             self.search.index.use_model(str(self.embedder.fingerprint), int(self.embedder.dim))
         self.recall = RecallService(self.search)
         self.portability = PortabilityService(db, settings, self.memories, self.vectors, self.enqueue_reembed)
+        self.sync = SyncService(db, self.memories)
         self.personality = PersonalityService(db)
         self.memories.before_write(warm_signals)
         self.memories.in_write_tx(extract_in_tx)

@@ -21,7 +21,7 @@ from . import reads, writes
 from .dedup import boost_duplicate, find_recent_duplicate
 from .schemas import FORGET, LIST, STORE, TAGS, TRASH, UPDATE
 from .simhash import fingerprint, wordless
-from .written import TxHook
+from .written import TxHook, WrittenMemory
 
 __all__ = ["MemoryService"]
 
@@ -53,6 +53,11 @@ class MemoryService:
         """Call ``hook(conn, memory)`` inside every store/update transaction with the written row's values
         (:class:`~engram_core.memories.written.WrittenMemory`): durable follow-ups, no re-read."""
         self._tx_hooks.append(hook)
+
+    def run_tx_hooks(self, conn: Any, written: WrittenMemory) -> None:
+        """Run the in-transaction hooks for a memory written by other code in the same transaction (sync)."""
+        for hook in self._tx_hooks:
+            hook(conn, written)
 
     # -- store / update -------------------------------------------------------------------------------
     async def store(self, auth: AuthContext, body: Any) -> dict[str, Any]:

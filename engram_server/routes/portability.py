@@ -1,4 +1,4 @@
-"""Export and import: GET /export (NDJSON), POST /import, POST /import/mem0."""
+"""Export and import: GET /export (NDJSON), POST /import, POST /import/mem0; GET /sync/changes, POST /sync/receive."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import IO, Any
 from starlette.responses import StreamingResponse
 
 from engram_core.portability.schemas import EXPORT, IMPORT_MEM0
+from engram_core.portability.sync import CHANGES, RECEIVE
 
 from ..routing import ApiRequest, api, read_raw
 
@@ -44,10 +45,22 @@ async def import_mem0(r: ApiRequest) -> Any:
     return 201, await r.engram.portability.import_mem0_body(r.auth, raw, user_id=q["user_id"], space_id=q["space_id"])
 
 
+async def sync_changes(r: ApiRequest) -> Any:
+    """Your memory changes after a cursor, one per memory (its current state), for another Engram to apply."""
+    return await r.engram.sync.changes(r.auth, r.query)
+
+
+async def sync_receive(r: ApiRequest) -> Any:
+    """Apply another Engram's changes (from its GET /sync/changes): idempotent, all or none."""
+    return await r.engram.sync.receive(r.auth, r.body)
+
+
 routes = [
     api("/export", export, query=EXPORT, tag="portability", produces=NDJSON, cost=20),
     api("/import", import_, methods=("POST",), scope="write", tag="portability", ok=(201,), cost=20,
         consumes=(NDJSON, "application/json")),
     api("/import/mem0", import_mem0, methods=("POST",), scope="write", query=IMPORT_MEM0, tag="portability",
         ok=(201,), cost=20, consumes=("application/json", NDJSON)),
+    api("/sync/changes", sync_changes, query=CHANGES, tag="portability", cost=2),
+    api("/sync/receive", sync_receive, methods=("POST",), scope="write", body=RECEIVE, tag="portability", cost=20),
 ]  # fmt: skip

@@ -36,7 +36,7 @@ MEMORY_ID_ROUTES = re.compile(r"^/(memory|versions|links|graph/neighborhood|cont
 # Creates whose bodies are made below, by hand (nested definitions, or ids of Alice's other objects).
 SPECIAL_CREATES = {"/entity-relationships", "/loom/workflows", "/loom/runs", "/thymus/rubrics", "/thymus/evaluate",
                    "/brain/feedback", "/v1/chat/completions", "/ingest", "/ingest/stream", "/import",
-                   "/import/mem0",
+                   "/import/mem0", "/sync/receive",
                    "/inbox/bulk", "/batch"}  # fmt: skip
 
 
@@ -148,6 +148,8 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
     made["/import"] = api.call("POST", "/import", alice, json=[{"content": f"Alice's imported {TOKEN} note"}])
     mem0 = {"results": [{"id": "m-1", "memory": f"Alice's mem0 {TOKEN} note", "user_id": TOKEN}]}
     made["/import/mem0"] = api.call("POST", "/import/mem0", alice, json=mem0)
+    change = {"sync_id": "elsewhere:1", "change_type": "insert", "content": f"Alice's synced {TOKEN} note"}
+    made["/sync/receive"] = api.call("POST", "/sync/receive", alice, json={"changes": [change]})
     ingest = api.call("POST", "/ingest", alice, json={"text": f"# {TOKEN}\n\nAlice's ingested {TOKEN} page"})
     assert ingest.status_code == 202, ingest.text
     refused = {p: r.status_code for p, r in made.items() if not 200 <= r.status_code < 300}
@@ -184,6 +186,10 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
     made["/batch"] = api.call("POST", "/batch", alice, json=batch)
     assert made["/batch"].json()["succeeded"] == 2, made["/batch"].text
     named = {"/sessions/{id}": sid, "/scratch/{session}": sid}  # A's string ids, named by B below
+    alice_sync = [
+        c["sync_id"] for c in api.call("GET", "/sync/changes", alice, params={"limit": 1000}).json()["changes"]
+    ]
+    assert len(alice_sync) >= 3
     _settle(api)
     before = _snapshot(api, alice_id)
     bob_mem = api.store(bob, "Bob's own note about kites")
@@ -210,6 +216,13 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
                     link = {"source_id": a_ids[1], "target_id": a_ids[2]}
                     body = {"ops": [{"op": "update", "body": {"id": a_ids[1], "content": "bobs kite text"}},
                                     {"op": "link", "body": link}]}  # fmt: skip
+                if spec.path == "/sync/receive":  # B sends changes naming A's memory chains
+                    body = {
+                        "changes": [
+                            *({"sync_id": x, "change_type": "delete"} for x in alice_sync),
+                            {"sync_id": alice_sync[0], "change_type": "update", "content": "bobs kite"},
+                        ]
+                    }
                 if spec.path == "/inbox/bulk":  # B names A's pending memory
                     body = {"ids": [owned["/inbox"]], "action": "approve"}
                 if spec.path == "/v1/chat/completions":  # B asks with A's words: none of A's memories comes back
