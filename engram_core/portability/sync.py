@@ -62,7 +62,7 @@ RECEIVE = Schema(
         "any",
         required=True,
         help=f"Up to {MAX_CHANGES} changes as GET /sync/changes lists them.",
-        schema={"type": "array", "items": {"type": "object"}, "maxItems": MAX_CHANGES},
+        schema={"type": "array", "items": CHANGE.json_schema(), "maxItems": MAX_CHANGES},
     ),
     description="Apply another Engram's changes (idempotent; all or none).",
 )

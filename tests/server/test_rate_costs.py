@@ -49,6 +49,8 @@ INTENDED: dict[tuple[str, str], int] = {
     ("GET", "/export"): 20,
     ("POST", "/import"): 20,
     ("POST", "/import/mem0"): 20,
+    ("GET", "/sync/changes"): 2,  # one page of the change log with each memory's state
+    ("POST", "/sync/receive"): 20,  # up to 1000 changes in one transaction
     ("POST", "/ingest"): 20,
     ("POST", "/ingest/stream"): 20,
     ("POST", "/admin/detect-communities"): 50,

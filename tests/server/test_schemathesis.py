@@ -43,6 +43,7 @@ CROSS_FIELD_RULES = (
     "names no other step",
     "names must be unique",
     "forms a cycle",
+    "for a memory this server does not have",  # /sync/receive: content is needed for a new memory only
     "(or ",
     "no OpenAI-compatible provider is configured",
     "of the rubric",  # thymus scores must match the criteria and scales of the rubric named
