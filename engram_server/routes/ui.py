@@ -43,8 +43,14 @@ async def style(r: ApiRequest) -> Any:
     return _asset("app.css", "text/css")
 
 
+async def cytoscape(r: ApiRequest) -> Any:
+    """Cytoscape.js (MIT, vendored from npm with its license in ui/vendor/) for the Graph page."""
+    return _asset("vendor/cytoscape.min.js", "text/javascript")
+
+
 routes = [
     api("/ui", page, scope="open", tag="health", produces="text/html"),
     api("/ui/app.js", script, scope="open", tag="health", produces="text/javascript"),
     api("/ui/app.css", style, scope="open", tag="health", produces="text/css"),
+    api("/ui/vendor/cytoscape.min.js", cytoscape, scope="open", tag="health", produces="text/javascript"),
 ]

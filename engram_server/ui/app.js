@@ -30,10 +30,11 @@ function show(page) {
   const loggedIn = !!sessionStorage.getItem(KEY);
   $("#nav").hidden = !loggedIn;
   if (!loggedIn) page = "login";
-  ["login", "memories", "search", "inbox", "contradictions", "keys", "health"].forEach((p) => { $("#" + p).hidden = p !== page; });
+  ["login", "memories", "search", "graph", "inbox", "contradictions", "keys", "health"].forEach((p) => { $("#" + p).hidden = p !== page; });
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === page));
   showError("");
   if (page === "memories") loadMemories().catch((e) => showError(e.message));
+  if (page === "graph") loadGraph().catch((e) => showError(e.message));
   if (page === "inbox") loadInbox().catch((e) => showError(e.message));
   if (page === "contradictions") loadContradictions().catch((e) => showError(e.message));
   if (page === "keys") loadKeys().catch((e) => showError(e.message));
@@ -134,6 +135,29 @@ async function runSearch(event) {
   } catch (e) {
     showError(e.message);
   }
+}
+
+const PALETTE = ["#4a7bd0", "#d0704a", "#3fa56b", "#a45cc4", "#c9a227", "#3aa6b9", "#c2456e", "#7a8a99"];
+
+async function loadGraph() {
+  const data = await call("GET", "/graph?limit=300");
+  const nodes = data.nodes || [];
+  const maxRank = Math.max(1e-9, ...nodes.map((n) => n.pagerank || 0));
+  $("#graph-info").textContent = `${data.node_count} linked memories, ${data.edge_count} links (colour: community, size: PageRank)`;
+  const list = $("#graph-nodes");
+  list.replaceChildren();
+  nodes.forEach((n) => list.append(el("li", `#${n.id} ${n.label}`, { "data-id": n.id })));
+  const elements = nodes.map((n) => ({ data: { id: String(n.id), label: n.label.slice(0, 40),
+    color: n.community === null ? "#7a8a99" : PALETTE[n.community % PALETTE.length], size: 14 + 30 * ((n.pagerank || 0) / maxRank) } }))
+    .concat((data.edges || []).map((e) => ({ data: { id: "e" + e.id, source: String(e.source), target: String(e.target) } })));
+  if (state.cy) state.cy.destroy();
+  state.cy = cytoscape({ container: $("#graph-canvas"), elements, layout: { name: "cose", animate: false },
+    style: [{ selector: "node", style: { "background-color": "data(color)", width: "data(size)", height: "data(size)", label: "data(label)", "font-size": 9 } },
+      { selector: "edge", style: { width: 1, "line-color": "#b8c2cc" } }] });
+  state.cy.on("tap", "node", (evt) => {
+    location.hash = "#memories";
+    openMemory(Number(evt.target.id())).catch((e) => showError(e.message));
+  });
 }
 
 async function loadInbox() {

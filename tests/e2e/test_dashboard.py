@@ -88,6 +88,18 @@ def test_dashboard_in_headless_chromium(server: tuple[str, dict[str, str]]) -> N
             headers={"Authorization": f"Bearer {bob}"},
             json={"content": "bob's pending secret", "status": "pending"},
         )
+        link = httpx.post(
+            f"{base}/links",
+            headers={"Authorization": f"Bearer {alice}"},
+            json={"source_id": ids[0], "target_id": ids[1]},
+        )
+        assert link.status_code == 201, link.text
+        page.click("a[data-page=graph]")
+        page.wait_for_selector(f"#graph-nodes li[data-id='{ids[0]}']")
+        assert page.evaluate("state.cy.nodes().length") == 2 and page.evaluate("state.cy.edges().length") == 1
+        assert "bob" not in page.inner_text("#graph-nodes")
+        assert page.query_selector("#graph-canvas canvas") is not None
+        page.screenshot(path=str(SHOTS / "graph.png"))
         page.click("a[data-page=inbox]")
         page.wait_for_selector(f"#inbox-list tr[data-id='{pending}']")
         assert "bob" not in page.inner_text("#inbox-list") and "1 pending" in page.inner_text("#inbox-info")
