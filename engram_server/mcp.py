@@ -23,7 +23,7 @@ from engram_client.mcp_server import build_server
 from engram_core.auth.guard import is_local
 from engram_core.engram import Engram
 from engram_core.errors import EngramError
-from engram_core.validation import Field, Schema
+from engram_core.toolkit.mcp_message import MCP_MESSAGE
 
 from .errors import error_response
 from .routing import PREPAID, RouteSpec
@@ -39,14 +39,7 @@ SPEC = RouteSpec(
     methods=("POST",),
     scope="read",
     summary="MCP tools over streamable HTTP (stateless, JSON responses); each tool acts as the caller's key",
-    body=Schema(
-        Field("jsonrpc", "str", required=True, choices=("2.0",)),
-        Field("method", "str", required=True, help="initialize, tools/list, tools/call, resources/read ..."),
-        Field("id", "any", help="The request id (absent for a notification, answered 202)."),
-        Field("params", "object"),
-        description="One JSON-RPC 2.0 message. A tool call costs its REST route's weight (x-rate-cost is the"
-        " unit every /mcp request takes; the route a tool calls takes the rest).",
-    ),
+    body=MCP_MESSAGE,
     query=None,
     max_body=None,
     tag="mcp",
