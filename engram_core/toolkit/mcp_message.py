@@ -7,8 +7,14 @@ from ..validation import Field, Schema
 
 __all__ = ["MCP_MESSAGE"]
 
+
+def _version(value: str) -> str:
+    """Checked here (choices: only "2.0"); the MCP SDK reads the message itself."""
+    return value
+
+
 MCP_MESSAGE = Schema(
-    Field("jsonrpc", "str", required=True, choices=("2.0",)),
+    Field("jsonrpc", "str", required=True, choices=("2.0",), check=_version),
     Field("method", "str", required=True, help="initialize, tools/list, tools/call, resources/read ..."),
     Field("id", "any", help="The request id (absent for a notification, answered 202)."),
     Field("params", "object"),
