@@ -109,7 +109,15 @@ class Engram:
         self.intel = IntelligenceServices(
             db, settings, vectors=self.vectors, memories=self.memories, search=self.search, llm=self.llm
         )  # guard, /add, reflect, consolidate, memory health, feedback
-        self.working = WorkingMemory(self)  # chat proxy, retrieval logs, sessions, scratchpad, inbox
+        self.working = WorkingMemory(
+            db,
+            settings,
+            search=self.search,
+            memories=self.memories,
+            vectors=self.vectors,
+            extract=self.intel.extract,
+            scheduler=self.scheduler,
+        )  # chat proxy, retrieval logs, sessions, scratchpad, inbox
         # /preferences, /state, /pack, /prompt, /batch, /hooks/session-start
         self.toolkit = Toolkit(db, self.memories, self.cognitive.links, self.search, self.vectors.count_tokens,
                                self.recall, self.cognitive.episodes)  # fmt: skip

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..embeddings.manager import EmbeddingManager
+from ..intelligence.extract import ExtractService
+from ..jobs.scheduler import Scheduler
+from ..memories.service import MemoryService
+from ..search.service import SearchService
+from ..settings import Settings
+from ..storage.database import Database
+from .deps import ProxyDeps
 from .inbox import InboxService
 from .logs import RetrievalLogs
 from .scratch import ScratchService
 from .service import ProxyService
 from .sessions import SessionService
-
-if TYPE_CHECKING:
-    from ..engram import Engram
 
 __all__ = ["WorkingMemory"]
 
@@ -19,16 +22,27 @@ LOG_PURGE_SECONDS = 3600.0
 
 
 class WorkingMemory:
-    """The services of issue 14, owned by the Engram facade (``engram.working``)."""
+    """The chat proxy, retrieval logs, sessions, scratchpad and inbox (the facade's ``engram.working``)."""
 
-    def __init__(self, engram: Engram) -> None:
-        self.logs = RetrievalLogs(engram.db, engram.settings.retrieval_log_retention_days)
-        self.proxy = ProxyService(engram)
-        self.sessions = SessionService(engram)
-        self.scratch = ScratchService(engram)
-        self.inbox = InboxService(engram)
-        engram.scheduler.every("retrieval_log_purge", LOG_PURGE_SECONDS, self.logs.purge)
-        engram.scheduler.every("scratch_purge", engram.settings.scratch_sweep_seconds, self.scratch.purge)
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        search: SearchService,
+        memories: MemoryService,
+        vectors: EmbeddingManager,
+        extract: ExtractService,
+        scheduler: Scheduler,
+    ) -> None:
+        self.logs = RetrievalLogs(db, settings.retrieval_log_retention_days)
+        deps = ProxyDeps(db, settings, search, memories, vectors, extract, self.logs)
+        self.proxy = ProxyService(deps)
+        self.sessions = SessionService(deps)
+        self.scratch = ScratchService(deps)
+        self.inbox = InboxService(deps)
+        scheduler.every("retrieval_log_purge", LOG_PURGE_SECONDS, self.logs.purge)
+        scheduler.every("scratch_purge", settings.scratch_sweep_seconds, self.scratch.purge)
 
     async def close(self) -> None:
         await self.sessions.settle()

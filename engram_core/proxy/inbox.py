@@ -9,7 +9,7 @@ version (``MemoryService.update``) with the changes, approved.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..auth.context import AuthContext
 from ..errors import Invalid, NotFound
@@ -17,9 +17,7 @@ from ..memories.records import row_decay_score
 from ..model.memories import VISIBLE
 from ..timeutil import now_iso
 from ..validation import INT_MAX, Field, Schema
-
-if TYPE_CHECKING:
-    from ..engram import Engram
+from .deps import ProxyDeps
 
 __all__ = ["BULK", "EDIT", "LIST", "REJECT", "InboxService"]
 
@@ -68,9 +66,9 @@ def _pending(r: Any) -> dict[str, Any]:
 
 
 class InboxService:
-    def __init__(self, engram: Engram) -> None:
-        self.engram = engram
-        self.db = engram.db
+    def __init__(self, deps: ProxyDeps) -> None:
+        self.deps = deps
+        self.db = deps.db
 
     async def pending(self, auth: AuthContext, query: dict[str, Any]) -> dict[str, Any]:
         auth.require("read")
@@ -124,7 +122,7 @@ class InboxService:
             f"SELECT 1 FROM memories m WHERE m.id = :id AND m.user_id = :user{_PENDING}", args).fetchone())  # fmt: skip
         if found is None:
             raise NotFound(f"no pending memory {memory_id}")
-        updated = await self.engram.memories.update(auth, memory_id, {**changes, "status": "approved"})
+        updated = await self.deps.memories.update(auth, memory_id, {**changes, "status": "approved"})
         return {"approved": True, "edited": True, "id": updated.get("id", memory_id), "previous_id": memory_id}
 
     async def bulk(self, auth: AuthContext, body: Any) -> dict[str, Any]:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..auth.context import AuthContext
 from ..search.context import Candidate, assemble_context
 from ..search.facets import list_scope
 from ..search.filters import search_scope
 from ..search.schemas import SEARCH
-
-if TYPE_CHECKING:
-    from ..engram import Engram
+from .deps import ProxyDeps
 
 __all__ = ["BLOCK_END", "BLOCK_START", "Retrieved", "inject", "last_user_text", "retrieve"]
 
@@ -61,7 +59,7 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
-async def retrieve(engram: Engram, auth: AuthContext, query: str, budget: int) -> Retrieved:
+async def retrieve(deps: ProxyDeps, auth: AuthContext, query: str, budget: int) -> Retrieved:
     """The memory block for ``query`` within ``budget`` tokens (empty for an empty query or budget)."""
     started = time.perf_counter()
     query = query[:_QUERY_MAX].strip()
@@ -70,16 +68,16 @@ async def retrieve(engram: Engram, auth: AuthContext, query: str, budget: int) -
         return out
     q = SEARCH.parse({"query": query, "limit": _RELEVANT})
     scope = search_scope(auth.user_id, q)
-    outcome = await engram.search.run(scope, q)
+    outcome = await deps.search.run(scope, q)
     t_search = time.perf_counter()
     static_scope = replace(scope, where=scope.where + " AND m.is_static = 1")
-    static = await engram.db.aread(lambda conn: list_scope(conn, static_scope, _STATIC_MAX))
+    static = await deps.db.aread(lambda conn: list_scope(conn, static_scope, _STATIC_MAX))
     candidates = [Candidate(m["id"], m["content"], "static", float(m["importance"]), m["category"]) for m in static]
     channels: dict[int, list[str]] = {int(m["id"]): ["static"] for m in static}
     for r in outcome.results:
         candidates.append(Candidate(r["id"], r["content"], "relevant", float(r["score"]), r["category"]))
         channels.setdefault(int(r["id"]), list(r.get("channels") or []))
-    count = engram.vectors.count_tokens
+    count = deps.vectors.count_tokens
     head = f"{BLOCK_START}\n{_PREAMBLE}\n"
     tail = f"{BLOCK_END}"
     frame = count(head + tail)
@@ -97,7 +95,7 @@ async def retrieve(engram: Engram, auth: AuthContext, query: str, budget: int) -
         for b in assembled.blocks
     ]  # fmt: skip
     if out.memories:
-        engram.search.recalled(auth.user_id, [m["id"] for m in out.memories])
+        deps.search.recalled(auth.user_id, [m["id"] for m in out.memories])
     out.timings = {"search_ms": round((t_search - started) * 1000, 3),
                    "retrieval_ms": round((time.perf_counter() - started) * 1000, 3)}  # fmt: skip
     return out

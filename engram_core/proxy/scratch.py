@@ -6,15 +6,13 @@ worth keeping are promoted into memories (``POST /scratch/{session}/promote``), 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..auth.context import AuthContext
 from ..errors import Invalid, NotFound
 from ..timeutil import format_ts, now_iso
 from ..validation import Field, Schema
-
-if TYPE_CHECKING:
-    from ..engram import Engram
+from .deps import ProxyDeps
 
 __all__ = ["PROMOTE", "PUT", "QUERY", "ScratchService"]
 
@@ -63,9 +61,9 @@ def _row(r: Any) -> dict[str, Any]:
 
 
 class ScratchService:
-    def __init__(self, engram: Engram) -> None:
-        self.engram = engram
-        self.db = engram.db
+    def __init__(self, deps: ProxyDeps) -> None:
+        self.deps = deps
+        self.db = deps.db
 
     async def put(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         auth.require("write")
@@ -122,7 +120,7 @@ class ScratchService:
             f"{r['key']}: {r['value']}" for r in rows]  # fmt: skip
         bodies = [{"content": t, "category": q["category"], "source": "scratchpad", "session_id": session}
                   for t in texts]  # fmt: skip
-        results = await self.engram.memories.store_many(auth, bodies)
+        results = await self.deps.memories.store_many(auth, bodies)
         ids = [r.get("id") or r.get("existing_id") for r in results]
         return {"promoted": True, "memory_ids": ids, "count": len(ids)}
 

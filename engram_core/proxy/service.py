@@ -21,18 +21,16 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from ..auth.context import AuthContext
 from ..errors import Invalid, ProviderFailed, ProviderTimeout
 from ..validation import Field, Schema
+from .deps import ProxyDeps
 from .inject import Retrieved, inject, last_user_text, retrieve
 from .providers import AnthropicStream, Provider, SseParser, from_anthropic, openai_delta_text, resolve, to_anthropic
-
-if TYPE_CHECKING:
-    from ..engram import Engram
 
 __all__ = ["CHAT", "ChatOptions", "ChatReply", "ChatStream", "ProxyService"]
 
@@ -117,9 +115,9 @@ class ChatStream:
 
 
 class ProxyService:
-    def __init__(self, engram: Engram) -> None:
-        self.engram = engram
-        self.settings = engram.settings
+    def __init__(self, deps: ProxyDeps) -> None:
+        self.deps = deps
+        self.settings = deps.settings
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -148,7 +146,7 @@ class ProxyService:
         budget = options.memory_tokens if options.memory_tokens is not None else self.settings.proxy_memory_tokens
         retrieved = Retrieved(user_text)
         if options.inject:
-            retrieved = await retrieve(self.engram, auth, user_text, budget)
+            retrieved = await retrieve(self.deps, auth, user_text, budget)
         payload = {**body, "messages": inject(q["messages"], retrieved.text)}
         if provider.kind == "anthropic":
             payload = to_anthropic(payload)
@@ -258,7 +256,7 @@ class ProxyService:
     async def _after(self, call: _Call, status: int | None, reply: str, error: str | None) -> None:
         r = call.retrieved
         try:
-            await self.engram.working.logs.record(call.auth.user_id, {
+            await self.deps.logs.record(call.auth.user_id, {
                 "origin": "proxy", "conversation_id": call.options.conversation_id, "query": r.query,
                 "memories": r.memories, "tokens_injected": r.tokens, "injected": call.options.inject,
                 "provider": call.provider.kind, "model": call.model, "status": status, "error": error,
@@ -272,7 +270,7 @@ class ProxyService:
         if reply.strip():
             messages.append({"role": "assistant", "content": reply})
         try:
-            await self.engram.intel.extract.add(call.auth, {
+            await self.deps.extract.add(call.auth, {
                 "messages": messages, "source": "proxy", "session_id": call.options.conversation_id})  # fmt: skip
         except Exception:
             log.exception("extraction after a proxied chat failed")

@@ -17,16 +17,14 @@ import asyncio
 import json
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..auth.context import AuthContext
 from ..errors import NotFound
 from ..timeutil import now_iso
 from ..validation import Field, Schema
+from .deps import ProxyDeps
 from .inject import retrieve
-
-if TYPE_CHECKING:
-    from ..engram import Engram
 
 __all__ = ["CORE", "CREATE", "LIST", "MESSAGE", "SESSION_CONTEXT", "SessionService"]
 
@@ -84,9 +82,9 @@ def turns(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 class SessionService:
-    def __init__(self, engram: Engram) -> None:
-        self.engram = engram
-        self.db = engram.db
+    def __init__(self, deps: ProxyDeps) -> None:
+        self.deps = deps
+        self.db = deps.db
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -181,7 +179,7 @@ class SessionService:
 
     async def _roll_window(self, auth: AuthContext, session_id: str) -> None:
         """Extract the messages past the short-term window into long-term memories, then archive them."""
-        window = max(1, self.engram.settings.session_window)
+        window = max(1, self.deps.settings.session_window)
         async with self._locks.setdefault(session_id, asyncio.Lock()):
             rows = await self.db.aread(lambda conn: conn.execute(
                 "SELECT * FROM session_messages WHERE user_id = ? AND session_id = ? AND archived = 0"
@@ -191,9 +189,7 @@ class SessionService:
             old = sorted(rows, key=lambda r: r["id"])
             messages = [{"role": r["role"], "content": r["content"]} for r in old]
             try:
-                await self.engram.intel.extract.add(
-                    auth, {"messages": messages, "source": "session", "session_id": session_id}
-                )
+                await self.deps.extract.add(auth, {"messages": messages, "source": "session", "session_id": session_id})
             except Exception:
                 log.exception("extracting session %s's old messages failed; they stay short-term", session_id)
                 return
@@ -212,7 +208,7 @@ class SessionService:
         auth.require("read")
         q = SESSION_CONTEXT.parse(query)
         budget = q["max_tokens"]
-        count = self.engram.vectors.count_tokens
+        count = self.deps.vectors.count_tokens
 
         def run(conn: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             session = _session(_owned(conn, auth.user_id, session_id))
@@ -233,7 +229,7 @@ class SessionService:
             parts.append("## Core memory\n" + "".join(f"- {f}\n" for f in pinned))
             used = count(parts[0])
         latest_user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        retrieved = await retrieve(self.engram, auth, q["query"] or latest_user, int((budget - used) * MEMORY_SHARE))
+        retrieved = await retrieve(self.deps, auth, q["query"] or latest_user, int((budget - used) * MEMORY_SHARE))
         if retrieved.text:
             parts.append(retrieved.text + "\n")
             used = count("\n".join(parts))
@@ -254,7 +250,7 @@ class SessionService:
             "tokens_injected": retrieved.tokens,
             "timings": retrieved.timings,
         }
-        await self.engram.working.logs.record(auth.user_id, entry)
+        await self.deps.logs.record(auth.user_id, entry)
         return {
             "session_id": session_id,
             "context": text,
@@ -264,5 +260,5 @@ class SessionService:
             "memories": retrieved.memories,
             "messages": [m for t in kept for m in t],
             "messages_left_out": len(messages) - sum(len(t) for t in kept),
-            "tokenizer": "model" if self.engram.vectors.embedder is not None else "estimate",
+            "tokenizer": "model" if self.deps.vectors.embedder is not None else "estimate",
         }

@@ -66,12 +66,18 @@ RERANK_CE_WEIGHT = 0.7
 
 
 class ModelHost(Protocol):
-    """Where the pipeline finds models at call time (the Engram facade): any may be None."""
+    """Where search finds models at call time (the Engram facade, which loads and swaps them).
+
+    Any model may be None (no embedder: no vector channel; no reranker: no rerank stage).
+    """
 
     embedder: Any
     reranker: Any
     embed_executor: Any
     embed_batcher: Any  # EmbedBatcher over ``embedder`` (None: embed on ``embed_executor`` directly)
+
+    def on_recalled(self, user_id: int, memory_ids: list[int]) -> None:
+        """Memories a search returned (FSRS review, access counts), called after the response."""
 
 
 @dataclass
@@ -110,18 +116,18 @@ class SearchPipeline:
         self.on_timings: Callable[[dict[str, float]], None] | None = None  # stage timings per search (metrics)
 
     async def _embed(self, query: str) -> tuple[np.ndarray | None, str]:
-        embedder = getattr(self.host, "embedder", None)
+        embedder = self.host.embedder
         if embedder is None:
             return None, ""
         model = str(embedder.fingerprint)
         self.index.use_model(model, int(embedder.dim))
-        batcher = getattr(self.host, "embed_batcher", None)
+        batcher = self.host.embed_batcher
         if batcher is not None and batcher.embedder is embedder:
             # micro-batched with the other searches and stores that arrive while the embed threads are busy
             vectors = await batcher.embed([query], bulk=False)
         else:
             loop = asyncio.get_running_loop()
-            vectors = await loop.run_in_executor(getattr(self.host, "embed_executor", None), embedder.embed, [query])
+            vectors = await loop.run_in_executor(self.host.embed_executor, embedder.embed, [query])
         return np.asarray(vectors, dtype=np.float32)[0], model
 
     async def run(self, scope: Scope, q: dict[str, Any], *, explain: bool = False) -> Outcome:
@@ -313,7 +319,7 @@ class SearchPipeline:
         pool: int,
         timings: dict[str, float],
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        reranker = getattr(self.host, "reranker", None)
+        reranker = self.host.reranker
         top_k = min(self.settings.reranker_top_k, len(results))
         if reranker is None or not self.settings.reranker_enabled or top_k < 2:
             timings["rerank_ms"] = 0.0
@@ -321,7 +327,7 @@ class SearchPipeline:
         t = time.perf_counter()
         docs = [r["content"] for r in results[:top_k]]
         loop = asyncio.get_running_loop()
-        ce = await loop.run_in_executor(getattr(self.host, "embed_executor", None), reranker.score, query, docs)
+        ce = await loop.run_in_executor(self.host.embed_executor, reranker.score, query, docs)
         best = max(r["combined_score"] for r in results[:top_k]) or 1.0
         mixed = []
         for i in range(top_k):

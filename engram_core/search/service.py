@@ -78,10 +78,10 @@ class SearchService:
                 self.cache.invalidate(user_id)
 
     def recalled(self, user_id: int, ids: Iterable[int]) -> None:
-        """Tell the facade's ``on_recalled`` hook (if any) which memories were returned, after this call."""
-        hook = getattr(self.host, "on_recalled", None)
+        """Tell the host's ``on_recalled`` which memories were returned, after this call."""
+        hook = self.host.on_recalled
         ids = [int(i) for i in ids]
-        if hook is None or not ids:
+        if not ids:
             return
 
         def fire() -> None:
@@ -170,7 +170,7 @@ class SearchService:
 
     def vector_status(self, user_id: int | None = None) -> dict[str, Any]:
         """Whether the vector channel is on, with which model, and (for a user) which index serves them."""
-        embedder = getattr(self.host, "embedder", None)
+        embedder = self.host.embedder
         if embedder is None:
             return {"enabled": False, "reason": "no embedding model loaded"}
         status: dict[str, Any] = {"enabled": True, "model": str(embedder.fingerprint), "dim": int(embedder.dim)}

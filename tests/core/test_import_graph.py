@@ -23,9 +23,7 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parents[2] / "engram_core"
 ROOTS = frozenset({"engram", "cognitive", "cli"})
 # Subpackages that still import the root, each with the reason; the list may only shrink.
-KNOWN_ROOT_IMPORTS: dict[str, str] = {
-    "proxy": "the chat proxy reaches the facade's services; to take them as constructor arguments",
-}
+KNOWN_ROOT_IMPORTS: dict[str, str] = {}
 
 Edges = dict[str, dict[str, list[str]]]
 
