@@ -53,6 +53,7 @@ CROSS_FIELD_RULES = (
     "is not in the future",  # a key's expires_at: relative to the clock
     "a key must be 1-100 characters",  # /preferences, /state: key names (OpenAPI 3.0 has no propertyNames)
     "is not a field of",  # /batch: an op's body is checked against that op's own schema
+    "is only taken with",  # /axon/subscribe: a secret signs webhook_url deliveries, so needs the URL
 )  # fmt: skip  (state: the run has no chat provider)
 EXAMPLES: dict[str, int] = {"positive": 0, "negative": 0}
 

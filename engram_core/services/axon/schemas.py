@@ -65,8 +65,13 @@ SUBSCRIBE = Schema(
     _line("channel", required=True),
     Field("filter_type", "str", max_len=200),
     Field(
-        "webhook_url", "str", max_len=500, help="http(s) URL; private and loopback hosts refused.", schema=URL_SCHEMA
+        "webhook_url",
+        "str",
+        max_len=500,
+        help="http(s) URL the channel's events are POSTed to (signed, retried); private and loopback hosts refused.",
+        schema=URL_SCHEMA,
     ),
+    Field("secret", "str", max_len=200, help="HMAC secret of the webhook_url deliveries; generated when omitted."),
     description="Subscribe an agent to a channel (upserts on agent and channel).",
 )
 UNSUBSCRIBE = Schema(

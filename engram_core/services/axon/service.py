@@ -19,6 +19,7 @@ from ...settings import Settings
 from ...storage.database import Database
 from ...timeutil import now_iso
 from ..ssrf import check_url
+from ..webhooks.subscriptions import bind_tx as subscription_hook_tx
 from .hub import Hub
 from .schemas import CHANNEL, CURSOR, EVENTS, POLL, PUBLISH, STREAM, SUBSCRIBE, SUBSCRIPTIONS, UNSUBSCRIBE
 
@@ -187,22 +188,27 @@ class AxonService:
         return await self.db.awrite(tx)
 
     async def subscribe(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        """Upsert a subscription; with ``webhook_url`` the channel's events are also POSTed there through
+        the webhook queue (signed with ``secret``, or a generated one returned by the call that made it)."""
         q = SUBSCRIBE.parse(body)
         if q["webhook_url"]:
             await check_url(q["webhook_url"], "webhook_url", allow_private=self.settings.webhook_allow_private)
+        elif q["secret"]:
+            raise Invalid("secret", "is only taken with a webhook_url")
 
         def tx(conn: Any) -> dict[str, Any]:
             conn.execute(
                 "INSERT INTO axon_subscriptions (user_id, agent, channel, filter_type, webhook_url, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, agent, channel) DO UPDATE SET"
                 " filter_type = excluded.filter_type, webhook_url = excluded.webhook_url",
-                (auth.user_id, q["agent"], q["channel"], q["filter_type"], q["webhook_url"], now_iso()),
+                (auth.user_id, q["agent"], q["channel"], q["filter_type"], q["webhook_url"] or None, now_iso()),
             )
             row = conn.execute(
                 "SELECT * FROM axon_subscriptions WHERE user_id = ? AND agent = ? AND channel = ?",
                 (auth.user_id, q["agent"], q["channel"]),
             ).fetchone()
-            return dict(row)
+            hook = subscription_hook_tx(conn, auth.user_id, row["id"], row["webhook_url"], q["secret"])
+            return {**dict(row), **hook}
 
         return await self.db.awrite(tx)
 
@@ -214,11 +220,15 @@ class AxonService:
 
     async def subscriptions(self, auth: AuthContext, query: Any) -> dict[str, Any]:
         q = SUBSCRIPTIONS.parse(query)
-        sql, args = "SELECT * FROM axon_subscriptions WHERE user_id = ?", [auth.user_id]
+        sql = (
+            "SELECT s.*, w.id AS webhook_id FROM axon_subscriptions s LEFT JOIN webhooks w"
+            " ON w.subscription_id = s.id AND w.user_id = s.user_id WHERE s.user_id = ?"
+        )
+        args: list[Any] = [auth.user_id]
         if q["agent"]:
-            sql += " AND agent = ?"
+            sql += " AND s.agent = ?"
             args.append(q["agent"])
-        rows = await self.db.aread(lambda c: c.execute(sql + " ORDER BY id", args).fetchall())
+        rows = await self.db.aread(lambda c: c.execute(sql + " ORDER BY s.id", args).fetchall())
         subs = [dict(r) for r in rows]
         return {"subscriptions": subs, "count": len(subs)}
 

@@ -28,6 +28,7 @@ from ...timeutil import format_ts, now_iso
 from ...validation import Field, Schema
 from ..ssrf import URL_SCHEMA, check_url, pinned_client
 from .sender import Outcome, send
+from .subscriptions import matches as subscription_matches
 
 __all__ = ["DEAD_LETTERS", "HOOK", "TEST", "WebhookService"]
 
@@ -54,6 +55,7 @@ def _hook_dict(r: Any) -> dict[str, Any]:
         "failure_count": r["failure_count"],
         "last_triggered_at": r["last_triggered_at"],
         "created_at": r["created_at"],
+        "subscription_id": r["subscription_id"],
     }
 
 
@@ -75,13 +77,19 @@ class WebhookService:
     # -- enqueue (inside the event's transaction) ----------------------------------------------------
     def enqueue_tx(self, conn: Any, event: dict[str, Any]) -> None:
         hooks = conn.execute(
-            "SELECT id, events FROM webhooks WHERE user_id = ? AND is_active = 1", (event["user_id"],)
+            "SELECT w.id, w.events, w.subscription_id, s.channel, s.filter_type FROM webhooks w LEFT JOIN"
+            " axon_subscriptions s ON s.id = w.subscription_id WHERE w.user_id = ? AND w.is_active = 1",
+            (event["user_id"],),
         ).fetchall()
         now = now_iso()
         for hook in hooks:
-            wanted = json.loads(hook["events"])
-            if "*" not in wanted and event["action"] not in wanted and f"{event['channel']}.*" not in wanted:
-                continue
+            if hook["subscription_id"] is not None:
+                if not subscription_matches(hook["channel"], hook["filter_type"], event):
+                    continue
+            else:
+                wanted = json.loads(hook["events"])
+                if "*" not in wanted and event["action"] not in wanted and f"{event['channel']}.*" not in wanted:
+                    continue
             conn.execute(
                 "INSERT INTO webhook_deliveries (user_id, webhook_id, event, payload, run_after, created_at,"
                 " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -124,8 +132,13 @@ class WebhookService:
 
     async def delete(self, auth: AuthContext, hook_id: int) -> dict[str, Any]:
         def tx(conn: Any) -> dict[str, Any]:
-            owned_row(conn, "webhooks", auth.user_id, hook_id, "webhook")
+            hook = owned_row(conn, "webhooks", auth.user_id, hook_id, "webhook")
             conn.execute("DELETE FROM webhooks WHERE id = ?", (hook_id,))
+            if hook["subscription_id"] is not None:  # the subscription stays, without its URL
+                conn.execute(
+                    "UPDATE axon_subscriptions SET webhook_url = NULL WHERE id = ? AND user_id = ?",
+                    (hook["subscription_id"], auth.user_id),
+                )
             return {"deleted": True, "id": hook_id}
 
         return await self.db.awrite(tx)
