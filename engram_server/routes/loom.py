@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engram_core.services.loom.definitions import RUN, RUNS, STEP_COMPLETE, STEP_FAIL, WORKFLOW, WORKFLOW_UPDATE
+from engram_core.services.loom.logs import RUN_LOGS
 
 from ..routing import ApiRequest, api
 
@@ -54,6 +55,11 @@ async def steps(r: ApiRequest) -> Any:
     return await r.engram.services.loom.steps(r.auth, r.path_int())
 
 
+async def logs(r: ApiRequest) -> Any:
+    """A run's log: step starts, completions, retries, failures and timeouts, oldest first."""
+    return await r.engram.services.loom.logs(r.auth, r.path_int(), r.query)
+
+
 async def cancel(r: ApiRequest) -> Any:
     """Cancel a run (its pending and running steps are skipped)."""
     return await r.engram.services.loom.cancel(r.auth, r.path_int())
@@ -87,6 +93,7 @@ routes = [
     api("/loom/runs", runs, query=RUNS, tag=T),
     api(_R, run, tag=T),
     api(_R + "/steps", steps, tag=T),
+    api(_R + "/logs", logs, query=RUN_LOGS, tag=T, cost=1),
     api(_R + "/cancel", cancel, methods=("POST",), scope="write", tag=T, ok=(200,)),
     api(
         "/loom/steps/{id:int}/complete",

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from engram_core.services.soma.service import AGENT, AGENT_LIST, AGENT_UPDATE, GROUP, HEARTBEAT, MEMBER, SEARCH
+from engram_core.services.soma.service import (
+    AGENT,
+    AGENT_LIST,
+    AGENT_UPDATE,
+    GROUP,
+    HEARTBEAT,
+    LOG,
+    LOGS,
+    MEMBER,
+    SEARCH,
+    STALE,
+)
 
 from ..routing import ApiRequest, api
 
@@ -44,6 +55,21 @@ async def heartbeat(r: ApiRequest) -> Any:
     return await r.engram.services.soma.heartbeat(r.auth, r.path_int(), r.body)
 
 
+async def log(r: ApiRequest) -> Any:
+    """Append an entry (level, message, data) to an agent's log."""
+    return 201, await r.engram.services.soma.log(r.auth, r.path_int(), r.body)
+
+
+async def logs(r: ApiRequest) -> Any:
+    """An agent's log, newest first."""
+    return await r.engram.services.soma.logs(r.auth, r.path_int(), r.query)
+
+
+async def stale(r: ApiRequest) -> Any:
+    """Agents without a heartbeat for ?minutes (default: the configured offline time)."""
+    return await r.engram.services.soma.stale(r.auth, r.query)
+
+
 async def create_group(r: ApiRequest) -> Any:
     """Create a group of agents."""
     return 201, await r.engram.services.soma.create_group(r.auth, r.body)
@@ -81,10 +107,14 @@ routes = [
     api("/soma/agents", register, methods=("POST",), scope="write", body=AGENT, tag=T, ok=(201,)),
     api("/soma/agents", list_, query=AGENT_LIST, tag=T),
     api("/soma/agents/search", search, query=SEARCH, tag=T),
+    api("/soma/agents/stale", stale, query=STALE, tag=T, cost=1),
     api(_ID, get, tag=T),
     api(_ID, update, methods=("PATCH",), scope="write", body=AGENT_UPDATE, tag=T),
     api(_ID, delete, methods=("DELETE",), scope="write", tag=T),
     api(_ID + "/heartbeat", heartbeat, methods=("POST",), scope="write", body=HEARTBEAT, tag=T, ok=(200,)),
+    api(_ID + "/log", log, methods=("POST",), scope="write", body=LOG, tag=T, ok=(201,), cost=1),
+    api(_ID + "/log", logs, query=LOGS, tag=T, summary="An agent's log, newest first (alias of /logs).", cost=1),
+    api(_ID + "/logs", logs, query=LOGS, tag=T, cost=1),
     api("/soma/groups", create_group, methods=("POST",), scope="write", body=GROUP, tag=T, ok=(201,)),
     api("/soma/groups", groups, tag=T),
     api(_G + "/members", add_member, methods=("POST",), scope="write", body=MEMBER, tag=T, ok=(200,)),

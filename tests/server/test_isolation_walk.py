@@ -168,6 +168,11 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
         time.sleep(0.05)
     assert "/logs" in owned
     owned["/jobs"] = int(ingest.json()["job_id"])
+    # An agent's log entry (a run's log is written by the run made above: its workflow name holds the token).
+    agent_log = {"message": f"{TOKEN} log", "data": {"t": TOKEN}}
+    assert api.call("POST", f"/soma/agents/{owned['/soma/agents']}/log", alice, json=agent_log).status_code == 201
+    run_log = api.call("GET", f"/loom/runs/{owned['/loom/runs']}/logs", alice).json()["logs"]
+    assert TOKEN in str(run_log[0]["data"])
     # Working memory: a session with a message and core memory, scratchpad entries, pending memories.
     sid = made["/sessions"].json()["id"]
     api.call("POST", f"/sessions/{sid}/messages", alice, json={"message_id": "1", "role": "user", "content": TOKEN})

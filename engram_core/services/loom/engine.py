@@ -15,6 +15,7 @@ from typing import Any
 from ...timeutil import now_iso
 from ..axon import Publisher
 from .definitions import transform
+from .logs import log_tx
 
 __all__ = ["CHANNEL", "advance", "fail_step", "finish_run"]
 
@@ -62,10 +63,12 @@ def advance(conn: Any, pub: Publisher, run_id: int) -> None:
                 conn.execute("UPDATE loom_steps SET status = 'completed', input = ?, output = ?, started_at = ?,"
                              " completed_at = ? WHERE id = ?", (json.dumps(data), json.dumps(out), now, now,
                                                                  step["id"]))  # fmt: skip
+                log_tx(conn, user, run_id, step["id"], "info", f"step {step['name']} completed (transform)")
                 progressed = True
                 break  # re-read: a completed transform may make more steps ready
             conn.execute("UPDATE loom_steps SET status = 'running', input = ?, started_at = ? WHERE id = ?",
                          (json.dumps(data), now, step["id"]))  # fmt: skip
+            log_tx(conn, user, run_id, step["id"], "info", f"step {step['name']} started ({step['type']})")
             pub.publish(user, CHANNEL, "loom.step.ready", {"run_id": run_id, "step_id": step["id"], "name":
                         step["name"], "type": step["type"], "config": json.loads(step["config"]), "input": data},
                         "loom")  # fmt: skip
@@ -86,6 +89,8 @@ def finish_run(conn: Any, pub: Publisher, run: Any, status: str, output: Any, er
     out = json.dumps(output) if output is not None else None
     conn.execute("UPDATE loom_runs SET status = ?, output = ?, error = ?, completed_at = ?, updated_at = ?"
                  " WHERE id = ?", (status, out, error, now, now, run["id"]))  # fmt: skip
+    level = {"completed": "info", "cancelled": "warn"}.get(status, "error")
+    log_tx(conn, run["user_id"], run["id"], None, level, f"run {status}" + (f": {error}" if error else ""))
     pub.publish(run["user_id"], CHANNEL, f"loom.run.{status}", {"run_id": run["id"], "workflow_id":
                 run["workflow_id"], "output": output, "error": error}, "loom")  # fmt: skip
 
@@ -93,7 +98,10 @@ def finish_run(conn: Any, pub: Publisher, run: Any, status: str, output: Any, er
 def fail_step(conn: Any, pub: Publisher, step: Any, error: str) -> bool:
     """Fail a running step: run it again while retries are left (True), else fail it and the run."""
     now = now_iso()
+    tries = f"attempt {step['retry_count'] + 1} of {step['max_retries'] + 1}"
     if step["retry_count"] < step["max_retries"]:
+        log_tx(conn, step["user_id"], step["run_id"], step["id"], "warn",
+               f"step {step['name']} failed ({tries}), retrying: {error}")  # fmt: skip
         conn.execute("UPDATE loom_steps SET retry_count = retry_count + 1, error = ?, started_at = ? WHERE id = ?",
                      (error, now, step["id"]))  # fmt: skip
         pub.publish(step["user_id"], CHANNEL, "loom.step.ready", {"run_id": step["run_id"], "step_id": step["id"],
@@ -103,5 +111,6 @@ def fail_step(conn: Any, pub: Publisher, step: Any, error: str) -> bool:
         return True
     conn.execute("UPDATE loom_steps SET status = 'failed', error = ?, completed_at = ? WHERE id = ?",
                  (error, now, step["id"]))  # fmt: skip
+    log_tx(conn, step["user_id"], step["run_id"], step["id"], "error", f"step {step['name']} failed ({tries}): {error}")
     advance(conn, pub, step["run_id"])
     return False

@@ -15,6 +15,7 @@ from ..axon import AxonService, Publisher
 from ..common import json_dump, row_dict
 from .definitions import RUN, RUNS, STEP_COMPLETE, STEP_FAIL, WORKFLOW, WORKFLOW_UPDATE
 from .engine import advance, fail_step, finish_run
+from .logs import RUN_LOGS, log_tx, run_logs
 
 __all__ = ["Workflows"]
 
@@ -121,6 +122,8 @@ class Workflows:
                              (auth.user_id, run_id, s["name"], s["type"], json_dump(s.get("config") or {}),
                               json_dump(s.get("depends_on") or []), s.get("max_retries", 3), s.get("timeout_ms", 30000),
                               now))  # fmt: skip
+            log_tx(conn, auth.user_id, run_id, None, "info", f"run started ({wf['name']})",
+                   {"workflow_id": wf["id"], "workflow": wf["name"], "steps": len(steps)})  # fmt: skip
             advance(conn, pub, run_id)
             return self._run(conn, auth.user_id, run_id)
 
@@ -150,6 +153,10 @@ class Workflows:
         steps = (await self.run(auth, run_id))["steps"]
         return {"steps": steps, "count": len(steps)}
 
+    async def logs(self, auth: AuthContext, run_id: int, query: Any) -> dict[str, Any]:
+        q = RUN_LOGS.parse(query)
+        return await self.db.aread(lambda c: run_logs(c, auth, run_id, q))
+
     async def cancel(self, auth: AuthContext, run_id: int) -> dict[str, Any]:
         def tx(conn: Any, pub: Publisher) -> dict[str, Any]:
             run = owned_row(conn, "loom_runs", auth.user_id, run_id, "run")
@@ -174,6 +181,7 @@ class Workflows:
             step = self._running_step(conn, auth.user_id, step_id)
             conn.execute("UPDATE loom_steps SET status = 'completed', output = ?, error = NULL, completed_at = ?"
                          " WHERE id = ?", (json_dump(q["output"]), now_iso(), step_id))  # fmt: skip
+            log_tx(conn, auth.user_id, step["run_id"], step_id, "info", f"step {step['name']} completed")
             advance(conn, pub, step["run_id"])
             return {"ok": True, "run": run_dict(owned_row(conn, "loom_runs", auth.user_id, step["run_id"], "run"))}
 

@@ -17,7 +17,19 @@ from ...validation import Field, Schema
 from ..axon import AxonService, Publisher
 from ..common import json_dump, row_dict
 
-__all__ = ["AGENT", "AGENT_LIST", "AGENT_UPDATE", "GROUP", "HEARTBEAT", "MEMBER", "SEARCH", "AgentRegistry"]
+__all__ = [
+    "AGENT",
+    "AGENT_LIST",
+    "AGENT_UPDATE",
+    "GROUP",
+    "HEARTBEAT",
+    "LOG",
+    "LOGS",
+    "MEMBER",
+    "SEARCH",
+    "STALE",
+    "AgentRegistry",
+]
 
 STATUSES = ("pending", "online", "offline", "error")
 AGENT = Schema(
@@ -48,6 +60,16 @@ HEARTBEAT = Schema(Field("status", "str", choices=("online", "error")), descript
 GROUP = Schema(Field("name", "text", required=True, max_len=200), Field("description", "str", default="",
                max_len=4000), description="Create a group of agents.")  # fmt: skip
 MEMBER = Schema(Field("agent_id", "int", required=True, min=1), description="Add an agent to the group.")
+LOG_LEVELS = ("debug", "info", "warn", "error")
+LOG = Schema(
+    Field("level", "str", default="info", choices=LOG_LEVELS),
+    Field("message", "text", required=True, max_len=10_000),
+    Field("data", "object", help="Any JSON object (default {})."),
+    description="Append an entry to the agent's log.",
+)
+LOGS = Schema(Field("level", "str", choices=LOG_LEVELS), Field("limit", "int", default=100, min=1, max=1000))
+STALE = Schema(Field("minutes", "float", min=0.01, max=525_600, help="Silent for longer than this (default: the "
+               "configured offline time, ENGRAM_SOMA_OFFLINE_SECONDS)."))  # fmt: skip
 _JSON = ("capabilities", "config", "drift_flags")
 
 
@@ -148,6 +170,45 @@ class AgentRegistry:
             return {"ok": True, **agent_dict(owned_row(conn, "soma_agents", auth.user_id, agent_id, "agent"))}
 
         return await self.db.awrite(tx)
+
+    async def log(self, auth: AuthContext, agent_id: int, body: Any) -> dict[str, Any]:
+        q = LOG.parse(body)
+
+        def tx(conn: Any) -> dict[str, Any]:
+            owned_row(conn, "soma_agents", auth.user_id, agent_id, "agent")
+            cur = conn.execute("INSERT INTO soma_agent_logs (user_id, agent_id, level, message, data, created_at)"
+                               " VALUES (?, ?, ?, ?, ?, ?)", (auth.user_id, agent_id, q["level"], q["message"],
+                                                              json_dump(q["data"] or {}), now_iso()))  # fmt: skip
+            row = conn.execute("SELECT * FROM soma_agent_logs WHERE id = ?", (cur.lastrowid,)).fetchone()
+            return row_dict(row, ("data",), drop=("user_id",))
+
+        return await self.db.awrite(tx)
+
+    async def logs(self, auth: AuthContext, agent_id: int, query: Any) -> dict[str, Any]:
+        """The agent's log, newest first."""
+        q = LOGS.parse(query)
+
+        def run(conn: Any) -> list[Any]:
+            owned_row(conn, "soma_agents", auth.user_id, agent_id, "agent")
+            sql, args = "SELECT * FROM soma_agent_logs WHERE agent_id = ? AND user_id = ?", [agent_id, auth.user_id]
+            if q["level"]:
+                sql += " AND level = ?"
+                args.append(q["level"])
+            return list(conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, q["limit"])).fetchall())
+
+        logs = [row_dict(r, ("data",), drop=("user_id",)) for r in await self.db.aread(run)]
+        return {"logs": logs, "count": len(logs), "agent_id": agent_id}
+
+    async def stale(self, auth: AuthContext, query: Any) -> dict[str, Any]:
+        """Agents without a heartbeat for ``minutes`` (never-seen agents included), whatever their status."""
+        q = STALE.parse(query)
+        seconds = q["minutes"] * 60 if q["minutes"] is not None else self.settings.soma_offline_seconds
+        cutoff = format_ts(datetime.now(UTC) - timedelta(seconds=seconds))
+        sql = ("SELECT * FROM soma_agents WHERE user_id = ? AND (heartbeat_at IS NULL OR heartbeat_at < ?)"
+               " ORDER BY heartbeat_at IS NOT NULL, heartbeat_at, id")  # fmt: skip
+        rows = await self.db.aread(lambda c: c.execute(sql, (auth.user_id, cutoff)).fetchall())
+        agents = [agent_dict(r) for r in rows]
+        return {"agents": agents, "count": len(agents), "minutes": round(seconds / 60, 4)}
 
     async def create_group(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         q = GROUP.parse(body)
