@@ -1,6 +1,8 @@
 """``POST /activity``: one agent report fanned out, in one transaction, to chiasm (the agent's task for
-the project), axon (an event on the channel the action names), broca (the action log) and soma (the
-agent's heartbeat); then remembered as a memory (its own transaction: the store pipeline's)."""
+the project), axon (an event on the channel the action names), broca (the action log), soma (the
+agent's heartbeat) and thymus (``drift.detected`` with ``details.drift_type`` is a drift event,
+``session.quality`` with ``details.session_id`` a session-quality record); then remembered as a memory
+(its own transaction: the store pipeline's)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..auth.context import AuthContext
+from ..errors import Invalid
 from ..validation import Field, Schema
 from .axon import AxonService, Publisher
 from .broca.service import ACTION, log_tx
 from .chiasm.service import TASK, create_tx, update_tx
+from .thymus.drift import DRIFT_EVENT, SESSION_QUALITY, drift_tx, session_tx
 
 __all__ = ["ACTIVITY", "ActivityService", "channel_for"]
 
@@ -44,6 +48,22 @@ def _importance(action: str) -> int:
     return {"task.completed": 6, "task.blocked": 7, "error.raised": 7}.get(action, 4)
 
 
+def _quality(q: dict[str, Any]) -> tuple[str, Callable[[Any, int, dict[str, Any]], dict[str, Any]], Any] | None:
+    """The thymus record a report makes (checked before anything is written): a drift event for
+    ``drift.detected`` whose details name a ``drift_type``, a session-quality record for ``session.quality``
+    whose details name a ``session_id``; None for any other report."""
+    details = q["details"] or {}
+    try:
+        if q["action"] == "drift.detected" and details.get("drift_type") is not None:
+            fields = {"signal": q["summary"][:4000], **details, "agent": q["agent"]}
+            return "drift_event_id", drift_tx, DRIFT_EVENT.parse(fields)
+        if q["action"] == "session.quality" and details.get("session_id") is not None:
+            return "session_quality_id", session_tx, SESSION_QUALITY.parse({**details, "agent": q["agent"]})
+    except Invalid as exc:
+        raise Invalid(f"details.{exc.field}" if exc.field else "details", exc.problem) from None
+    return None
+
+
 class ActivityService:
     def __init__(self, axon: AxonService, remember: Remember | None, heartbeat: Heartbeat | None) -> None:
         self.axon = axon
@@ -53,6 +73,7 @@ class ActivityService:
     async def report(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         q = ACTIVITY.parse(body)
         user = auth.user_id
+        quality = _quality(q)
 
         def tx(conn: Any, pub: Publisher) -> dict[str, Any]:
             payload = {"agent": q["agent"], "action": q["action"], "summary": q["summary"]}
@@ -67,7 +88,11 @@ class ActivityService:
                 "narrative": f"{q['agent']}: {q['summary']}"[:4000], "payload": q["details"] or {},
                 "axon_event_id": event["id"]}))  # fmt: skip
             agent_id = self.heartbeat(conn, user, q["agent"]) if self.heartbeat is not None else None
-            return {"event_id": event["id"], "action_id": action["id"], "task_id": task_id, "agent_id": agent_id}
+            out = {"event_id": event["id"], "action_id": action["id"], "task_id": task_id, "agent_id": agent_id}
+            if quality is not None:
+                key, write, fields = quality
+                out[key] = write(conn, user, fields)["id"]
+            return out
 
         out = await self.axon.write(tx)
         memory_id = None

@@ -55,7 +55,7 @@ class Services:
         self.soma = AgentRegistry(db, settings, self.axon)
         self.activity = ActivityService(self.axon, hooks.remember, heartbeat_tx)
         self.loom = Workflows(db, self.axon)
-        self.thymus = Quality(db, hooks.llm)
+        self.thymus = Quality(db, hooks.llm, self.axon)
         self.brain = Brain(db, hooks.search, hooks.recalled)
         self.digests = Digests(db, self.axon, hooks.llm)
         scheduler.every("axon_prune", AXON_PRUNE_SECONDS, self.axon.prune)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from engram_core.services.thymus.drift import (
+    DRIFT_EVENT,
+    DRIFT_EVENTS,
+    DRIFT_SUMMARY,
+    SESSION_QUALITY,
+    SESSION_QUALITY_LIST,
+)
 from engram_core.services.thymus.rubrics import EVALUATE, EVALUATIONS, METRIC, METRICS, RUBRIC, RUBRIC_UPDATE, SUMMARY
 
 from ..routing import ApiRequest, api
@@ -69,6 +76,31 @@ async def summary(r: ApiRequest) -> Any:
     return await r.engram.services.thymus.summary(r.auth, r.query)
 
 
+async def record_drift(r: ApiRequest) -> Any:
+    """Record a drift event (drift.detected on the quality channel)."""
+    return 201, await r.engram.services.thymus.record_drift(r.auth, r.body)
+
+
+async def drift_events(r: ApiRequest) -> Any:
+    """Drift events, newest first."""
+    return await r.engram.services.thymus.drift_events(r.auth, r.query)
+
+
+async def drift_summary(r: ApiRequest) -> Any:
+    """Drift event counts by type and severity."""
+    return await r.engram.services.thymus.drift_summary(r.auth, r.query)
+
+
+async def record_session(r: ApiRequest) -> Any:
+    """Record a session's quality (session.quality on the quality channel)."""
+    return 201, await r.engram.services.thymus.record_session(r.auth, r.body)
+
+
+async def sessions(r: ApiRequest) -> Any:
+    """Session quality records, newest first."""
+    return await r.engram.services.thymus.sessions(r.auth, r.query)
+
+
 async def stats(r: ApiRequest) -> Any:
     """Counts of rubrics, evaluations, metrics and agents."""
     return await r.engram.services.thymus.stats(r.auth)
@@ -89,5 +121,28 @@ routes = [
     api("/thymus/metrics", record, methods=("POST",), scope="write", body=METRIC, tag=T, ok=(201,)),
     api("/thymus/metrics", metrics, query=METRICS, tag=T),
     api("/thymus/metrics/summary", summary, query=SUMMARY, tag=T),
+    api(
+        "/thymus/drift-events",
+        record_drift,
+        methods=("POST",),
+        scope="write",
+        body=DRIFT_EVENT,
+        tag=T,
+        ok=(201,),
+        cost=1,
+    ),
+    api("/thymus/drift-events", drift_events, query=DRIFT_EVENTS, tag=T, cost=1),
+    api("/thymus/drift-summary", drift_summary, query=DRIFT_SUMMARY, tag=T, cost=1),
+    api(
+        "/thymus/session-quality",
+        record_session,
+        methods=("POST",),
+        scope="write",
+        body=SESSION_QUALITY,
+        tag=T,
+        ok=(201,),
+        cost=1,
+    ),
+    api("/thymus/session-quality", sessions, query=SESSION_QUALITY_LIST, tag=T, cost=1),
     api("/thymus/stats", stats, tag=T),
 ]

@@ -1,5 +1,5 @@
 """Rubrics (CRUD), evaluations (scored by the caller, or by the optional LLM when no scores are given),
-metrics with summaries over time, per-agent scores and stats."""
+metrics with summaries over time, per-agent scores, drift events and session quality, and stats."""
 
 from __future__ import annotations
 
@@ -12,7 +12,18 @@ from ...llm.client import LlmClient
 from ...storage.database import Database
 from ...storage.owned import owned_row
 from ...timeutil import now_iso
-from ..common import json_dump, row_dict
+from ..axon import AxonService, Publisher
+from ..common import filters, json_dump, row_dict
+from .drift import (
+    DRIFT_EVENT,
+    DRIFT_EVENTS,
+    DRIFT_SUMMARY,
+    SESSION_QUALITY,
+    SESSION_QUALITY_LIST,
+    drift_tx,
+    session_dict,
+    session_tx,
+)
 from .rubrics import EVALUATE, EVALUATIONS, METRIC, METRICS, RUBRIC, RUBRIC_UPDATE, SUMMARY, overall
 
 __all__ = ["Quality"]
@@ -29,9 +40,10 @@ def evaluation_dict(r: Any) -> dict[str, Any]:
 
 
 class Quality:
-    def __init__(self, db: Database, llm: LlmClient | None) -> None:
+    def __init__(self, db: Database, llm: LlmClient | None, axon: AxonService) -> None:
         self.db = db
         self.llm = llm
+        self.axon = axon
 
     # -- rubrics --------------------------------------------------------------------------------------
     async def create(self, auth: AuthContext, body: Any) -> dict[str, Any]:
@@ -240,6 +252,58 @@ class Quality:
         out = await self.db.aread(run)
         return {**out, "agent": q["agent"] or "*", "metric": q["metric"] or "*", "bucket": q["bucket"]}
 
+    # -- drift events and session quality -------------------------------------------------------------
+    async def record_drift(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        q = DRIFT_EVENT.parse(body)
+
+        def tx(conn: Any, pub: Publisher) -> dict[str, Any]:
+            row = drift_tx(conn, auth.user_id, q)
+            pub.publish(auth.user_id, "quality", "drift.detected", row, "thymus")
+            return row
+
+        return await self.axon.write(tx)
+
+    async def drift_events(self, auth: AuthContext, query: Any) -> dict[str, Any]:
+        q = DRIFT_EVENTS.parse(query)
+        cols = {k: k for k in ("agent", "drift_type", "severity", "session_id")}
+        sql, args = filters("SELECT * FROM thymus_drift_events", auth.user_id, q, cols)
+        rows = await self.db.aread(
+            lambda c: c.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, q["limit"])).fetchall()
+        )
+        return {"drift_events": [dict(r) for r in rows], "count": len(rows)}
+
+    async def drift_summary(self, auth: AuthContext, query: Any) -> dict[str, Any]:
+        """Counts by drift type and severity (of one agent with ?agent=, since ?since=)."""
+        q = DRIFT_SUMMARY.parse(query)
+        sql, args = filters("SELECT drift_type, severity, count(*) FROM thymus_drift_events", auth.user_id, q,
+                            {"agent": "agent"})  # fmt: skip
+        if q["since"]:
+            sql += " AND created_at >= ?"
+            args.append(q["since"])
+        sql += " GROUP BY drift_type, severity ORDER BY count(*) DESC, drift_type, severity"
+        rows = await self.db.aread(lambda c: c.execute(sql, args).fetchall())
+        summary = [{"drift_type": r[0], "severity": r[1], "count": r[2]} for r in rows]
+        return {"summary": summary, "total": sum(x["count"] for x in summary), "agent": q["agent"] or "*"}
+
+    async def record_session(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        q = SESSION_QUALITY.parse(body)
+
+        def tx(conn: Any, pub: Publisher) -> dict[str, Any]:
+            row = session_tx(conn, auth.user_id, q)
+            pub.publish(auth.user_id, "quality", "session.quality", row, "thymus")
+            return row
+
+        return await self.axon.write(tx)
+
+    async def sessions(self, auth: AuthContext, query: Any) -> dict[str, Any]:
+        q = SESSION_QUALITY_LIST.parse(query)
+        cols = {"agent": "agent", "session_id": "session_id"}
+        sql, args = filters("SELECT * FROM thymus_session_quality", auth.user_id, q, cols)
+        rows = await self.db.aread(
+            lambda c: c.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, q["limit"])).fetchall()
+        )
+        return {"session_quality": [session_dict(r) for r in rows], "count": len(rows)}
+
     async def stats(self, auth: AuthContext) -> dict[str, Any]:
         def run(conn: Any) -> dict[str, Any]:
             def one(sql: str) -> int:
@@ -258,6 +322,8 @@ class Quality:
                 "rubrics": one("SELECT count(*) FROM thymus_rubrics WHERE user_id = ?"),
                 "evaluations": one("SELECT count(*) FROM thymus_evaluations WHERE user_id = ?"),
                 "metrics": one("SELECT count(*) FROM thymus_metrics WHERE user_id = ?"),
+                "drift_events": one("SELECT count(*) FROM thymus_drift_events WHERE user_id = ?"),
+                "sessions": one("SELECT count(*) FROM thymus_session_quality WHERE user_id = ?"),
                 "agent_count": one(
                     "SELECT count(DISTINCT agent) FROM (SELECT agent FROM thymus_evaluations"
                     " WHERE user_id = ?1 UNION SELECT agent FROM thymus_metrics WHERE user_id = ?1)"
