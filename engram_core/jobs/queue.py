@@ -23,6 +23,7 @@ from ..storage.changes import ChangeSet
 from ..storage.database import Database
 from ..timeutil import format_ts, now_iso
 from ..validation import Field, Schema
+from .durable import claim_tx, drain, requeue_claimed, retry_after, work_loop
 
 __all__ = ["JOBS", "JobQueue", "enqueue"]
 
@@ -62,6 +63,10 @@ def _job_row(r: Any) -> dict[str, Any]:
         "created_at": r["created_at"],
         "updated_at": r["updated_at"],
     }
+
+
+async def _poll_interval() -> float:
+    return 1.0  # the change feed wakes the worker for new jobs; this catches retries falling due
 
 
 class JobQueue:
@@ -107,11 +112,7 @@ class JobQueue:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
-        await self.db.awrite(
-            lambda c: c.execute(
-                "UPDATE jobs SET status = 'queued', updated_at = ? WHERE status = 'running'", (now_iso(),)
-            )
-        )
+        await requeue_claimed(self.db, "jobs", "running")
         self._task = asyncio.create_task(self._run(), name="engram-jobs")
 
     async def stop(self) -> None:
@@ -123,31 +124,15 @@ class JobQueue:
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until no job is due (tests and scripts)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            due = await self.db.aread(
-                lambda c: c.execute(
-                    "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running') AND run_after <= ?", (now_iso(),)
-                ).fetchone()[0]
-            )
-            if due == 0:
-                return
-            self.wake()
-            await asyncio.sleep(0.02)
-        raise TimeoutError("jobs did not drain")
+        await drain(self.db, "jobs", "running", self.wake, timeout, "jobs")
 
     async def _claim(self) -> list[Any]:
         def tx(conn: Any) -> list[Any]:
-            rows: list[Any] = conn.execute(
+            rows = conn.execute(
                 "SELECT * FROM jobs WHERE status = 'queued' AND run_after <= ? ORDER BY id LIMIT ?",
                 (now_iso(), self.concurrency * 4),
             ).fetchall()
-            for r in rows:
-                conn.execute(
-                    "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
-                    (now_iso(), r["id"]),
-                )
-            return rows
+            return claim_tx(conn, "jobs", "running", rows)
 
         rows: list[Any] = await self.db.awrite(tx)
         return rows
@@ -156,24 +141,8 @@ class JobQueue:
         assert self._wake is not None
         if self.start_delay > 0:  # ENGRAM_JOBS_START_DELAY: leave queued jobs alone for a while
             await asyncio.sleep(self.start_delay)
-        while True:
-            try:
-                rows = await self._claim()
-            except Exception:
-                log.exception("cannot claim jobs")
-                rows = []
-            if not rows:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                continue
-            sem = asyncio.Semaphore(self.concurrency)
-
-            async def one(row: Any, sem: asyncio.Semaphore = sem) -> None:
-                async with sem:
-                    await self._execute(row)
-
-            await asyncio.gather(*(one(r) for r in rows))
+        await work_loop(self._wake, self._claim, self._execute, concurrency=self.concurrency,
+                        idle_wait=_poll_interval, log=log, what="jobs")  # fmt: skip
 
     async def _execute(self, row: Any) -> None:
         job_id = row["id"]
@@ -184,18 +153,16 @@ class JobQueue:
             result = await handler(json.loads(row["payload"]), row["user_id"])
         except Exception as exc:
             attempts = row["attempts"] + 1
-            final = attempts >= self.max_attempts
-            delay = self.base_delay * (2 ** (attempts - 1))
+            retry = retry_after(attempts, base_delay=self.base_delay, max_attempts=self.max_attempts)
             log.warning("job %s (%s) failed, attempt %s: %s", job_id, row["kind"], attempts, exc)
-            run_after = format_ts(datetime.now(UTC) + timedelta(seconds=delay))
             error = f"{type(exc).__name__}: {exc}"[:2000]
-            status = "failed" if final else "queued"
+            status = "failed" if retry.final else "queued"
             if self.on_failure is not None:
-                self.on_failure(str(row["kind"]), final)
+                self.on_failure(str(row["kind"]), retry.final)
             await self.db.awrite(
                 lambda c: c.execute(
                     "UPDATE jobs SET status = ?, last_error = ?, run_after = ?, updated_at = ? WHERE id = ?",
-                    (status, error, run_after, now_iso(), job_id),
+                    (status, error, retry.run_after, now_iso(), job_id),
                 )
             )
             return

@@ -4,7 +4,8 @@ Every axon event of a user (memory events on the ``system`` channel included) is
 user's active webhooks inside the event's own transaction: a matching hook gets a ``queued`` delivery
 row then and there, so an acknowledged event always has its deliveries, restart or crash. The sender
 claims due rows (``sending``), POSTs them, and marks them ``delivered``, or ``queued`` again after
-``retry_base * 2**(attempts-1)`` seconds, or ``dead`` after ``webhook_max_attempts`` tries.
+``retry_base * 2**(attempts-1)`` seconds, or ``dead`` after ``webhook_max_attempts`` tries (the claim and
+retry rules are the job queue's: ``engram_core.jobs.durable``).
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ import contextlib
 import json
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from ...auth.context import AuthContext
 from ...errors import Invalid
+from ...jobs.durable import claim_tx, drain, requeue_claimed, retry_after, work_loop
 from ...settings import Settings
 from ...storage.database import Database
 from ...storage.owned import owned_row
-from ...timeutil import format_ts, now_iso
+from ...timeutil import now_iso
 from ...validation import Field, Schema
 from ..ssrf import URL_SCHEMA, check_url, pinned_client
 from .sender import Outcome, send
@@ -197,11 +199,7 @@ class WebhookService:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._client = pinned_client(allow_private=self.settings.webhook_allow_private)
-        await self.db.awrite(
-            lambda c: c.execute(
-                "UPDATE webhook_deliveries SET status = 'queued', updated_at = ? WHERE status = 'sending'", (now_iso(),)
-            )
-        )
+        await requeue_claimed(self.db, "webhook_deliveries", "sending")
         self._task = asyncio.create_task(self._run(), name="engram-webhooks")
 
     async def stop(self) -> None:
@@ -224,20 +222,12 @@ class WebhookService:
 
     async def _claim(self) -> list[Any]:
         def tx(conn: Any) -> list[Any]:
-            rows = list(
-                conn.execute(
-                    "SELECT d.*, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
-                    " WHERE d.status = 'queued' AND d.run_after <= ? ORDER BY d.run_after, d.id LIMIT ?",
-                    (now_iso(), self.settings.webhook_concurrency * 8),
-                ).fetchall()
-            )
-            for r in rows:
-                conn.execute(
-                    "UPDATE webhook_deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ?"
-                    " WHERE id = ?",
-                    (now_iso(), r["id"]),
-                )
-            return rows
+            rows = conn.execute(
+                "SELECT d.*, w.url, w.secret FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+                " WHERE d.status = 'queued' AND d.run_after <= ? ORDER BY d.run_after, d.id LIMIT ?",
+                (now_iso(), self.settings.webhook_concurrency * 8),
+            ).fetchall()
+            return claim_tx(conn, "webhook_deliveries", "sending", rows)
 
         return await self.db.awrite(tx)
 
@@ -251,28 +241,12 @@ class WebhookService:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        sem = asyncio.Semaphore(max(1, self.settings.webhook_concurrency))
-        while True:
-            try:
-                rows = await self._claim()
-            except Exception:
-                log.exception("cannot claim webhook deliveries")
-                rows = []
-            if rows:
-                await asyncio.gather(*(self._deliver(r, sem) for r in rows))
-                continue
-            self._wake.clear()
-            try:
-                timeout = await self._next_due()
-            except Exception:
-                timeout = 1.0
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+        await work_loop(self._wake, self._claim, self._deliver, concurrency=self.settings.webhook_concurrency,
+                        idle_wait=self._next_due, log=log, what="webhook deliveries")  # fmt: skip
 
-    async def _deliver(self, row: Any, sem: asyncio.Semaphore) -> None:
-        async with sem:
-            event = json.loads(row["payload"])
-            out = await self._send(row["url"], row["secret"], row["id"], row["event"], event)
+    async def _deliver(self, row: Any) -> None:
+        event = json.loads(row["payload"])
+        out = await self._send(row["url"], row["secret"], row["id"], row["event"], event)
         attempts = row["attempts"] + 1
         now = now_iso()
         if out.ok:
@@ -291,16 +265,18 @@ class WebhookService:
 
             await self.db.awrite(done)
             return
-        dead = attempts >= self.settings.webhook_max_attempts
-        delay = self.settings.webhook_retry_base_seconds * (2 ** (attempts - 1))
-        run_after = format_ts(datetime.now(UTC) + timedelta(seconds=delay))
+        retry = retry_after(
+            attempts,
+            base_delay=self.settings.webhook_retry_base_seconds,
+            max_attempts=self.settings.webhook_max_attempts,
+        )
         log.info("webhook delivery %s failed (attempt %s): %s", row["id"], attempts, out.error)
 
         def failed(conn: Any) -> None:
             conn.execute(
                 "UPDATE webhook_deliveries SET status = ?, run_after = ?, last_error = ?, last_status_code = ?,"
                 " updated_at = ? WHERE id = ?",
-                ("dead" if dead else "queued", run_after, out.error, out.status_code, now, row["id"]),
+                ("dead" if retry.final else "queued", retry.run_after, out.error, out.status_code, now, row["id"]),
             )
             conn.execute(
                 "UPDATE webhooks SET failure_count = failure_count + 1, last_triggered_at = ? WHERE id = ?",
@@ -311,12 +287,4 @@ class WebhookService:
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until no delivery is due (tests and benchmarks)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        sql = "SELECT count(*) FROM webhook_deliveries WHERE status IN ('queued', 'sending') AND run_after <= ?"
-        while loop.time() < deadline:
-            if await self.db.aread(lambda c: c.execute(sql, (now_iso(),)).fetchone()[0]) == 0:
-                return
-            self.wake()
-            await asyncio.sleep(0.02)
-        raise TimeoutError("webhook deliveries did not drain")
+        await drain(self.db, "webhook_deliveries", "sending", self.wake, timeout, "webhook deliveries")
