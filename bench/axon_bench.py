@@ -135,7 +135,12 @@ async def _webhooks(args: argparse.Namespace, base: str, headers: dict[str, str]
     port = server.sockets[0].getsockname()[1]
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as c:
         for h in range(args.hooks):
-            await c.post("/webhooks", json={"url": f"http://127.0.0.1:{port}/hook{h}", "events": ["hook.test"]})
+            url = f"http://127.0.0.1:{port}/hook{h}"
+            if args.via_subscriptions:  # an agent's subscription to the channel with a webhook_url
+                r = await c.post("/axon/subscribe", json={"agent": f"agent{h}", "channel": "hooks", "webhook_url": url})
+            else:
+                r = await c.post("/webhooks", json={"url": url, "events": ["hook.test"]})
+            r.raise_for_status()
         t0 = time.perf_counter()
         for _ in range(args.deliveries):
             await c.post("/axon/publish", json={"channel": "hooks", "action": "hook.test", "payload": {"x": 1}})
@@ -146,6 +151,7 @@ async def _webhooks(args: argparse.Namespace, base: str, headers: dict[str, str]
     server.close()
     total = (seen[-1] - t0) if seen else float("nan")
     return {
+        "via": "axon subscriptions" if args.via_subscriptions else "webhooks",
         "hooks": args.hooks,
         "events": args.deliveries,
         "deliveries": len(seen),
@@ -164,6 +170,8 @@ def main() -> None:
     ap.add_argument("--burst-seconds", type=float, default=5.0)
     ap.add_argument("--deliveries", type=int, default=500, help="events published to the webhooks")
     ap.add_argument("--hooks", type=int, default=10, help="webhooks subscribed to each event")
+    ap.add_argument("--via-subscriptions", action="store_true", help="hooks as axon subscriptions with a webhook_url")
+    ap.add_argument("--webhooks-only", action="store_true", help="skip the SSE latency and burst parts")
     args = ap.parse_args()
     data = Path(tempfile.mkdtemp(prefix="axon-bench-"))
     port = free_port()
@@ -194,7 +202,7 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        result = asyncio.run(_run(args, base, headers))
+        result = {} if args.webhooks_only else asyncio.run(_run(args, base, headers))
         result["webhooks"] = asyncio.run(_webhooks(args, base, headers))
         print(json.dumps(result, indent=2))
     finally:
