@@ -157,14 +157,14 @@ class JobQueue:
             log.warning("job %s (%s) failed, attempt %s: %s", job_id, row["kind"], attempts, exc)
             error = f"{type(exc).__name__}: {exc}"[:2000]
             status = "failed" if retry.final else "queued"
-            if self.on_failure is not None:
-                self.on_failure(str(row["kind"]), retry.final)
             await self.db.awrite(
                 lambda c: c.execute(
                     "UPDATE jobs SET status = ?, last_error = ?, run_after = ?, updated_at = ? WHERE id = ?",
                     (status, error, retry.run_after, now_iso(), job_id),
                 )
             )
+            if self.on_failure is not None:  # counted once the attempt's outcome is committed
+                self.on_failure(str(row["kind"]), retry.final)
             return
         await self.db.awrite(
             lambda c: c.execute(
