@@ -1,22 +1,99 @@
 """The /ui dashboard: served with a strict CSP, and driven in headless Chromium (Debian's `chromium`,
 Playwright for Python using that executable) against a live `engram serve`: a wrong key shows an error,
 login lists the user's memories (never another user's), a memory opens with its detail, search shows the
-explain breakdown, health renders. Screenshots go to docs/screenshots/."""
+explain breakdown, health renders.
+
+One server and one browser per module (each test makes its own users, so tests never see each other's data;
+`xdist_group` keeps them on one worker). Screenshots are test artifacts: they go to `ENGRAM_SCREENSHOT_DIR`
+when set, else to pytest's temporary directory; `ENGRAM_UPDATE_SCREENSHOTS=1` writes the committed ones in
+docs/screenshots/ instead (run it when a page's look changes)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e.support import admin_key, free_port, start_server
 from tests.helpers import Api
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"), reason="chromium not installed (scripts/test installs it)"
+)
+pytestmark = pytest.mark.xdist_group("dashboard")
+
+
+def screenshot_dir(tmp: Path) -> Path:
+    """Where this run's screenshots go: docs/screenshots/ only when asked (ENGRAM_UPDATE_SCREENSHOTS=1),
+    else ENGRAM_SCREENSHOT_DIR, else ``tmp`` (pytest's temporary directory), so a test run never dirties
+    the checkout."""
+    if os.environ.get("ENGRAM_UPDATE_SCREENSHOTS", "").lower() in ("1", "true", "yes"):
+        return DOCS_SHOTS
+    chosen = os.environ.get("ENGRAM_SCREENSHOT_DIR")
+    return Path(chosen) if chosen else tmp
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = screenshot_dir(tmp_path_factory.mktemp("screenshots"))
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """One `engram serve` for the module's browser tests."""
+    tmp = tmp_path_factory.mktemp("dashboard-server")
+    port = free_port()
+    env = {**os.environ, "ENGRAM_DATA_DIR": str(tmp / "data"), "ENGRAM_PORT": str(port)}
+    env.pop("ENGRAM_BOOTSTRAP_SECRET", None)
+    key = admin_key(env)
+    proc = start_server(env)
+    try:
+        yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless chromium for the module (each test opens its own context: its own sessionStorage)."""
+    if CHROMIUM is None and not os.environ.get("CI"):
+        pytest.skip("chromium not installed (scripts/test installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh tab in its own context; fails the test if the CSP refused anything."""
+    context = browser.new_context()
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" and "401" not in m.text else None)
+    yield tab
+    context.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+@pytest.fixture
+def shoot(shots: Path) -> Callable[[Any, str], None]:
+    def take(tab: Any, name: str) -> None:
+        tab.screenshot(path=str(shots / f"{name}.png"))
+
+    return take
 
 
 def test_ui_is_served_with_a_strict_csp(api: Api) -> None:
@@ -36,135 +113,126 @@ def _user_key(base: str, admin: dict[str, str], name: str) -> str:
     return str(r.json()["api_key"])
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"), reason="chromium not installed (scripts/test installs it)"
-)
-def test_dashboard_in_headless_chromium(server: tuple[str, dict[str, str]]) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    base, admin = server
+@needs_chromium
+def test_dashboard_in_headless_chromium(
+    live: tuple[str, dict[str, str]], page: Any, shoot: Callable[[Any, str], None]
+) -> None:
+    base, admin = live
     alice, bob = _user_key(base, admin, "alice"), _user_key(base, admin, "bob")
     ids = []
     for text in ("alice keeps bees on the roof", "alice's sourdough starter is called Gerald"):
         r = httpx.post(f"{base}/store", headers={"Authorization": f"Bearer {alice}"}, json={"content": text})
         ids.append(r.json()["id"])
     httpx.post(f"{base}/store", headers={"Authorization": f"Bearer {bob}"}, json={"content": "bob's secret memory"})
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "401" not in m.text else None)
-        page.goto(f"{base}/ui")
-        page.fill("#key", "engram_" + "0" * 32)
-        page.click("#login-form button")
-        page.wait_for_selector("#error:not([hidden])")
-        assert "Login failed" in page.inner_text("#error")
-        page.screenshot(path=str(SHOTS / "login-error.png"))
-        page.fill("#key", alice)
-        page.click("#login-form button")
-        page.wait_for_selector("#memory-list tbody tr")
-        listed = page.inner_text("#memory-list")
-        assert "bees on the roof" in listed and "Gerald" in listed and "bob's secret" not in listed
-        page.screenshot(path=str(SHOTS / "memories.png"))
-        page.click(f"#memory-list tr[data-id='{ids[0]}']")
-        page.wait_for_selector("#detail:not([hidden]) h2")
-        assert "bees on the roof" in page.inner_text("#detail")
-        page.screenshot(path=str(SHOTS / "memory-detail.png"))
-        page.click("a[data-page=search]")
-        page.fill("#query", "sourdough starter")
-        page.click("#search-form button")
-        page.wait_for_selector("#results .result")
-        found = page.inner_text("#results")
-        assert "Gerald" in found and "bob" not in found
-        assert "fts: rank 1, score" in found and "NaN" not in found and "undefined" not in found  # the explain data
-        page.screenshot(path=str(SHOTS / "search.png"))
-        pending = httpx.post(
-            f"{base}/store",
-            headers={"Authorization": f"Bearer {alice}"},
-            json={"content": "alice may like kayaking", "status": "pending"},
-        ).json()["id"]
-        httpx.post(
-            f"{base}/store",
-            headers={"Authorization": f"Bearer {bob}"},
-            json={"content": "bob's pending secret", "status": "pending"},
-        )
-        link = httpx.post(
-            f"{base}/links",
-            headers={"Authorization": f"Bearer {alice}"},
-            json={"source_id": ids[0], "target_id": ids[1]},
-        )
-        assert link.status_code == 201, link.text
-        page.click("a[data-page=graph]")
-        page.wait_for_selector(f"#graph-nodes li[data-id='{ids[0]}']")
-        assert page.evaluate("state.cy.nodes().length") == 2 and page.evaluate("state.cy.edges().length") == 1
-        assert "bob" not in page.inner_text("#graph-nodes")
-        assert page.query_selector("#graph-canvas canvas") is not None
-        page.screenshot(path=str(SHOTS / "graph.png"))
-        page.click("a[data-page=inbox]")
-        page.wait_for_selector(f"#inbox-list tr[data-id='{pending}']")
-        assert "bob" not in page.inner_text("#inbox-list") and "1 pending" in page.inner_text("#inbox-info")
-        page.screenshot(path=str(SHOTS / "inbox.png"))
-        page.click(f"#inbox-list tr[data-id='{pending}'] button[data-action=approve]")
-        page.wait_for_selector("#inbox-info:has-text('Nothing to review')")
-        got = httpx.get(f"{base}/memory/{pending}", headers={"Authorization": f"Bearer {alice}"}).json()
-        assert got["status"] == "approved"
-        auth_a = {"Authorization": f"Bearer {alice}"}
-        old = httpx.post(f"{base}/store", headers=auth_a, json={"content": "The garage door opens by remote."}).json()
-        new = httpx.post(f"{base}/store", headers=auth_a, json={"content": "The garage door does not open by remote."})
-        bob_h = {"Authorization": f"Bearer {bob}"}
-        httpx.post(f"{base}/store", headers=bob_h, json={"content": "Bob's shed is locked."})
-        httpx.post(f"{base}/store", headers=bob_h, json={"content": "Bob's shed is not locked."})
-        for h in (auth_a, bob_h):
-            assert httpx.post(f"{base}/contradictions", headers=h, timeout=60).json()["count"] == 1
-        page.click("a[data-page=contradictions]")
-        page.wait_for_selector("#contradiction-list .pair")
-        shown = page.inner_text("#contradiction-list")
-        assert "does not open by remote" in shown and "shed" not in shown
-        page.screenshot(path=str(SHOTS / "contradictions.png"))
-        page.click("#contradiction-list .pair button[data-action=keep-newer]")
-        page.wait_for_selector("#contradiction-list .empty")
-        trashed = httpx.get(f"{base}/memory/trash", headers=auth_a).json()
-        assert old["id"] in [m["id"] for m in trashed.get("results", trashed.get("memories", []))], trashed
-        assert httpx.get(f"{base}/memory/{new.json()['id']}", headers=auth_a).status_code == 200
-        page.click("a[data-page=keys]")
-        page.wait_for_selector("#key-list tbody tr")
-        assert page.is_hidden("#users-admin")  # alice is not an admin: no users list
-        page.fill("#key-form input[name=name]", "laptop")
-        page.click("#key-form button")
-        page.wait_for_selector("#secret:not([hidden])")
-        new_key = page.inner_text("#secret").split(": ")[1].split(" ")[0]
-        assert httpx.get(f"{base}/me/stats", headers={"Authorization": f"Bearer {new_key}"}).status_code == 200
-        page.wait_for_selector("#key-list tr:has-text('laptop')")
-        assert len(page.query_selector_all("#key-list tbody tr")) == 2  # alice's two keys, never bob's
-        page.once("dialog", lambda d: d.accept())
-        page.click("#key-list tr:has-text('laptop') button[data-action=revoke]")
-        page.wait_for_selector("#key-list tr:has-text('laptop') td:nth-child(5):not(:empty)")
-        assert httpx.get(f"{base}/me/stats", headers={"Authorization": f"Bearer {new_key}"}).status_code == 401
-        page.screenshot(path=str(SHOTS / "keys.png"))
-        page.click("a[data-page=health]")
-        page.wait_for_selector("#health-body dl")
-        assert "ok" in page.inner_text("#health-body")
-        page.wait_for_selector("#memories-chart rect")
-        assert len(page.query_selector_all("#memories-chart rect")) >= 1
-        assert "need an admin key" in page.inner_text("#health-charts")
-        page.screenshot(path=str(SHOTS / "health.png"))
-        assert page.evaluate("sessionStorage.getItem('engram.key')") == alice
-        page.click("#logout")
-        page.fill("#key", admin["Authorization"].removeprefix("Bearer "))
-        page.click("#login-form button")
-        page.wait_for_selector("#memory-list")
-        page.click("a[data-page=keys]")
-        page.wait_for_selector("#users-admin:not([hidden]) #user-list tbody tr")
-        page.fill("#user-form input[name=name]", "carol")
-        page.click("#user-form button")
-        page.wait_for_selector("#user-list tr:has-text('carol')")
-        users = page.inner_text("#user-list")
-        assert "alice" in users and "bob" in users and "First key of user" in page.inner_text("#secret")
-        page.screenshot(path=str(SHOTS / "users.png"))
-        page.click("a[data-page=health]")
-        page.wait_for_selector("#latency-chart rect")
-        latency = page.inner_text("#health-charts")
-        assert "search p50" in latency and "store p95" in latency
-        page.screenshot(path=str(SHOTS / "health-admin.png"))
-        browser.close()
-    assert not [e for e in errors if "Content Security Policy" in e], errors
+    page.goto(f"{base}/ui")
+    page.fill("#key", "engram_" + "0" * 32)
+    page.click("#login-form button")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "Login failed" in page.inner_text("#error")
+    shoot(page, "login-error")
+    page.fill("#key", alice)
+    page.click("#login-form button")
+    page.wait_for_selector("#memory-list tbody tr")
+    listed = page.inner_text("#memory-list")
+    assert "bees on the roof" in listed and "Gerald" in listed and "bob's secret" not in listed
+    shoot(page, "memories")
+    page.click(f"#memory-list tr[data-id='{ids[0]}']")
+    page.wait_for_selector("#detail:not([hidden]) h2")
+    assert "bees on the roof" in page.inner_text("#detail")
+    shoot(page, "memory-detail")
+    page.click("a[data-page=search]")
+    page.fill("#query", "sourdough starter")
+    page.click("#search-form button")
+    page.wait_for_selector("#results .result")
+    found = page.inner_text("#results")
+    assert "Gerald" in found and "bob" not in found
+    assert "fts: rank 1, score" in found and "NaN" not in found and "undefined" not in found  # the explain data
+    shoot(page, "search")
+    pending = httpx.post(
+        f"{base}/store",
+        headers={"Authorization": f"Bearer {alice}"},
+        json={"content": "alice may like kayaking", "status": "pending"},
+    ).json()["id"]
+    httpx.post(
+        f"{base}/store",
+        headers={"Authorization": f"Bearer {bob}"},
+        json={"content": "bob's pending secret", "status": "pending"},
+    )
+    link = httpx.post(
+        f"{base}/links",
+        headers={"Authorization": f"Bearer {alice}"},
+        json={"source_id": ids[0], "target_id": ids[1]},
+    )
+    assert link.status_code == 201, link.text
+    page.click("a[data-page=graph]")
+    page.wait_for_selector(f"#graph-nodes li[data-id='{ids[0]}']")
+    assert page.evaluate("state.cy.nodes().length") == 2 and page.evaluate("state.cy.edges().length") == 1
+    assert "bob" not in page.inner_text("#graph-nodes")
+    assert page.query_selector("#graph-canvas canvas") is not None
+    shoot(page, "graph")
+    page.click("a[data-page=inbox]")
+    page.wait_for_selector(f"#inbox-list tr[data-id='{pending}']")
+    assert "bob" not in page.inner_text("#inbox-list") and "1 pending" in page.inner_text("#inbox-info")
+    shoot(page, "inbox")
+    page.click(f"#inbox-list tr[data-id='{pending}'] button[data-action=approve]")
+    page.wait_for_selector("#inbox-info:has-text('Nothing to review')")
+    got = httpx.get(f"{base}/memory/{pending}", headers={"Authorization": f"Bearer {alice}"}).json()
+    assert got["status"] == "approved"
+    auth_a = {"Authorization": f"Bearer {alice}"}
+    old = httpx.post(f"{base}/store", headers=auth_a, json={"content": "The garage door opens by remote."}).json()
+    new = httpx.post(f"{base}/store", headers=auth_a, json={"content": "The garage door does not open by remote."})
+    bob_h = {"Authorization": f"Bearer {bob}"}
+    httpx.post(f"{base}/store", headers=bob_h, json={"content": "Bob's shed is locked."})
+    httpx.post(f"{base}/store", headers=bob_h, json={"content": "Bob's shed is not locked."})
+    for h in (auth_a, bob_h):
+        assert httpx.post(f"{base}/contradictions", headers=h, timeout=60).json()["count"] == 1
+    page.click("a[data-page=contradictions]")
+    page.wait_for_selector("#contradiction-list .pair")
+    shown = page.inner_text("#contradiction-list")
+    assert "does not open by remote" in shown and "shed" not in shown
+    shoot(page, "contradictions")
+    page.click("#contradiction-list .pair button[data-action=keep-newer]")
+    page.wait_for_selector("#contradiction-list .empty")
+    trashed = httpx.get(f"{base}/memory/trash", headers=auth_a).json()
+    assert old["id"] in [m["id"] for m in trashed.get("results", trashed.get("memories", []))], trashed
+    assert httpx.get(f"{base}/memory/{new.json()['id']}", headers=auth_a).status_code == 200
+    page.click("a[data-page=keys]")
+    page.wait_for_selector("#key-list tbody tr")
+    assert page.is_hidden("#users-admin")  # alice is not an admin: no users list
+    page.fill("#key-form input[name=name]", "laptop")
+    page.click("#key-form button")
+    page.wait_for_selector("#secret:not([hidden])")
+    new_key = page.inner_text("#secret").split(": ")[1].split(" ")[0]
+    assert httpx.get(f"{base}/me/stats", headers={"Authorization": f"Bearer {new_key}"}).status_code == 200
+    page.wait_for_selector("#key-list tr:has-text('laptop')")
+    assert len(page.query_selector_all("#key-list tbody tr")) == 2  # alice's two keys, never bob's
+    page.once("dialog", lambda d: d.accept())
+    page.click("#key-list tr:has-text('laptop') button[data-action=revoke]")
+    page.wait_for_selector("#key-list tr:has-text('laptop') td:nth-child(5):not(:empty)")
+    assert httpx.get(f"{base}/me/stats", headers={"Authorization": f"Bearer {new_key}"}).status_code == 401
+    shoot(page, "keys")
+    page.click("a[data-page=health]")
+    page.wait_for_selector("#health-body dl")
+    assert "ok" in page.inner_text("#health-body")
+    page.wait_for_selector("#memories-chart rect")
+    assert len(page.query_selector_all("#memories-chart rect")) >= 1
+    assert "need an admin key" in page.inner_text("#health-charts")
+    shoot(page, "health")
+    assert page.evaluate("sessionStorage.getItem('engram.key')") == alice
+    page.click("#logout")
+    page.fill("#key", admin["Authorization"].removeprefix("Bearer "))
+    page.click("#login-form button")
+    page.wait_for_selector("#memory-list")
+    page.click("a[data-page=keys]")
+    page.wait_for_selector("#users-admin:not([hidden]) #user-list tbody tr")
+    page.fill("#user-form input[name=name]", "carol")
+    page.click("#user-form button")
+    page.wait_for_selector("#user-list tr:has-text('carol')")
+    users = page.inner_text("#user-list")
+    assert "alice" in users and "bob" in users and "First key of user" in page.inner_text("#secret")
+    shoot(page, "users")
+    page.click("a[data-page=health]")
+    page.wait_for_selector("#latency-chart rect")
+    latency = page.inner_text("#health-charts")
+    assert "search p50" in latency and "store p95" in latency
+    shoot(page, "health-admin")
