@@ -15,7 +15,7 @@ from ...errors import Invalid
 from ...intelligence.feedback import _rate as rate_memory
 from ...model.memories import active, owned_memory
 from ...storage.database import Database
-from ...validation import Field, Schema
+from ...validation import INT_MAX, Field, Schema
 
 __all__ = ["ABSORB", "FEEDBACK", "QUERY", "Brain"]
 
@@ -35,7 +35,9 @@ ABSORB = Schema(Field("id", "int", required=True, min=1, aliases=("memory_id",))
 
 def _pairs(value: Any) -> list[tuple[int, int]]:
     if not isinstance(value, list) or not all(
-        isinstance(p, list) and len(p) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in p)
+        isinstance(p, list)
+        and len(p) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) and 0 < x <= INT_MAX for x in p)
         for p in value
     ):
         raise Invalid("edge_pairs", "must be a list of [source_id, target_id] pairs")
@@ -47,7 +49,12 @@ FEEDBACK = Schema(
         "memory_ids",
         "any",
         required=True,
-        schema={"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 100},
+        schema={
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
+            "minItems": 1,
+            "maxItems": 100,
+        },
         check=lambda v: _ids(v),
     ),
     Field(
@@ -58,7 +65,12 @@ FEEDBACK = Schema(
         schema={
             "type": "array",
             "maxItems": 100,
-            "items": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2},
+            "items": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX},
+                "minItems": 2,
+                "maxItems": 2,
+            },
         },
     ),
     Field("useful", "bool", required=True),
@@ -85,7 +97,7 @@ def _ids(value: Any) -> list[int]:
         not isinstance(value, list)
         or not value
         or len(value) > 100
-        or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in value)
+        or not all(isinstance(x, int) and not isinstance(x, bool) and 0 < x <= INT_MAX for x in value)
     ):
         raise Invalid("memory_ids", "must be a list of 1-100 memory ids")
     return list(dict.fromkeys(value))
