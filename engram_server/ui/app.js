@@ -207,18 +207,38 @@ function showSecret(label, data) {
   p.hidden = false;
 }
 
+function keyStatus(k) {
+  if (k.revoked_at) return "revoked " + k.revoked_at;
+  if (!k.is_active) return "expired " + (k.expires_at || "");
+  const from = k.rotated_from ? ` (replaces #${k.rotated_from})` : "";
+  return (k.expires_at ? "active until " + k.expires_at : "active") + from;
+}
+
+// Rotate: a new key with the same scopes, shown once; the old key stops working now (grace_hours 0). When the
+// rotated key is this tab's own key, the tab carries on with the new one.
+async function rotateKey(k) {
+  if (!confirm(`Rotate key ${k.id}? A new key replaces it and the old one stops working now.`)) return;
+  const d = await call("POST", "/keys/rotate", { key_id: k.id, grace_hours: 0 });
+  const mine = sessionStorage.getItem(KEY) || "";
+  if (k.prefix && mine.slice(mine.indexOf("_") + 1).startsWith(k.prefix)) sessionStorage.setItem(KEY, d.api_key);
+  showSecret(`Key ${k.id} rotated, new key ${d.id}`, d);
+  await loadKeys();
+}
+
 async function loadKeys() {
   const data = await call("GET", "/keys");
   const body = $("#key-list tbody");
   body.replaceChildren();
   (data.keys || []).forEach((k) => {
     const tr = el("tr", null, { "data-id": k.id });
-    [k.id, k.name || "", (k.scopes || []).join ? k.scopes.join(", ") : k.scopes, k.created_at, k.revoked_at || ""].forEach((v) => tr.append(el("td", v)));
+    [k.id, k.name || "", (k.scopes || []).join ? k.scopes.join(", ") : k.scopes, k.created_at, keyStatus(k)].forEach((v) => tr.append(el("td", v)));
     const td = el("td");
-    if (!k.revoked_at) {
-      const b = el("button", "revoke", { type: "button", "data-action": "revoke" });
-      b.addEventListener("click", () => { if (confirm("Revoke key " + k.id + "?")) call("DELETE", `/keys/${k.id}`, {}).then(loadKeys).catch((e) => showError(e.message)); });
-      td.append(b);
+    if (k.is_active !== false && !k.revoked_at) {
+      const rotate = el("button", "rotate", { type: "button", "data-action": "rotate" });
+      rotate.addEventListener("click", () => rotateKey(k).catch((e) => showError(e.message)));
+      const revoke = el("button", "revoke", { type: "button", "data-action": "revoke" });
+      revoke.addEventListener("click", () => { if (confirm("Revoke key " + k.id + "?")) call("DELETE", `/keys/${k.id}`, {}).then(loadKeys).catch((e) => showError(e.message)); });
+      td.append(rotate, " ", revoke);
     }
     tr.append(td);
     body.append(tr);

@@ -208,7 +208,7 @@ def test_dashboard_in_headless_chromium(
     assert len(page.query_selector_all("#key-list tbody tr")) == 2  # alice's two keys, never bob's
     page.once("dialog", lambda d: d.accept())
     page.click("#key-list tr:has-text('laptop') button[data-action=revoke]")
-    page.wait_for_selector("#key-list tr:has-text('laptop') td:nth-child(5):not(:empty)")
+    page.wait_for_selector("#key-list tr:has-text('laptop') td:nth-child(5):has-text('revoked')")
     assert httpx.get(f"{base}/me/stats", headers={"Authorization": f"Bearer {new_key}"}).status_code == 401
     shoot(page, "keys")
     page.click("a[data-page=health]")
@@ -236,3 +236,47 @@ def test_dashboard_in_headless_chromium(
     latency = page.inner_text("#health-charts")
     assert "search p50" in latency and "store p95" in latency
     shoot(page, "health-admin")
+
+
+def _login(page: Any, base: str, key: str) -> None:
+    page.goto(f"{base}/ui")
+    page.fill("#key", key)
+    page.click("#login-form button")
+    page.wait_for_selector("#memory-list")
+
+
+def _status(base: str, key: str) -> int:
+    return httpx.get(f"{base}/me/stats", headers={"Authorization": f"Bearer {key}"}).status_code
+
+
+@needs_chromium
+def test_keys_page_rotates_a_key(
+    live: tuple[str, dict[str, str]], page: Any, shoot: Callable[[Any, str], None]
+) -> None:
+    """Rotate shows the new secret once and the old key stops working at once; rotating the tab's own key
+    keeps the tab logged in with the new one."""
+    base, admin = live
+    dora = _user_key(base, admin, "dora")
+    made = httpx.post(f"{base}/keys", headers={"Authorization": f"Bearer {dora}"}, json={"name": "ci"}).json()
+    old = made["api_key"]
+    _login(page, base, dora)
+    page.click("a[data-page=keys]")
+    page.wait_for_selector("#key-list tr:has-text('ci') button[data-action=rotate]")
+    page.once("dialog", lambda d: d.accept())
+    page.click("#key-list tr:has-text('ci') button[data-action=rotate]")
+    page.wait_for_selector(f"#secret:has-text('Key {made['id']} rotated')")
+    new = page.inner_text("#secret").split(": ")[1].split(" ")[0]
+    assert new != old and _status(base, new) == 200 and _status(base, old) == 401
+    page.wait_for_selector(f"#key-list tr[data-id='{made['id']}'] td:nth-child(5):has-text('expired')")
+    assert page.query_selector(f"#key-list tr[data-id='{made['id']}'] button") is None  # nothing left to do
+    assert f"replaces #{made['id']}" in page.inner_text("#key-list")
+    shoot(page, "keys-rotated")
+    own = next(k for k in httpx.get(f"{base}/keys", headers={"Authorization": f"Bearer {dora}"}).json()["keys"]
+               if dora.removeprefix("engram_").startswith(k["prefix"]))  # fmt: skip
+    page.once("dialog", lambda d: d.accept())
+    page.click(f"#key-list tr[data-id='{own['id']}'] button[data-action=rotate]")
+    page.wait_for_selector(f"#secret:has-text('Key {own['id']} rotated')")
+    page.wait_for_selector(f"#key-list tr[data-id='{own['id']}'] td:nth-child(5):has-text('expired')")
+    session = page.evaluate("sessionStorage.getItem('engram.key')")
+    assert session != dora and _status(base, session) == 200 and _status(base, dora) == 401
+    assert page.is_hidden("#error")
