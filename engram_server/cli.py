@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from engram_core.settings import Settings
-
 
 def serve_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="engram serve", description="Run the Engram server.")
@@ -15,6 +13,8 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, help="TCP port (ENGRAM_PORT, default 4200)")
     parser.add_argument("--data-dir", help="data directory (ENGRAM_DATA_DIR, default ./data)")
     args = parser.parse_args(argv)
+    from engram_core.settings import Settings  # here, not at import: `engram hook` lists the command sets
+
     overrides: dict[str, Any] = {}
     if args.host:
         overrides["host"] = args.host

@@ -9,12 +9,13 @@ engram mcp                   # the MCP server on stdio
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import argparse
+
     from .common import Verb
 
 __all__ = ["COMMANDS", "VERBS", "main"]
@@ -26,6 +27,8 @@ VERBS = frozenset(
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Verb]]:
+    import argparse  # not at import: `engram hook` (every Claude Code event) never parses client verbs
+
     from . import memory, ops, retrieval
     from .common import add_connection
 

@@ -314,3 +314,39 @@ def test_fail_open_when_engram_is_slower_than_the_timeout(stand_in: tuple[str, t
     for name, took, done in _every_event(base, tmp_path, timeout="1"):
         assert (name, done.returncode, done.stdout) == (name, 0, ""), done.stderr
         assert took < 4.0, (name, took)  # the hook's own deadline (1 s + process start), far below the 6 s reply
+
+
+# What `engram hook` must never import: the hook runs as a new process on every Claude Code event, and each of
+# these costs milliseconds of that event's latency (issue 13: p95 < 300 ms, process start included).
+HEAVY = ("engram_server", "engram_client.client", "engram_client.cli.common", "httpx", "starlette", "pydantic",
+         "numpy", "onnxruntime", "uvicorn", "mcp", "importlib.metadata", "argparse")  # fmt: skip
+# The `engram` command's own module is the entry point; nothing else of the core is needed to run a hook.
+CORE_ALLOWED = {"engram_core", "engram_core.cli"}
+
+# The installed console script as pip writes it, run in this interpreter; the modules loaded are printed at exit.
+_ENTRY = """
+import atexit, sys
+atexit.register(lambda: sys.stderr.write("\\nMODULES " + " ".join(sorted(sys.modules)) + "\\n"))
+sys.argv = ["engram", *sys.argv[1:]]
+from engram_core.cli import main
+sys.exit(main())
+"""
+
+
+def test_engram_hook_imports_only_what_a_hook_needs(stand_in: tuple[str, type[_StandIn]], tmp_path: Path) -> None:
+    base, handler = stand_in
+    handler.answer = (200, {"context": "- The ledger lives in Postgres.", "decisions": [], "episode_id": 4})
+    env = {**os.environ, "ENGRAM_URL": base, "ENGRAM_API_KEY": "k", "ENGRAM_HOOK_STATE": str(tmp_path / "s")}
+    transcript = tmp_path / "t.jsonl"
+    for name, extra in (("SessionStart", {"source": "startup"}),
+                        ("UserPromptSubmit", {"prompt": "where does the ledger live?"})):  # fmt: skip
+        event = {**common(tmp_path, transcript, name), **extra}
+        done = subprocess.run([sys.executable, "-c", _ENTRY, "hook", name], input=json.dumps(event), env=env,
+                              capture_output=True, text=True, timeout=30)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "The ledger lives in Postgres." in json.loads(done.stdout)["hookSpecificOutput"]["additionalContext"]
+        loaded = set(done.stderr.rsplit("MODULES ", 1)[1].split())
+        assert "engram_client.hook" in loaded  # the hook did run through the command
+        heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY))
+        core = sorted(m for m in loaded if m.split(".")[0] == "engram_core" and m not in CORE_ALLOWED)
+        assert (name, heavy, core) == (name, [], [])

@@ -94,3 +94,21 @@ def test_engram_command_offers_serve_and_the_core_verbs_without_the_core_importi
     assert serve_help.returncode == 0 and "--port" in serve_help.stdout
     unknown = subprocess.run([sys.executable, "-m", "engram_core.cli", "nope"], capture_output=True, text=True)
     assert unknown.returncode == 2 and "unknown command" in unknown.stderr
+
+
+def test_command_sets_read_from_entry_points_txt_are_importlib_metadata_s() -> None:
+    from importlib import metadata
+
+    from engram_core import cli
+
+    found = metadata.distribution("engram").entry_points.select(group=cli.GROUP)
+    expected = sorted((ep.name, ep.value) for ep in found)
+    text = cli._entry_points_txt()
+    assert text is not None and cli._parse_group(text) is not None  # the fast path is the one taken here
+    assert cli._sets() == expected and [n for n, _ in expected] == ["client", "server"]
+    simple = "# c\n[console_scripts]\nengram = engram_core.cli:main\n\n[engram.commands]\nb = m.x:C\na=n:D.E\n"
+    assert cli._parse_group(simple) == [("b", "m.x:C"), ("a", "n:D.E")]
+    assert cli._parse_group("[engram.commands]\nc = m:C [extra]\n") is None  # extras: importlib.metadata decides
+    assert cli._parse_group("[engram.commands]\nc = m\n") is None
+    assert cli.command("keys") is cli.COMMANDS["keys"] and cli.command("hook") is not None
+    assert cli.command("nope") is None
