@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..auth.context import AuthContext
@@ -30,15 +31,55 @@ from ..memories.service import MemoryService
 from ..memories.simhash import fingerprint
 from ..storage.changes import ChangeSet
 from ..storage.database import Database
-from ..timeutil import now_iso
-from ..validation import Field, Schema
+from ..timeutil import format_ts, now_iso
+from ..validation import INT_MAX, Field, Schema
 
 __all__ = ["CHANGES", "RECEIVE", "SyncService"]
 
 MAX_CHANGES = 1000
 
+SINCE_SCHEMA = {
+    "oneOf": [
+        {"type": "integer", "minimum": 0, "maximum": INT_MAX},
+        {"type": "string", "format": "date-time"},
+    ]
+}
+
+
+def _since(value: Any) -> int | str:
+    """A cursor (an integer, digits in a query string) or an ISO-8601 timestamp with a timezone, normalised
+    to UTC; a timestamp is turned into a cursor when the log is read."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Invalid("since", "must be a cursor (an integer) or an ISO-8601 timestamp")
+    if isinstance(value, int):
+        if not 0 <= value <= INT_MAX:
+            raise Invalid("since", f"a cursor must be between 0 and {INT_MAX}")
+        return value
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
+    except (ValueError, OverflowError):
+        raise Invalid("since", f"cannot read {value[:40]!r} as a cursor or an ISO-8601 timestamp") from None
+    if moment.tzinfo is None:  # a naive time would be silently read in the server's zone, not the client's
+        raise Invalid("since", "a timestamp needs a timezone (Z or +hh:mm)")
+    try:
+        return format_ts(moment)
+    except (ValueError, OverflowError):  # year 1 or 9999 pushed out of range by the offset
+        raise Invalid("since", f"{value[:40]!r} is out of range") from None
+
+
 CHANGES = Schema(
-    Field("since", "int", default=0, min=0, help="The cursor of the last pull (0: everything)."),
+    Field(
+        "since",
+        "any",
+        default=0,
+        check=_since,
+        schema=SINCE_SCHEMA,
+        help="The cursor of the last pull (0: everything), or an ISO-8601 timestamp with a timezone"
+        " (2026-12-01T09:00:00Z): the changes logged at or after that time.",
+    ),
     Field("limit", "int", default=100, min=1, max=MAX_CHANGES),
     description="The caller's memory changes after a cursor, one per memory chain, oldest first.",
 )
@@ -162,7 +203,9 @@ class SyncService:
         q = CHANGES.parse(query)
         return await self.db.aread(lambda conn: self._changes(conn, auth.user_id, q["since"], q["limit"]))
 
-    def _changes(self, conn: Any, user_id: int, since: int, limit: int) -> dict[str, Any]:
+    def _changes(self, conn: Any, user_id: int, since: int | str, limit: int) -> dict[str, Any]:
+        if isinstance(since, str):
+            since = self._cursor_at(conn, user_id, since)
         rows = conn.execute(
             "SELECT l.id, l.sync_id, l.change_type, l.memory_id FROM sync_log l WHERE l.user_id = ? AND l.id > ?"
             " AND l.id = (SELECT max(x.id) FROM sync_log x WHERE x.user_id = l.user_id AND x.sync_id = l.sync_id)"
@@ -191,6 +234,18 @@ class SyncService:
         top = conn.execute("SELECT coalesce(max(id), 0) FROM sync_log WHERE user_id = ?", (user_id,)).fetchone()[0]
         return {"changes": out, "count": len(out), "since": since, "cursor": last if more else max(last, int(top)),
                 "more": more, "server_time": now_iso()}  # fmt: skip
+
+    def _cursor_at(self, conn: Any, user_id: int, moment: str) -> int:
+        """The cursor just before the caller's first change logged at or after ``moment`` (normalised UTC, as
+        the log's ``created_at``); after the last change when there is none. The log's ids and times rise
+        together (both are taken in the committing transaction, one writer at a time)."""
+        first = conn.execute(
+            "SELECT min(id) FROM sync_log WHERE user_id = ? AND created_at >= ?", (user_id, moment)
+        ).fetchone()[0]
+        if first is not None:
+            return int(first) - 1
+        top = conn.execute("SELECT coalesce(max(id), 0) FROM sync_log WHERE user_id = ?", (user_id,)).fetchone()[0]
+        return int(top)
 
     # -- apply ----------------------------------------------------------------------------------------
     async def receive(self, auth: AuthContext, body: Any) -> dict[str, Any]:
