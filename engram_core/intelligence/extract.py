@@ -30,7 +30,7 @@ from ..errors import Invalid, LlmUnavailable
 from ..llm.client import LlmClient
 from ..memories.service import MemoryService
 from ..storage.database import Database
-from ..validation import Field, Schema
+from ..validation import TEXT_PATTERN, Field, Schema
 from ..vector_index.index import VectorIndex
 
 __all__ = ["ADD", "Candidate", "ExtractService", "rule_candidates", "validate_messages"]
@@ -71,7 +71,7 @@ _MESSAGE = {
     "type": "object",
     "required": ["content"],
     "properties": {
-        "role": {"type": "string", "pattern": "^[^\\u0000]*\\S[^\\u0000]*$"},
+        "role": {"type": "string", "pattern": TEXT_PATTERN},  # \S let its one visible character be a NUL
         "content": {"type": "string", "pattern": _NO_NUL},
     },
 }

@@ -11,7 +11,7 @@ from typing import Any
 from ..auth.context import AuthContext
 from ..errors import Invalid, NotFound
 from ..timeutil import format_ts, now_iso
-from ..validation import Field, Schema
+from ..validation import TEXT_PATTERN, Field, Schema
 from .deps import ProxyDeps
 
 __all__ = ["PROMOTE", "PUT", "QUERY", "ScratchService"]
@@ -42,7 +42,7 @@ PUT = Schema(
     Field("ttl", "int", default=30, min=1, max=1440, help="Minutes the entries live."),
     Field("entries", "any", check=_entries,
           schema={"type": "array", "maxItems": 200, "items": {"type": "object", "required": ["key"],
-                  "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                  "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": TEXT_PATTERN},
                                  "value": {"type": "string"}}}}),
     description="Write scratchpad entries (upserted by session and key).",
 )  # fmt: skip

@@ -27,7 +27,7 @@ import httpx
 
 from ..auth.context import AuthContext
 from ..errors import Invalid, ProviderFailed, ProviderTimeout
-from ..validation import Field, Schema
+from ..validation import TEXT_PATTERN, Field, Schema
 from .deps import ProxyDeps
 from .inject import Retrieved, inject, last_user_text, retrieve
 from .providers import AnthropicStream, Provider, SseParser, from_anthropic, openai_delta_text, resolve, to_anthropic
@@ -61,9 +61,9 @@ def _check_messages(value: Any) -> list[dict[str, Any]]:
 CHAT = Schema(
     Field("model", "str", required=True, max_len=200, help="The provider's model name (forwarded as is)."),
     Field("messages", "any", required=True, check=_check_messages,
-          schema={"oneOf": [{"type": "string", "pattern": "\\S"},
+          schema={"oneOf": [{"type": "string", "pattern": TEXT_PATTERN},
                             {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["role"],
-                             "properties": {"role": {"type": "string", "pattern": "\\S"},
+                             "properties": {"role": {"type": "string", "pattern": TEXT_PATTERN},
                                             "content": {"type": ["string", "array", "null"]}}}}]},
           help="The chat, OpenAI format (or one string: one user message). The latest user message is the "
                "memory query."),
