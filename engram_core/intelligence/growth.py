@@ -38,7 +38,7 @@ def sentence(subject: str, predicate: str, old: str, new: str) -> str:
 
 
 def observations(conn: Any, user_id: int, q: dict[str, Any]) -> list[dict[str, Any]]:
-    """The user's growth observations (filters: ``subject``, ``predicate``; ``limit``/``offset``)."""
+    """The user's growth observations (filters: ``subject``, ``predicate``, ``since``; ``limit``/``offset``)."""
     sql = (
         "SELECT o.subject, o.predicate, o.object AS old, n.object AS new, n.valid_at AS changed_at,"
         " o.memory_id AS from_id, n.memory_id AS to_id"
@@ -54,6 +54,9 @@ def observations(conn: Any, user_id: int, q: dict[str, Any]) -> list[dict[str, A
     if q.get("predicate"):
         sql += " AND o.predicate = ?"
         args.append(str(q["predicate"]).lower())
+    if q.get("since"):
+        sql += " AND n.valid_at >= ?"
+        args.append(q["since"])
     sql += " ORDER BY n.valid_at DESC, n.id DESC LIMIT ? OFFSET ?"
     args += [q["limit"], q["offset"]]
     return [

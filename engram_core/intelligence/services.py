@@ -1,4 +1,4 @@
-"""The guardrail, extraction, reflection, consolidation, health and feedback services of one Engram.
+"""The guardrail, extraction, reflection, consolidation, health, feedback and causal-chain services of one Engram.
 
 ``IntelligenceServices(db, settings, ...)`` builds them over the database, embedding manager, memory
 service, search and optional LLM it is given; the routes reach them as ``engram.intel``.
@@ -12,6 +12,7 @@ from ..memories.service import MemoryService
 from ..search.service import SearchService
 from ..settings import Settings
 from ..storage.database import Database
+from .causal_chains import CausalService
 from .consolidate import ConsolidateService
 from .extract import ExtractService
 from .feedback import FeedbackService
@@ -39,3 +40,4 @@ class IntelligenceServices:
         self.consolidation = ConsolidateService(db, llm, memories, vectors)
         self.reflection = ReflectService(db, llm, memories, search)
         self.health = MemoryHealthService(db, settings)
+        self.causal = CausalService(db)

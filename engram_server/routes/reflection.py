@@ -1,12 +1,13 @@
-"""Reflection, consolidation, memory health and retrieval feedback routes."""
+"""Reflection (and growth reflection), consolidation, memory health, retrieval feedback and causal chains."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from engram_core.intelligence.causal_chains import CAUSAL_CHAINS, CAUSAL_LINK
 from engram_core.intelligence.consolidate import CONSOLIDATE
 from engram_core.intelligence.feedback import FEEDBACK
-from engram_core.intelligence.reflect import REFLECT, REFLECTIONS
+from engram_core.intelligence.reflect import GROWTH_REFLECT, REFLECT, REFLECTIONS
 
 from ..routing import ApiRequest, api
 
@@ -47,6 +48,23 @@ async def feedback_stats(r: ApiRequest) -> Any:
     return await r.engram.intel.feedback.stats(r.auth)
 
 
+async def growth_reflect(r: ApiRequest) -> Any:
+    """Write the growth observations down as one reflection memory (nothing new: nothing stored)."""
+    result = await r.engram.intel.reflection.growth(r.auth, r.body)
+    return (201 if result["stored"] else 200), result
+
+
+async def causal_link(r: ApiRequest) -> Any:
+    """State that one memory caused another (a caused_by link, effect -> cause)."""
+    result = await r.engram.intel.causal.link(r.auth, r.body)
+    return (201 if result["created"] else 200), result
+
+
+async def causal_chains(r: ApiRequest) -> Any:
+    """Causal chains, cause first: through one memory, or from every root cause."""
+    return await r.engram.intel.causal.chains(r.auth, r.query)
+
+
 _T = "intelligence"
 routes = [
     *(api(p, reflect, methods=("POST",), scope="write", body=REFLECT, tag=_T, ok=(201,))
@@ -57,4 +75,9 @@ routes = [
     api("/memory-health", memory_health, tag=_T),
     api("/feedback", feedback, methods=("POST",), scope="write", body=FEEDBACK, tag=_T, ok=(201,)),
     api("/feedback/stats", feedback_stats, tag=_T),
+    api("/growth/reflect", growth_reflect, methods=("POST",), scope="write", body=GROWTH_REFLECT, tag=_T,
+        ok=(201, 200), cost=2),
+    api("/intelligence/causal/links", causal_link, methods=("POST",), scope="write", body=CAUSAL_LINK, tag=_T,
+        ok=(201, 200)),
+    api("/intelligence/causal/chains", causal_chains, query=CAUSAL_CHAINS, tag=_T, cost=2),
 ]  # fmt: skip

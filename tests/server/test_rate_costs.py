@@ -63,6 +63,8 @@ INTENDED: dict[tuple[str, str], int] = {
     ("POST", "/intelligence/contradictions"): 10,
     ("POST", "/intelligence/decompose/{id:int}"): 2,
     ("POST", "/admin/decompose-sweep"): 50,
+    ("POST", "/growth/reflect"): 2,  # stores (embeds) a reflection memory, as /store does
+    ("GET", "/intelligence/causal/chains"): 2,  # a bounded graph walk, one query per memory reached
 }  # fmt: skip
 
 

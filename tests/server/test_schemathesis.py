@@ -54,6 +54,8 @@ CROSS_FIELD_RULES = (
     "a key must be 1-100 characters",  # /preferences, /state: key names (OpenAPI 3.0 has no propertyNames)
     "is not a field of",  # /batch: an op's body is checked against that op's own schema
     "is only taken with",  # /axon/subscribe: a secret signs webhook_url deliveries, so needs the URL
+    "is not one of your memories",  # /intelligence/causal/links: ids the caller has (the run's are unknown)
+    "would make a causal loop",  # /intelligence/causal/links: the cause is already caused by the effect
 )  # fmt: skip  (state: the run has no chat provider)
 EXAMPLES: dict[str, int] = {"positive": 0, "negative": 0}
 
