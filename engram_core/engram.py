@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from typing import Any
 
 from . import __version__
@@ -17,6 +19,7 @@ from .cognitive import Cognitive
 from .crypto.database import open_database
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingService
+from .errors import EmbeddingDown
 from .intelligence.affect import score_in_tx as score_affect
 from .intelligence.facts_service import FactsService
 from .intelligence.services import IntelligenceServices
@@ -79,6 +82,10 @@ class Engram:
         self.backups = BackupService(settings, db)
         self.jobs = JobQueue(db, start_delay=settings.jobs_start_delay)
         self.jobs.register("reembed", self._reembed_job)
+        # A remote embedding endpoint that is down: writes keep their memories, the backfill embeds them later.
+        self.vectors.on_deferred = self._embedding_deferred
+        self._deferred_at = -math.inf
+        self._deferred_tasks: set[asyncio.Future[Any]] = set()
         self.maintenance = Maintenance(db, settings, self.jobs)  # /admin/rebuild-fts, compact, gc, schema
         self.ingest = IngestService(db, settings, self.memories, self.jobs)
         # Decomposition, structured facts, contradictions, affect: a durable job after each store/update.
@@ -159,7 +166,7 @@ class Engram:
         await self.jobs.stop()
         await self.vectors.close()
 
-    async def enqueue_reembed(self, auth: AuthContext | None) -> dict[str, Any]:
+    async def enqueue_reembed(self, auth: AuthContext | None, *, delay: float = 0.0) -> dict[str, Any]:
         """Queue one re-embed job (unless one is queued already); returns it."""
         from .jobs.queue import enqueue
 
@@ -167,7 +174,8 @@ class Engram:
             row = conn.execute(
                 "SELECT id FROM jobs WHERE kind = 'reembed' AND status IN ('queued', 'running')"
             ).fetchone()
-            return int(row[0]) if row else enqueue(conn, "reembed", {"requested_by": auth.user_id if auth else None})
+            payload = {"requested_by": auth.user_id if auth else None}
+            return int(row[0]) if row else enqueue(conn, "reembed", payload, delay=delay)
 
         job_id = await self.db.awrite(tx)  # the new job row wakes the queue (change feed)
         return await self.jobs.get(job_id, None)
@@ -177,9 +185,31 @@ class Engram:
         info["pending"] = await self.db.aread(self.vectors.pending) if self.vectors.enabled else None
         return info
 
+    def _embedding_deferred(self, reason: str) -> None:
+        """A write kept a memory without its vector (the endpoint is down): queue the backfill once a cooldown."""
+        cooldown = self.settings.embedding_api_cooldown_seconds
+        now = time.monotonic()
+        if now - self._deferred_at < max(cooldown, 1.0):
+            return
+        self._deferred_at = now
+        log.warning("%s: memories are stored now and embedded when the endpoint answers", reason)
+        task = asyncio.ensure_future(self.enqueue_reembed(None, delay=cooldown))
+        self._deferred_tasks.add(task)
+        task.add_done_callback(self._deferred_tasks.discard)
+
     async def _reembed_job(self, payload: dict[str, Any], user_id: int | None) -> dict[str, Any]:
-        count = await asyncio.get_running_loop().run_in_executor(None, self.vectors.reembed_sync)
-        self.search.index.reset()  # vectors changed outside the store path: every user's index reloads
+        from .jobs.queue import enqueue
+
+        try:
+            count = await asyncio.get_running_loop().run_in_executor(None, self.vectors.reembed_sync)
+        except EmbeddingDown as exc:
+            # Still down: try again after the cooldown (the batches already embedded are kept), for as long
+            # as it takes; a give-up after the queue's few retries would leave memories without vectors.
+            delay = max(self.settings.embedding_api_cooldown_seconds, 1.0)
+            await self.db.awrite(lambda conn: enqueue(conn, "reembed", {"requested_by": None}, delay=delay))
+            return {"embedded": None, "deferred": exc.message, "next_try_seconds": delay}
+        finally:
+            self.search.index.reset()  # vectors changed outside the store path: every user's index reloads
         return {"embedded": count, "fingerprint": self.vectors.fingerprint}
 
     def close(self) -> None:

@@ -11,7 +11,9 @@ EngramError
 ├── Conflict           409  the object exists already or the state forbids the change
 ├── RateLimited        429  too many requests; carries retry_after seconds
 ├── Unavailable        503  a component (model, index) is not ready
-│   └── LlmUnavailable 503  the optional LLM failed, is over budget or its circuit is open (callers fall back)
+│   ├── LlmUnavailable 503  the optional LLM failed, is over budget or its circuit is open (callers fall back)
+│   └── EmbeddingDown  503  the remote embedding endpoint failed or its circuit is open (stores defer the
+│                           vector, search runs the channels that need none)
 ├── ProviderFailed     502  the proxy's chat provider failed (5xx, unreachable, garbled answer)
 │   └── ProviderTimeout 504 the provider did not answer in time
 ├── Locked             503  an encrypted database without (the right) key
@@ -25,6 +27,7 @@ from __future__ import annotations
 __all__ = [
     "Conflict",
     "DbOpError",
+    "EmbeddingDown",
     "EngramError",
     "Forbidden",
     "Invalid",
@@ -103,6 +106,13 @@ class RateLimited(EngramError):
 
 class Unavailable(EngramError):
     """A component needed for the request (a model, an index) is not ready."""
+
+
+class EmbeddingDown(Unavailable):
+    """The remote embedding endpoint failed (past its retries) or its circuit is open.
+
+    Stores keep the memory and embed it later (the backfill job); search runs the channels that need no
+    query vector and says it is degraded; a route that cannot do without a vector answers 503."""
 
 
 class LlmUnavailable(Unavailable):

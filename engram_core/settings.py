@@ -115,6 +115,13 @@ DECLARATIONS: tuple[Setting, ...] = (
         2,
         "Retries of a failed embedding request (timeouts, connection errors, 429, 5xx), with backoff.",
     ),
+    _S(
+        "ENGRAM_EMBEDDING_API_COOLDOWN_SECONDS",
+        "float",
+        15.0,
+        "After a failed embedding request the endpoint is left alone this long (stores keep their memories"
+        " and embed them later, search runs without the vector channel); then one request tries it again.",
+    ),
     _S("ENGRAM_RERANKER_ENABLED", "bool", False, "Rerank the top search results with a cross-encoder."),
     _S("ENGRAM_RERANKER_MODEL", "str", "granite-reranker", "Named reranker model."),
     _S("ENGRAM_RERANKER_TOP_K", "int", 12, "How many fused results the reranker rescores."),
@@ -276,6 +283,7 @@ class Settings:
     embedding_api_dimensions: int
     embedding_api_timeout_seconds: float
     embedding_api_max_retries: int
+    embedding_api_cooldown_seconds: float
     reranker_enabled: bool
     reranker_model: str
     reranker_top_k: int

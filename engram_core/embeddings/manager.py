@@ -3,6 +3,11 @@
 It loads the configured model (never pulling at startup, never raising for a missing model: the vector
 channel is then off and ``reason`` says why), checks the database's recorded fingerprint, embeds on the
 store path through the micro-batcher, and runs the backfill and re-embed jobs.
+
+While a remote embedding endpoint is down, ``embed(texts, defer=True)`` (the write paths) answers None,
+as if no model were loaded, and calls ``on_deferred`` (the composition root queues the backfill job, which
+embeds every memory still without a vector once the endpoint answers); ``embed(texts)`` (search, routes
+that need the vector itself) raises ``EmbeddingDown`` for the caller to degrade or answer 503.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import Invalid, ModelMismatch, Unavailable
+from ..errors import EmbeddingDown, Invalid, ModelMismatch, Unavailable
 from ..settings import Settings
 from ..storage.database import Database
 from .base import Embedder
@@ -49,6 +54,8 @@ class EmbeddingManager:
             else None
         )
         self.after_embed: list[Callable[[Any, int, int], object]] = []  # (conn, user_id, memory_id) in the tx
+        self.on_deferred: Callable[[str], object] | None = None  # (reason): a write kept a memory without vector
+        self.deferred = 0  # texts written without a vector because the endpoint was down
 
     @classmethod
     def load(cls, settings: Settings, db: Database, *, check: bool = True) -> EmbeddingManager:
@@ -109,10 +116,20 @@ class EmbeddingManager:
         return max(1, (len(text) + 3) // 4) if text else 0
 
     # -- embedding ------------------------------------------------------------------------------------
-    async def embed(self, texts: list[str]) -> np.ndarray | None:
+    async def embed(self, texts: list[str], *, defer: bool = False) -> np.ndarray | None:
+        """Vectors for ``texts`` (None without a model). With ``defer``, a down endpoint answers None too and
+        the texts are left to the backfill; without, it raises ``EmbeddingDown``."""
         if self.batcher is None:
             return None
-        return await self.batcher.embed(texts)
+        try:
+            return await self.batcher.embed(texts)
+        except EmbeddingDown as exc:
+            if not defer:
+                raise
+            self.deferred += len(texts)
+            if self.on_deferred is not None:
+                self.on_deferred(exc.message)
+            return None
 
     def client_vector(self, values: list[float]) -> np.ndarray:
         """Check and normalise a vector a client sent with ``embedding``."""

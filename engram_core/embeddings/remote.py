@@ -9,7 +9,10 @@ It sits behind the same ``Embedder`` protocol as the ONNX model, so the micro-ba
 and everything above them work unchanged: ``embed`` is a blocking call made on the embed thread. Inputs go
 in batches of ``ENGRAM_EMBED_BATCH_SIZE``; each request times out after
 ``ENGRAM_EMBEDDING_API_TIMEOUT_SECONDS`` and timeouts, connection errors, 429 and 5xx are retried
-``ENGRAM_EMBEDDING_API_MAX_RETRIES`` times with exponential backoff. Any failure raises ``Unavailable``.
+``ENGRAM_EMBEDDING_API_MAX_RETRIES`` times with exponential backoff. Any failure raises ``EmbeddingDown``
+(an ``Unavailable``) and opens a circuit: for ``ENGRAM_EMBEDDING_API_COOLDOWN_SECONDS`` every call fails at
+once (a store keeps its memory and embeds it later, a search runs without the vector channel, neither waits
+on a dead endpoint), then one call tries the endpoint again and a success closes the circuit.
 
 The fingerprint is ``openai:<model>:<dim>:remote:l2``: recorded in the database like a local model's, so
 switching between a local and a remote model (or between two remote ones) is refused at startup until
@@ -28,7 +31,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from ..errors import Unavailable
+from ..errors import EmbeddingDown, Unavailable
+from ..llm.limits import CircuitBreaker
 from ..settings import Settings
 from .base import MAX_SPAN_CHARS, Fingerprint, clean_text
 
@@ -64,6 +68,7 @@ class RemoteEmbedder:
         retries: int = 2,
         batch_size: int = 32,
         max_tokens: int = 512,
+        cooldown: float = 15.0,
     ) -> None:
         self.url = embeddings_url(url)
         self.model = model
@@ -82,6 +87,7 @@ class RemoteEmbedder:
         self.requests = 0
         self.failures = 0
         self.last_error: str | None = None
+        self.breaker = CircuitBreaker(threshold=1, cooldown=max(0.0, cooldown))
 
     @classmethod
     def connect(cls, settings: Settings) -> RemoteEmbedder:
@@ -104,6 +110,7 @@ class RemoteEmbedder:
             retries=settings.embedding_api_max_retries,
             batch_size=settings.embed_batch_size,
             max_tokens=settings.max_seq_length,
+            cooldown=settings.embedding_api_cooldown_seconds,
         )
         try:
             probe = embedder._request([PROBE_TEXT], expect_dim=wanted or None)
@@ -139,15 +146,27 @@ class RemoteEmbedder:
         return _estimate_tokens(text)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors for ``texts`` in input order, ``batch_size`` texts per request."""
+        """Unit vectors for ``texts`` in input order, ``batch_size`` texts per request.
+
+        Raises ``EmbeddingDown`` when the endpoint fails, and at once while the circuit is open."""
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
+        if not self.breaker.allow():
+            raise EmbeddingDown(
+                f"embedding endpoint is down ({self.last_error}); it is tried again within"
+                f" {self.breaker.cooldown:g} s of its last failure"
+            )
         # The endpoint refuses empty strings; a single space embeds as "nothing" the same everywhere.
         cleaned = [clean_text(t[:MAX_SPAN_CHARS]) or " " for t in texts]
-        parts = [
-            self._request(cleaned[i : i + self.batch_size], expect_dim=self._dim)
-            for i in range(0, len(cleaned), self.batch_size)
-        ]
+        try:
+            parts = [
+                self._request(cleaned[i : i + self.batch_size], expect_dim=self._dim)
+                for i in range(0, len(cleaned), self.batch_size)
+            ]
+        except Unavailable:
+            self.breaker.failure()
+            raise
+        self.breaker.success()
         return np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
 
     # -- HTTP ------------------------------------------------------------------------------------------
@@ -195,17 +214,17 @@ class RemoteEmbedder:
             self.last_error = None
         return np.asarray(matrix / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
-    def _fail(self, message: str) -> Unavailable:
+    def _fail(self, message: str) -> EmbeddingDown:
         with self._lock:
             self.failures += 1
             self.last_error = message
         log.warning("embedding endpoint %s failed: %s", self.url, message)
-        return Unavailable(f"embedding endpoint failed: {message}")
+        return EmbeddingDown(f"embedding endpoint failed: {message}")
 
     def info_status(self) -> dict[str, Any]:
         """Counters for ``/admin/embedding-info``."""
         return {"provider": PROVIDER, "url": self.url, "requests": self.requests, "failures": self.failures,
-                "last_error": self.last_error}  # fmt: skip
+                "last_error": self.last_error, "circuit": self.breaker.state}  # fmt: skip
 
     def close(self) -> None:
         self._client.close()

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..auth.context import AuthContext
 from ..embeddings.manager import EmbeddingManager
-from ..errors import Invalid, LlmUnavailable
+from ..errors import EmbeddingDown, Invalid, LlmUnavailable
 from ..llm.client import LlmClient
 from ..memories.service import MemoryService
 from ..storage.database import Database
@@ -199,7 +199,10 @@ class ExtractService:
 
     async def _semantic_duplicates(self, user_id: int, texts: list[str]) -> list[tuple[int, float] | None]:
         """For each text, the stored memory it means the same as (cosine >= SEMANTIC_DUPLICATE), if any."""
-        vectors = await self.vectors.embed(texts) if texts else None
+        try:
+            vectors = await self.vectors.embed(texts) if texts else None
+        except EmbeddingDown:  # the endpoint is down: SimHash alone finds the duplicates
+            vectors = None
         index = self.index
         if vectors is None or index.model is None:
             return [None] * len(texts)

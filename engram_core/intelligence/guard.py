@@ -26,6 +26,7 @@ import numpy as np
 
 from ..auth.context import AuthContext
 from ..embeddings.manager import EmbeddingManager
+from ..errors import EmbeddingDown
 from ..model.memories import VISIBLE
 from ..storage.database import Database
 from ..timeutil import now_iso
@@ -108,7 +109,10 @@ class GuardService:
         fp = str(self.vectors.fingerprint)
         missing = [t for t in dict.fromkeys(texts) if (fp, t) not in self._cache]
         if missing:
-            embedded = await self.vectors.embed(missing)
+            try:
+                embedded = await self.vectors.embed(missing)
+            except EmbeddingDown:  # the endpoint is down: the key terms alone judge the action
+                return None
             if embedded is None:
                 return None
             for text, vec in zip(missing, embedded, strict=True):

@@ -78,6 +78,7 @@ class MemoryService:
         max_distance = 0 if wordless(fields["content"]) else self.settings.dedup_distance
         client_vector = fields.pop("embedding", None)
         vector_columns: dict[str, Any] = {}
+        deferred = False  # the embedding endpoint is down: stored now, embedded by the backfill job
         if client_vector is not None:
             vector_columns = self.vectors.columns(self.vectors.client_vector(client_vector))
         timings["validate"] = time.perf_counter() - started
@@ -88,8 +89,9 @@ class MemoryService:
             timings["dedup"] = time.perf_counter() - mark
             if dup is None:
                 mark = time.perf_counter()
-                vectors = await self.vectors.embed([fields["content"]])
+                vectors = await self.vectors.embed([fields["content"]], defer=True)
                 vector_columns = self.vectors.columns(vectors[0] if vectors is not None else None)
+                deferred = vectors is None
                 timings["embed"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -115,6 +117,7 @@ class MemoryService:
                 "created_at": created_at,
                 "importance": fields["importance"],
                 "embedded": "embedding" in vector_columns,
+                **({"embedding_deferred": True} if deferred else {}),
                 "tags": fields["tags"],
                 "decay_score": round(decay_score(state, datetime.now(UTC), fields["importance"]), 6),
             }
@@ -148,7 +151,8 @@ class MemoryService:
         parsed = [STORE.parse(b) for b in bodies]
         for fields in parsed:
             fields.pop("embedding", None)
-        vectors = await self.vectors.embed([f["content"] for f in parsed]) if parsed else None
+        vectors = await self.vectors.embed([f["content"] for f in parsed], defer=True) if parsed else None
+        deferred = bool(parsed) and vectors is None and self.vectors.enabled  # the endpoint is down: backfilled
         for fields in parsed:
             for prepare in self._prepare_hooks:
                 prepare(fields["content"])
@@ -173,7 +177,8 @@ class MemoryService:
                 for hook in self._tx_hooks:
                     hook(conn, written)
                 out.append({"stored": True, "id": written.id, "created_at": created_at,
-                            "embedded": "embedding" in columns})  # fmt: skip
+                            "embedded": "embedding" in columns,
+                            **({"embedding_deferred": True} if deferred else {})})  # fmt: skip
             if in_tx is not None:
                 in_tx(conn, out)
             return out
@@ -188,7 +193,7 @@ class MemoryService:
             extra = {"simhash": fingerprint(changes["content"]), "embedding": None, "embedding_model": None}
             for prepare in self._prepare_hooks:
                 prepare(changes["content"])
-            vectors = await self.vectors.embed([changes["content"]])
+            vectors = await self.vectors.embed([changes["content"]], defer=True)
             if vectors is not None:
                 extra.update(self.vectors.columns(vectors[0]))
 

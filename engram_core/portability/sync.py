@@ -303,7 +303,7 @@ class SyncService:
     ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
         """Vectors for new contents, embedded outside the transaction (an unchanged content is not used)."""
         texts = [c["content"] for _, c in updates if c.get("content") is not None]
-        vectors = await self.memories.vectors.embed(texts) if texts else None
+        vectors = await self.memories.vectors.embed(texts, defer=True) if texts else None
         out, k = [], 0
         for sync_id, change in updates:
             extra: dict[str, Any] = {}

@@ -4,7 +4,8 @@
    candidate sizes; an explicit ``question_type`` overrides detection.
 2. **Embed** the query once, through the micro-batcher (``host.embed_batcher``: batched with the
    searches and stores that arrive while the embed threads are busy, never on the event loop), when an
-   embedder is loaded; without one the vector channel is off and the others carry the search.
+   embedder is loaded; without one the vector channel is off and the others carry the search. A remote
+   embedder that is down (``EmbeddingDown``) does the same, and the response says ``degraded``.
 3. **Channels**, all in one read snapshot on a read-pool thread: the vector index is synced first (see
    :mod:`~engram_core.vector_index.index`), then vector, FTS and personality (only for questions of the
    preference or generalization type: about tastes, values, habits); the graph channel expands from
@@ -37,6 +38,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..errors import EmbeddingDown
 from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import to_datetime
@@ -89,14 +91,19 @@ class Outcome:
     timings: dict[str, float]
     explain: list[dict[str, Any]] = field(default_factory=list)
     channel_counts: dict[str, int] = field(default_factory=dict)
+    degraded: str | None = None  # why the vector channel did not run (the embedding endpoint is down)
 
     def response(self) -> dict[str, Any]:
-        """The POST /search response body."""
-        return {
+        """The POST /search response body; ``degraded`` only when a channel could not run."""
+        body: dict[str, Any] = {
             "results": self.results,
             "abstained": not self.results or self.results[0]["score"] < ABSTAIN_BELOW,
             "top_score": self.results[0]["score"] if self.results else 0.0,
         }
+        if self.degraded is not None:
+            body["degraded"] = {"reason": self.degraded, "skipped": ["vector"],
+                                "channels": sorted(self.channel_counts)}  # fmt: skip
+        return body
 
 
 def _ms(start: float) -> float:
@@ -139,8 +146,12 @@ class SearchPipeline:
         strategy = strategy_for(query, q.get("question_type"))
         qvec: np.ndarray | None = None
         model = ""
+        degraded: str | None = None
         if strategy.weights.get("vector", 0.0) > 0:
-            qvec, model = await self._embed(query)
+            try:
+                qvec, model = await self._embed(query)
+            except EmbeddingDown as exc:  # keyword, graph and personality channels carry the search
+                degraded = exc.message
         timings["embed_ms"] = _ms(t0)
         now = to_datetime(scope.now)
         stage = self._stage(scope, q, strategy, qvec, model, now, explain, timings)
@@ -152,7 +163,7 @@ class SearchPipeline:
         timings["total_ms"] = _ms(t0)
         if self.on_timings is not None:
             self.on_timings(timings)
-        return Outcome(results, strategy, timings, records[: len(results)] if explain else [], counts)
+        return Outcome(results, strategy, timings, records[: len(results)] if explain else [], counts, degraded)
 
     def _stage(
         self,

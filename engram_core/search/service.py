@@ -107,7 +107,8 @@ class SearchService:
         if hit is None:
             generation = self.cache.generation(auth.user_id)
             hit = (await self.pipeline.run(scope, q)).response()
-            self.cache.put(auth.user_id, key, hit, generation)
+            if "degraded" not in hit:  # a search without its vector channel is not kept past the outage
+                self.cache.put(auth.user_id, key, hit, generation)
         self.recalled(auth.user_id, (r["id"] for r in hit["results"]))
         return hit
 

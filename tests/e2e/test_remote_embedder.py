@@ -38,13 +38,8 @@ def _serve_and_search(env: dict[str, str], key: str, fake: FakeOpenAI, store: bo
             for text in FACTS:
                 r = httpx.post(base + "/store", json={"content": text}, headers=h, timeout=30)
                 assert r.status_code == 201 and r.json()["embedded"] is True, r.text
-            fake.mode = "500"  # the endpoint fails past the retries: a clear 503, nothing half-written
-            r = httpx.post(base + "/store", json={"content": "stored while the endpoint is down"}, headers=h,
-                           timeout=30)  # fmt: skip
-            assert r.status_code == 503 and "embedding endpoint failed" in r.json()["error"], r.text
-            fake.mode = "ok"
             listed = httpx.get(base + "/list?limit=100", headers=h, timeout=10).json()
-            assert listed["total"] >= 4 and not any("endpoint is down" in m["content"] for m in listed["results"])
+            assert listed["total"] >= 4  # an endpoint failing later: tests/server/test_embedder_outage.py
         fake.requests.clear()
         r = httpx.post(base + "/search/explain", json={"query": "which quokka budget meeting", "limit": 5},
                        headers=h, timeout=30)  # fmt: skip

@@ -3,6 +3,7 @@ batching, key and dimensions sent, retries, and every startup failure named clea
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from engram_core.embeddings.base import Embedder
 from engram_core.embeddings.remote import RemoteEmbedder, embeddings_url
-from engram_core.errors import Unavailable
+from engram_core.errors import EmbeddingDown, Unavailable
 from engram_core.settings import Settings
 from tests.e2e.support import free_port
 from tests.fake_openai import FakeOpenAI, hashed_vector
@@ -62,7 +63,9 @@ def test_dimensions_are_sent_and_checked(tmp_path: Path) -> None:
 
 def test_failures_are_retried_then_reported(tmp_path: Path) -> None:
     with FakeOpenAI() as fake:
-        embedder = _connect(_settings(tmp_path, fake.url, embedding_api_max_retries=2))
+        embedder = _connect(
+            _settings(tmp_path, fake.url, embedding_api_max_retries=2, embedding_api_cooldown_seconds=0.0)
+        )  # every call tries the endpoint
         fake.requests.clear()
         fake.modes = ["500", "500"]  # two failures, then the third attempt answers
         assert embedder.embed(["retry me"]).shape == (1, 16)
@@ -89,6 +92,28 @@ def test_failures_are_retried_then_reported(tmp_path: Path) -> None:
             embedder.embed(["bad key"])
         assert len(fake.requests) == 1
         assert embedder.info_status()["failures"] == 4  # 500, malformed, bad shape, 401
+
+
+def test_a_failure_opens_the_circuit_for_the_cooldown(tmp_path: Path) -> None:
+    """After a failure nothing is sent for the cooldown (callers fail at once and degrade); then one trial
+    request goes out, and its success closes the circuit."""
+    with FakeOpenAI() as fake:
+        embedder = _connect(_settings(tmp_path, fake.url, embedding_api_max_retries=0,
+                                      embedding_api_cooldown_seconds=0.3))  # fmt: skip
+        fake.mode = "500"
+        with pytest.raises(EmbeddingDown, match="HTTP 500"):
+            embedder.embed(["first failure"])
+        fake.mode = "ok"
+        fake.requests.clear()
+        with pytest.raises(EmbeddingDown, match="is down .HTTP 500"):
+            embedder.embed(["refused at once"])
+        assert fake.requests == [] and embedder.info_status()["circuit"] == "open"
+        deadline = time.monotonic() + 10
+        while embedder.breaker.state == "open" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert embedder.embed(["the trial"]).shape == (1, 16) and len(fake.requests) == 1
+        assert embedder.info_status()["circuit"] == "closed"
+        embedder.close()
 
 
 def test_startup_errors_name_the_setting(tmp_path: Path) -> None:
