@@ -4,9 +4,19 @@ A memory decomposed into facts (``has_fact`` links parent -> fact, see
 ``engram_core.intelligence.decompose``) would otherwise come back as several near-identical hits and split
 its evidence: the fact ranks well in the vector channel, the parent in BM25, and neither gets both. So the
 channels' lists are folded *before* fusion (:func:`fold_lists`): every fact hit counts as a hit of its
-family (the parent id), at the family's best rank in that channel; the fused family is then shown as its
-best-ranked member (:class:`Families`), a fact with ``fact_of`` = the parent. Facts therefore only ever
-add evidence to the memory they came from: a search cannot rank a decomposed memory lower than before.
+family (the parent id), at the family's best rank in that channel; the fused family is then shown as the
+member with the most evidence (:class:`Families`), a fact with ``fact_of`` = the parent. Facts therefore
+only ever add evidence to the memory they came from: a search cannot rank a decomposed memory lower than
+before.
+
+Which member shows: the one whose own ranks across the channels sum to the most rank-fusion evidence
+(``1 / (K + rank)`` per channel); on a tie the fact, the atomic statement the query matched, not its
+container. (Picking the best single rank with the lower id on a tie showed the parent whenever it led one
+channel and its fact another: with the tests' tiny model the vector order of the two varies per process,
+so a search put the parent first about one run in several.)
+
+The graph channel runs after the fold and reaches facts through their ``has_fact`` links: its hits are
+folded the same way (:func:`fold_hits`), and a family another channel already found is not added twice.
 
 A fact whose parent the scope does not allow (a ``category`` filter, a trashed parent) stays itself.
 """
@@ -19,7 +29,9 @@ from typing import Any
 
 from .filters import Scope
 
-__all__ = ["Families", "fold_lists"]
+__all__ = ["Families", "fold_hits", "fold_lists"]
+
+_K = 60  # the fusion's RRF constant: a member's evidence is what its ranks would add to a fused score
 
 
 @dataclass
@@ -51,17 +63,37 @@ def fold_lists(
     parents = _parents(conn, scope, ids) if ids else {}
     if not parents:
         return lists, Families()
-    best: dict[int, tuple[int, int]] = {}  # family -> (best rank in any channel, member at that rank)
+    evidence: dict[int, dict[int, float]] = {}  # family -> member -> summed 1/(K + rank) over channels
     folded: dict[str, list[tuple[int, float]]] = {}
     for channel, hits in lists.items():
         out: list[tuple[int, float]] = []
         seen: set[int] = set()
         for rank, (memory_id, score) in enumerate(hits):
             family = parents.get(memory_id, memory_id)
-            if (rank, memory_id) < best.get(family, (len(hits) + 1, memory_id)):
-                best[family] = (rank, memory_id)
+            members = evidence.setdefault(family, {})
+            members[memory_id] = members.get(memory_id, 0.0) + 1.0 / (_K + rank)
             if family not in seen:
                 seen.add(family)
                 out.append((family, score))
         folded[channel] = out
-    return folded, Families({family: member for family, (_, member) in best.items() if member != family})
+    shown: dict[int, int] = {}
+    for family, members in evidence.items():
+        # most evidence first; on a tie a fact before its parent, then the lower id
+        member = min(members, key=lambda m: (-round(members[m], 12), m == family, m))
+        if member != family:
+            shown[family] = member
+    return folded, Families(shown)
+
+
+def fold_hits(conn: Any, scope: Scope, hits: list[tuple[int, float]], exclude: set[int]) -> list[tuple[int, float]]:
+    """A later channel's hits (the graph's) by family, best first: a fact counts as its parent, and a
+    family in ``exclude`` (found by the folded channels) or already listed is dropped."""
+    parents = _parents(conn, scope, sorted({i for i, _ in hits})) if hits else {}
+    out: list[tuple[int, float]] = []
+    seen = set(exclude)
+    for memory_id, score in hits:
+        family = parents.get(memory_id, memory_id)
+        if family not in seen:
+            seen.add(family)
+            out.append((family, score))
+    return out

@@ -50,7 +50,7 @@ from .channels.personality import personality_search
 from .channels.session import add_session_context
 from .channels.vector import vector_search
 from .filters import Scope
-from .fold import Families, fold_lists
+from .fold import Families, fold_hits, fold_lists
 from .fts_stats import FtsStats
 from .fusion import DEFAULT_K, SCORE_WEIGHT, SCORED_CHANNELS, Fused, fuse
 from .relevance import ABSTAIN_BELOW, memory_relevance, query_words, term_coverage
@@ -203,7 +203,8 @@ class SearchPipeline:
             if weights.get("graph", 0.0) > 0 and seeds:
                 # Vector hits under the floor do not count as found: they would be dropped after fusion.
                 found = {i for c, hits in lists.items() for i, s in hits if c != "vector" or s >= VECTOR_FLOOR}
-                lists["graph"] = graph_search(conn, scope, {f.id: f.score for f in seeds}, sizes["graph"], found)
+                graph = graph_search(conn, scope, {f.id: f.score for f in seeds}, sizes["graph"], found)
+                lists["graph"] = fold_hits(conn, scope, graph, found)  # a fact it reaches is its family's
             timings["graph_ms"] = _ms(t)
             t = time.perf_counter()
             out = self._fuse_and_score(conn, scope, q, strategy, lists, weights, now, explain, families)

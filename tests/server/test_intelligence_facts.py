@@ -80,6 +80,36 @@ def test_decomposition_on_store_makes_searchable_facts_and_folds_them(api: Api) 
     assert parent not in ids  # folded into its best-ranked fact
 
 
+def test_a_family_shows_the_member_with_most_evidence_and_the_fact_on_a_tie(api: Api) -> None:
+    """The fold, on the rows a decomposition made: the tie the live test hit (the parent first in one channel,
+    its fact first in another) shows the fact, and the graph channel's hit of a fact folds into its family."""
+    from engram_core.search.filters import search_scope
+    from engram_core.search.fold import fold_hits, fold_lists
+
+    parent = api.store(
+        api.admin_key, "Hi! I adopted a greyhound named Comet last spring. My sister teaches violin in Oslo."
+    )
+    other = api.store(api.admin_key, "The wombat report is due on Friday")
+    _drain(api)
+    dog, violin = api.call("POST", f"/intelligence/decompose/{parent}", api.admin_key).json()["child_ids"]
+    scope = search_scope(1, {})
+
+    def fold(lists: dict[str, list[tuple[int, float]]]) -> tuple[dict[str, list[int]], dict[int, int]]:
+        folded, families = api.engram.db.read(lambda conn: fold_lists(conn, scope, lists))
+        return {c: [i for i, _ in hits] for c, hits in folded.items()}, {f: families.member(f) for f in (parent, other)}
+
+    tie = {"vector": [(parent, 0.9), (violin, 0.8), (other, 0.5)], "fts": [(violin, 2.0), (parent, 1.0)]}
+    assert fold(tie) == ({"vector": [parent, other], "fts": [parent]}, {parent: violin, other: other})
+    led = {"vector": [(parent, 0.9), (violin, 0.8)], "fts": [(parent, 2.0), (dog, 1.5), (violin, 1.0)]}
+    assert fold(led)[1] == {parent: parent, other: other}  # the parent leads both channels: it shows
+    more = {"vector": [(dog, 0.9), (parent, 0.8)], "fts": [(violin, 2.0), (dog, 1.9)]}
+    assert fold(more)[1][parent] == dog  # first in one channel and second in the other beats one first
+    graph = [(violin, 1.0), (other, 0.7), (dog, 0.5)]
+    hits = api.engram.db.read(lambda conn: fold_hits(conn, scope, graph, set()))
+    assert hits == [(parent, 1.0), (other, 0.7)]
+    assert api.engram.db.read(lambda conn: fold_hits(conn, scope, graph, {parent})) == [(other, 0.7)]
+
+
 def test_one_statement_is_not_decomposed(api: Api) -> None:
     mid = api.store(api.admin_key, "Hey! I live in a small flat near the harbour. Thanks so much!")
     _drain(api)
