@@ -10,10 +10,12 @@ action two ways:
 * meaning: the cosine between the action and the rule without its markers, when an embedding model is
   loaded.
 
-A *strong* match (most of the rule's terms, or half of them with a close meaning, or a very close meaning
-with a term in common) applies the rule's own signal; a *weak* one (half the terms, or a third with a
-close meaning) only warns. The answer is the strongest signal of all matched rules, and those rules,
-best first. Thresholds were tuned on ``bench/guard_set.py`` (see BENCHMARKS.md).
+A *strong* match (most of the rule's terms, or half of them with a close meaning) applies the rule's own
+signal, unless the action names another value of a kind the rule names (another environment, the
+opposite switch, a read-only look instead of the change: ``terms.conflicts``), which only warns; a *weak*
+one (half the terms, a third with a close meaning, or a very close meaning with a term in common) only
+warns: meaning alone never blocks. The answer is the strongest signal of all matched rules, and those
+rules, best first. Thresholds were tuned on ``bench/guard_set.py`` (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ..model.memories import VISIBLE
 from ..storage.database import Database
 from ..timeutil import now_iso
 from ..validation import Field, Schema
-from .terms import coverage, key_terms, rule_kind, rule_terms, strip_markers
+from .terms import conflicts, coverage, key_terms, rule_kind, rule_terms, strip_markers
 
 __all__ = ["GUARD", "GuardService", "Thresholds", "judge"]
 
@@ -66,13 +68,23 @@ class Rule:
     kind: str  # block | warn
 
 
-def judge(kind: str, terms: float, cosine: float | None, hits: int, t: Thresholds) -> str:
-    """The signal one rule gives an action: its own kind on a strong match, warn on a weak one, else allow."""
+def judge(kind: str, terms: float, cosine: float | None, hits: int, t: Thresholds, *, conflict: bool = False) -> str:
+    """The signal one rule gives an action: its own kind on a strong match, warn on a weak one, else allow.
+
+    Meaning alone never makes a strong match (a close cosine with one word in common only warns: an
+    embedding does not see negation or a changed object), and a ``conflict`` (the action names another
+    environment, the opposite switch or a read-only look in place of a rule term, see ``terms.conflicts``)
+    turns a strong match into a warning: a near miss is pointed out, not refused."""
     sem = cosine if cosine is not None else -1.0
-    strong = terms >= t.strong_terms or (terms >= t.most_terms and sem >= t.close) or (hits and sem >= t.very_close)
-    if strong:
+    strong = terms >= t.strong_terms or (terms >= t.most_terms and sem >= t.close)
+    if strong and not conflict:
         return kind
-    weak = (terms >= t.most_terms and (cosine is None or sem >= t.near)) or (terms >= t.some_terms and sem >= t.related)
+    weak = (
+        strong
+        or (terms >= t.most_terms and (cosine is None or sem >= t.near))
+        or (terms >= t.some_terms and sem >= t.related)
+        or bool(hits and sem >= t.very_close)
+    )
     return "warn" if weak else "allow"
 
 
@@ -135,15 +147,18 @@ class GuardService:
                 cosines = [float(np.dot(vecs[0], v)) for v in vecs[1:]]
         matched: list[dict[str, Any]] = []
         for rule, cos in zip(rules, cosines, strict=True):
-            share, hits = coverage(rule_terms(rule.content), action_terms)
-            signal = judge(rule.kind, share, cos, len(hits), self.thresholds)
+            terms = rule_terms(rule.content)
+            share, hits = coverage(terms, action_terms)
+            clash = conflicts(terms, action_terms)
+            signal = judge(rule.kind, share, cos, len(hits), self.thresholds, conflict=bool(clash))
             if signal == "allow":
                 continue
             score = share if cos is None else 0.5 * share + 0.5 * max(0.0, cos)
             matched.append({"id": rule.id, "content": rule.content, "importance": rule.importance,
                             "signal": signal, "score": round(score, 4),
                             "semantic_score": None if cos is None else round(cos, 4),
-                            "keyword_score": round(share, 4), "matched_terms": hits})  # fmt: skip
+                            "keyword_score": round(share, 4), "matched_terms": hits,
+                            "conflicting_terms": [f"{a} (rule: {m})" for m, a in clash]})  # fmt: skip
         matched.sort(key=lambda m: (-_SEVERITY[m["signal"]], -m["score"], -m["importance"]))
         signal = matched[0]["signal"] if matched else "allow"
         return {"signal": signal, "action": action, "rules": matched[: q["limit"]],

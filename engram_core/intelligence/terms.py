@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["Terms", "coverage", "key_terms", "rule_kind", "rule_terms", "strip_markers"]
+__all__ = ["Terms", "conflicts", "coverage", "key_terms", "rule_kind", "rule_terms", "strip_markers"]
 
 _BLOCK = re.compile(
     r"\b(never|do not|don'?t|dont|must not|mustn'?t|may not|cannot|can'?t|shall not|not allowed|not permitted|"
@@ -162,3 +162,42 @@ def coverage(rule_terms: Terms, action_terms: Terms) -> tuple[float, list[str]]:
             matched += weight
             hits.append(term.removeprefix("path:"))
     return matched / total, hits
+
+
+# Values that exclude one another: an action that names another value of the same kind than the rule does
+# (another environment, the opposite switch, a read-only look instead of the change) is a near miss of the
+# rule, not the act it forbids.
+_CONTRASTS = (
+    "production staging stage sandbox development dev test testing qa local preview",  # environments
+    "enable disable",
+    "allow deny block",
+    "grant revoke",
+    "lock unlock",
+    "encrypt decrypt",
+    "install uninstall",
+    "start stop",
+    "public private",
+)
+_CONTRAST_CLASS = {_stem(w): i for i, words in enumerate(_CONTRASTS) for w in _w(words)}
+# A read-only look (plan, diff, status, list ...) never does the change a rule forbids.
+_CHANGES = frozenset(_stem(w) for w in _w("apply delete deploy modify push install migration force write create "
+                                         "update reset restart merge commit publish upload"))  # fmt: skip
+_LOOKS = frozenset(_stem(w) for w in _w("plan diff preview dry status list ls show describe view get cat read "
+                                       "inspect log logs explain"))  # fmt: skip
+
+
+def conflicts(rule_terms: Terms, action_terms: Terms) -> list[tuple[str, str]]:
+    """``(rule term, action term)`` pairs where the action names another value of the same kind in place of
+    a rule term it lacks ("terraform destroy in the sandbox workspace" against a rule about production)."""
+    missing = [t for t in rule_terms if t not in action_terms]
+    out = [
+        (m, a)
+        for m in sorted(missing)
+        if m in _CONTRAST_CLASS
+        for a in sorted(action_terms)
+        if a != m and _CONTRAST_CLASS.get(a) == _CONTRAST_CLASS[m] and a not in rule_terms
+    ]
+    changes = [m for m in sorted(missing) if m in _CHANGES]
+    if changes and not (action_terms & _CHANGES & rule_terms):
+        out += [(m, a) for m in changes for a in sorted(action_terms & _LOOKS)]
+    return out

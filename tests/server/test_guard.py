@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.guard_set import CASES, RULES
-from engram_core.intelligence.terms import coverage, key_terms, rule_kind, rule_terms
+from engram_core.intelligence.terms import conflicts, coverage, key_terms, rule_kind, rule_terms
 from tests.helpers import Api
 
 
@@ -70,3 +70,39 @@ def test_terms_fold_synonyms_flags_and_paths() -> None:
     assert "credential" in rule_terms("Never commit API keys") and "ask" not in rule_terms("Avoid X without asking")
     share, hits = coverage(rule_terms("Do not delete the production database"), key_terms("DROP DATABASE prod"))
     assert share == 1.0 and set(hits) == {"delete", "production", "database"}
+
+
+def test_a_near_miss_that_changes_the_rules_object_warns_instead_of_blocking(api: Api) -> None:
+    """Another environment, the opposite switch, or a read-only look where the rule forbids a change: the
+    rule's words are there but not the act it forbids, so the guard points at the rule and lets it pass."""
+    key = api.admin_key
+    api.store(key, "Never drop tables in the production database", is_static=True, importance=9)
+    api.store(key, "Never disable the firewall on the gateway hosts", is_static=True, importance=9)
+    api.store(key, "Never run kubectl apply against the prod cluster", is_static=True, importance=9)
+
+    def signal(action: str) -> tuple[str, list[str]]:
+        body = api.call("POST", "/guard", key, json={"action": action}).json()
+        return body["signal"], [t for r in body["rules"] for t in r["conflicting_terms"]]
+
+    assert signal("drop tables in the production database")[0] == "block"
+    assert signal("DROP TABLE users in the prod database")[0] == "block"
+    assert signal("drop tables in the staging database") == ("warn", ["stag (rule: production)"])
+    assert signal("disable the firewall on the gateway hosts")[0] == "block"
+    assert signal("enable the firewall on the gateway hosts")[0] == "warn"
+    assert signal("kubectl apply -f deploy.yaml against the prod cluster")[0] == "block"
+    assert signal("kubectl diff -f deploy.yaml against the prod cluster")[0] == "warn"
+
+
+def test_conflicting_terms() -> None:
+    rule = rule_terms("Never deploy to production on Fridays")
+    assert conflicts(rule, key_terms("deploy to production on friday")) == []
+    assert conflicts(rule, key_terms("deploy to sandbox on friday")) == [("production", "sandbox")]
+    assert conflicts(rule_terms("Do not disable 2FA"), key_terms("enable 2FA")) == [("disabl", "enabl")]
+    assert conflicts(rule_terms("Never terraform apply in prod"), key_terms("terraform plan in prod")) == [
+        ("apply", "plan")
+    ]
+    # a look that comes with the forbidden change is still the change
+    assert (
+        conflicts(rule_terms("Never terraform apply in prod"), key_terms("terraform plan && terraform apply in prod"))
+        == []
+    )
