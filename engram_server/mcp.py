@@ -16,24 +16,25 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engram_client.client import EngramClient
 from engram_client.mcp_server import build_server
 from engram_core.auth.guard import is_local
 from engram_core.engram import Engram
-from engram_core.errors import EngramError
-from engram_core.toolkit.mcp_message import MCP_MESSAGE
+from engram_core.errors import EngramError, Invalid
+from engram_core.toolkit.mcp_message import MCP_MESSAGE, MCP_REPLY
 
 from .errors import error_response
-from .routing import PREPAID, RouteSpec
+from .media import check_json_content_type
+from .routing import PREPAID, RouteSpec, decode_json, read_raw
 
 __all__ = ["SPEC", "McpMount"]
 
 # Key units one /mcp HTTP request costs (initialize, tools/list, a tool call ...). A tool call's route is
 # charged its own weight less this unit, and not the IP again: one tool call costs the route's weight.
 MCP_REQUEST_COST = 1
-# /mcp in /openapi.json: one JSON-RPC 2.0 message per POST (the MCP SDK validates it, not this schema).
+# /mcp in /openapi.json: one JSON-RPC 2.0 message per POST, parsed with MCP_MESSAGE before the MCP SDK reads it.
 SPEC = RouteSpec(
     path="/mcp",
     methods=("POST",),
@@ -45,6 +46,8 @@ SPEC = RouteSpec(
     tag="mcp",
     ok=(200, 202),
     cost=MCP_REQUEST_COST,
+    ok_schema=MCP_REPLY,
+    no_body=(202,),
 )
 _CALLER: contextvars.ContextVar[Request | None] = contextvars.ContextVar("mcp_caller", default=None)
 
@@ -105,7 +108,35 @@ class McpMount:
             engram.limits.check_ip(ip, local=local)
             auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
             engram.limits.check_key(auth, MCP_REQUEST_COST, local=local)
+            if request.method == "POST":  # the published schema, as every route's body: 400 naming the field
+                receive = _replay(await _message(request, engram), receive)
         except EngramError as exc:
             await error_response(exc)(scope, receive, send)
             return
         await self.server.session_manager.asgi_app(scope, receive, send)
+
+
+async def _message(request: Request, engram: Engram) -> bytes:
+    """The POST body, read and checked against MCP_MESSAGE (one JSON-RPC 2.0 request or notification)."""
+    settings = engram.settings
+    check_json_content_type(request.headers)
+    raw = await read_raw(request, settings.max_body_bytes)
+    message = decode_json(raw, settings.max_json_depth)
+    if not isinstance(message, dict):
+        raise Invalid("body", "must be one JSON-RPC 2.0 message (a JSON object)")
+    MCP_MESSAGE.parse(message)
+    return raw
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for the MCP SDK: the body already read, then whatever the client sends next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -61,8 +61,13 @@ def _operation(spec: RouteSpec, method: str) -> dict[str, Any]:
     # until the route declares ``ok``.
     oks = spec.ok or ((200, 201) if method == "POST" else (200,))
     body = {"type": "string", "format": "binary"} if spec.produces != "application/json" else {"type": "object"}
+    if spec.ok_schema is not None:
+        body = dict(spec.ok_schema)
     responses: dict[str, Any] = {
-        str(code): {"description": "OK", "content": {spec.produces: {"schema": body}}} for code in oks
+        str(code): {"description": "OK, no body"}
+        if code in spec.no_body
+        else {"description": "OK", "content": {spec.produces: {"schema": body}}}
+        for code in oks
     }
     err = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     # Any route may answer any status of the one error table (a space_id on /store can be 404, a locked

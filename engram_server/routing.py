@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from engram_core.validation import INT_MAX, Schema, coerce_query
 from .media import check_json_content_type
 from .responses import JSONResponse
 
-__all__ = ["PREPAID", "ApiRequest", "RouteSpec", "api", "read_raw"]
+__all__ = ["PREPAID", "ApiRequest", "RouteSpec", "api", "decode_json", "read_json", "read_raw"]
 
 log = logging.getLogger("engram.server")
 Handler = Callable[["ApiRequest"], Awaitable[Any]]
@@ -58,6 +58,8 @@ class RouteSpec:
     cost: int = 1  # rate-limit units one request takes from the caller's budget (x-rate-cost)
     consumes: tuple[str, ...] = ()  # a raw body (the handler reads it): its media types; empty: JSON
     public_if: Callable[[Settings], bool] | None = None  # the setting that makes this route open (no key)
+    ok_schema: Mapping[str, Any] | None = None  # the success body's JSON Schema; None: any JSON object
+    no_body: tuple[int, ...] = ()  # success statuses answered without a body (e.g. 202 for a notification)
 
 
 @dataclass
@@ -98,7 +100,11 @@ async def read_raw(request: Request, limit: int) -> bytes:
 async def read_json(request: Request, limit: int, max_depth: int) -> Any:
     """Read the body (refusing more than ``limit`` bytes as it streams) and decode it as JSON."""
     check_json_content_type(request.headers)
-    raw = await read_raw(request, limit)
+    return decode_json(await read_raw(request, limit), max_depth)
+
+
+def decode_json(raw: bytes, max_depth: int) -> Any:
+    """A request body as JSON, strictly (UTF-8, nesting at most ``max_depth``); None when it is empty."""
     if not raw.strip():
         return None
     try:  # strictly: json.loads(bytes) would let surrogates (ED A0 80) and UTF-16 through

@@ -111,6 +111,53 @@ def _settle(api: Api) -> None:
         time.sleep(0.05)
 
 
+def _rpc(api: Api, key: str, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One JSON-RPC request to /mcp (stateless: no initialize needed); the answer's ``result``."""
+    r = api.call("POST", "/mcp", key, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}})
+    assert r.status_code == 200 and "error" not in r.json(), (method, params, r.text[:300])
+    assert TOKEN not in r.text, (method, params, r.text[:300])
+    return dict(r.json()["result"])
+
+
+def _mcp_calls(tool: dict[str, Any], memory_ids: list[int], log_id: int) -> list[dict[str, Any]]:
+    """Bob's arguments for one MCP tool: each of Alice's memory ids (or her retrieval log's id) where the tool
+    takes one, Alice's token where it searches, Bob's own text where it writes; one call per id."""
+    props: dict[str, Any] = tool["inputSchema"].get("properties", {})
+    args: dict[str, Any] = {}
+    for name in props:
+        if name == "query":
+            args[name] = TOKEN
+        elif name in {"content", "reason", "action"}:  # the guard echoes the action: Bob's own words
+            args[name] = "bobs kite text"
+        elif name == "messages":
+            args[name] = [{"role": "user", "content": "I am Bob and I fly kites."}]
+        elif name in tool["inputSchema"].get("required", ()) and name not in {"memory_id", "log_id"}:
+            raise AssertionError(f"teach the walk a value for {tool['name']}.{name}")
+    if "memory_id" in props:
+        return [{**args, "memory_id": i} for i in memory_ids]
+    if "log_id" in props:
+        return [args, {**args, "log_id": log_id}]
+    return [args]
+
+
+def _mcp_walk(api: Api, bob: str, memory_ids: list[int], log_id: int) -> int:
+    """Bob through /mcp: every tool, with Alice's ids and token, and every resource. Nothing of Alice's comes
+    back (``_rpc`` checks every answer), and a tool naming one of Alice's ids is an error."""
+    tools = _rpc(api, bob, "tools/list")["tools"]
+    assert {t["name"] for t in tools} >= {"memory_get", "memory_update", "memory_forget", "get_retrieval_log"}
+    calls = 0
+    for tool in tools:
+        for args in _mcp_calls(tool, memory_ids, log_id):
+            result = _rpc(api, bob, "tools/call", {"name": tool["name"], "arguments": args})
+            calls += 1
+            if "memory_id" in args or "log_id" in args:
+                assert result.get("isError") is True, (tool["name"], args, result)
+    for resource in _rpc(api, bob, "resources/list")["resources"]:
+        _rpc(api, bob, "resources/read", {"uri": resource["uri"]})
+        calls += 1
+    return calls
+
+
 def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
     alice, bob = api.user("alice"), api.user("bob")
     users = api.call("GET", "/users", api.admin_key).json()["users"]
@@ -195,6 +242,10 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
         c["sync_id"] for c in api.call("GET", "/sync/changes", alice, params={"limit": 1000}).json()["changes"]
     ]
     assert len(alice_sync) >= 3
+    # Through /mcp, Alice's own key reads her memory (so Bob's empty answers below are not an MCP failure).
+    mine = {"name": "memory_get", "arguments": {"memory_id": a_ids[1]}}
+    assert TOKEN in api.call("POST", "/mcp", alice, json={"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                                                           "params": mine}).text  # fmt: skip
     _settle(api)
     before = _snapshot(api, alice_id)
     bob_mem = api.store(bob, "Bob's own note about kites")
@@ -246,6 +297,8 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
                 if names_alices:
                     assert r.status_code >= 400, (method, path, r.status_code, r.text[:200])
                     alices += 1
+    # The same through the MCP tools at /mcp (a JSON-RPC route the walk above skips: it is not an api() route).
+    mcp_calls = _mcp_walk(api, bob, a_ids, owned["/logs"])
     _settle(api)
     after = _snapshot(api, alice_id)
     for part in ("counts", "rows"):  # name the table that changed, not a truncated dict diff
@@ -254,5 +307,5 @@ def test_user_b_never_sees_or_changes_user_a_data(api: Api) -> None:
         }
         assert not changed, (part, changed)
     assert after == before
-    assert checked > 100 and alices > 40
+    assert checked > 100 and alices > 40 and mcp_calls >= 20
     assert api.call("GET", f"/memory/{bob_mem}", bob).status_code == 200

@@ -26,9 +26,13 @@ from schemathesis import GenerationMode
 
 from engram_core.settings import Settings
 from engram_server.app import all_routes, create_app
+from engram_server.mcp import McpMount
 from engram_server.openapi import build_openapi
 
-SCHEMA = schemathesis.openapi.from_dict(build_openapi(all_routes()))
+# The app's routes as /openapi.json publishes them: the route table and the /mcp mount (one JSON-RPC message per
+# POST: the mount checks it against its published schema, the MCP SDK answers 200 with a JSON-RPC reply, or 202
+# and no body for a notification).
+SCHEMA = schemathesis.openapi.from_dict(build_openapi([*all_routes(), *McpMount().routes]))
 # Revoking or rotating keys would lock the run's own admin key out; they are covered by tests/server.
 SKIP = {("DELETE", "/keys/{id}"), ("POST", "/keys/rotate")}
 OPERATIONS = [op.ok() for op in SCHEMA.get_all_operations()]
@@ -133,3 +137,7 @@ def _run_mode(op: Any, mode: GenerationMode, count: int, base: str, headers: dic
 def test_schemathesis_example_counts() -> None:
     """Runs last: prints the example counts (for BENCHMARKS.md)."""
     print(f"\nschemathesis: operations={len(OPERATIONS)} examples={EXAMPLES} total={sum(EXAMPLES.values())}")
+
+
+def test_the_mcp_mount_is_walked_too() -> None:
+    assert ("POST", "/mcp") in {(op.method.upper(), op.path) for op in OPERATIONS}
