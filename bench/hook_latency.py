@@ -2,7 +2,8 @@
 
 A data dir with N memories (filled through the library like ``bench/search_latency.py``, MiniLM vectors),
 ``engram serve`` on loopback with the embedding model, then SessionStart and UserPromptSubmit events (distinct
-prompts) piped to ``engram hook <Event>`` (``python -m engram_core.cli``) and to the standalone
+prompts) piped to ``engram hook <Event>`` (the installed ``engram`` console script beside this interpreter, as
+Claude Code runs it from PATH; ``python -m engram_core.cli`` when there is none) and to the standalone
 ``hooks/engram_hook.py``, one at a time. Each figure includes interpreter start, the HTTP calls and the output.
 
 Usage::
@@ -29,8 +30,9 @@ import httpx
 from bench.search_latency import COMMON, _filled, _port, _quantiles
 
 ROOT = Path(__file__).resolve().parents[1]
+_SCRIPT = Path(sys.executable).parent / "engram"
 COMMANDS = {
-    "engram hook": [sys.executable, "-m", "engram_core.cli", "hook"],
+    "engram hook": [str(_SCRIPT), "hook"] if _SCRIPT.exists() else [sys.executable, "-m", "engram_core.cli", "hook"],
     "engram_hook.py": [sys.executable, str(ROOT / "hooks" / "engram_hook.py")],
 }
 
@@ -85,7 +87,9 @@ def run(n: int, runs: int, model_dir: Path, keep: Path | None) -> dict[str, Any]
                "ENGRAM_RATE_LIMIT_PER_MINUTE": "1000000", "ENGRAM_IP_RATE_LIMIT_PER_MINUTE": "1000000"}  # fmt: skip
         proc = subprocess.Popen([sys.executable, "-m", "engram_core.cli", "serve"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        results: dict[str, Any] = {"n": n, "runs": runs, "fill_s": round(fill_s, 1)}
+        results: dict[str, Any] = {"n": n, "runs": runs, "fill_s": round(fill_s, 1),
+                                   "engram hook command": " ".join(COMMANDS["engram hook"]),
+                                   "loadavg_start": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}"
             for _ in range(300):
@@ -115,6 +119,7 @@ def run(n: int, runs: int, model_dir: Path, keep: Path | None) -> dict[str, Any]
             results["SessionStart calls"] = _session_start_calls(url, key, runs)
             bare = [_time_hook([sys.executable, "-c", "pass"], {"hook_event_name": ""}, hook_env)[0] for _ in range(20)]
             results["python -c pass"] = {"p50_ms": _quantiles(bare)[0]}
+            results["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
         finally:
             proc.terminate()
             proc.wait(timeout=30)
