@@ -19,9 +19,9 @@ from typing import Any
 from .decay.apply import ImplicitReviews
 from .decay.service import FsrsService
 from .embeddings.manager import EmbeddingManager
-from .graph.autolink import autolink
+from .graph.autolink import autolink, autolink_many
 from .graph.entities import EntityService
-from .graph.links import AUTOLINK_JOB, LinkService, enqueue_autolink
+from .graph.links import AUTOLINK_JOB, LinkService, enqueue_autolink, enqueue_autolink_many
 from .graph.ranking import GraphRanker
 from .graph.service import GraphService
 from .jobs.queue import JobQueue
@@ -70,7 +70,10 @@ class Cognitive:
         self.projects = ProjectService(db)
         self.episodes = EpisodeService(db)
         self.conversations = ConversationService(db)
-        memories.in_write_tx(lambda conn, memory: enqueue_autolink(conn, memory.user_id, memory.id))
+        memories.in_write_tx(
+            lambda conn, memory: enqueue_autolink(conn, memory.user_id, memory.id),
+            many=lambda conn, batch: enqueue_autolink_many(conn, batch[0].user_id, [m.id for m in batch]),
+        )
         vectors.after_embed.append(enqueue_autolink)  # embedded later (backfill): link it then
         jobs.register(AUTOLINK_JOB, self._autolink_job)
         scheduler.every("implicit_review_flush", settings.review_flush_seconds, self.reviews.flush)
@@ -84,13 +87,12 @@ class Cognitive:
     async def _autolink_job(self, payload: dict[str, Any], user_id: int | None) -> dict[str, Any]:
         if user_id is None:
             raise ValueError("autolink jobs belong to a user")
+        threshold, limit = self.settings.autolink_threshold, self.settings.autolink_max
+        if "memory_ids" in payload:  # one job for a store_many batch
+            ids = [int(m) for m in payload["memory_ids"]]
+            return await autolink_many(self.db, user_id, ids, threshold=threshold, limit=limit, index=self.index)
         return await autolink(
-            self.db,
-            user_id,
-            int(payload["memory_id"]),
-            threshold=self.settings.autolink_threshold,
-            limit=self.settings.autolink_max,
-            index=self.index,
+            self.db, user_id, int(payload["memory_id"]), threshold=threshold, limit=limit, index=self.index
         )
 
     def on_recalled(self, user_id: int, memory_ids: list[int]) -> None:

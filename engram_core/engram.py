@@ -23,7 +23,13 @@ from .errors import EmbeddingDown
 from .intelligence.affect import score_in_tx as score_affect
 from .intelligence.facts_service import FactsService
 from .intelligence.services import IntelligenceServices
-from .intelligence.understanding import SWEEP_JOB, UNDERSTAND_JOB, Understanding, enqueue_understand
+from .intelligence.understanding import (
+    SWEEP_JOB,
+    UNDERSTAND_JOB,
+    Understanding,
+    enqueue_understand,
+    enqueue_understand_many,
+)
 from .jobs.queue import JobQueue
 from .jobs.scheduler import Scheduler
 from .llm.client import LlmClient
@@ -92,7 +98,7 @@ class Engram:
         self.understanding = Understanding(db, settings, self.vectors, self.llm)
         self.memories.in_write_tx(score_affect)  # valence/arousal, in the store transaction itself
         if settings.understand_on_store:
-            self.memories.in_write_tx(enqueue_understand)
+            self.memories.in_write_tx(enqueue_understand, many=enqueue_understand_many)
         self.jobs.register(UNDERSTAND_JOB, self.understanding.understand_job)
         self.jobs.register(SWEEP_JOB, self.understanding.sweep_job)
         self.facts = FactsService(db, self.understanding, self.jobs)

@@ -22,7 +22,7 @@ from ..storage.database import Database
 from ..timeutil import now_iso
 from ..vector_index.index import VectorIndex
 
-__all__ = ["autolink", "plan_links"]
+__all__ = ["autolink", "autolink_many", "plan_links"]
 
 
 def plan_links(
@@ -96,4 +96,28 @@ async def autolink(
         "linked": len(plan),
         "links_changed": changed,
         "targets": [{"id": other, "similarity": sim} for other, sim in plan],
+    }
+
+
+async def autolink_many(
+    db: Database, user_id: int, memory_ids: list[int], *, threshold: float, limit: int, index: VectorIndex | None = None
+) -> dict[str, Any]:
+    """``autolink`` for a batch of memories (one job for a ``store_many`` batch): every plan on one read
+    connection, every link in one transaction. Links are upserts, so a retried batch changes nothing twice."""
+
+    def plan_all(conn: Any) -> dict[int, list[tuple[int, float]] | None]:
+        return {m: plan_links(conn, user_id, m, threshold, limit, index) for m in memory_ids}
+
+    plans = await db.aread(plan_all)
+    todo = {m: plan for m, plan in plans.items() if plan}
+
+    def write_all(conn: Any) -> int:
+        return sum(_write(conn, user_id, m, plan) for m, plan in todo.items())
+
+    changed = await db.awrite(write_all) if todo else 0
+    return {
+        "memory_ids": len(memory_ids),
+        "linked": sum(len(p) for p in todo.values()),
+        "links_changed": changed,
+        "not_embedded": sum(1 for p in plans.values() if p is None),
     }

@@ -24,6 +24,7 @@ __all__ = [
     "LINK_TYPES",
     "LinkService",
     "enqueue_autolink",
+    "enqueue_autolink_many",
     "link_dict",
     "links_of",
 ]
@@ -60,6 +61,11 @@ def enqueue_autolink(conn: Any, user_id: int, memory_id: int, *, delay: float = 
     Called by the store/update transaction hook and by whoever embeds a memory later (backfill).
     """
     return enqueue(conn, AUTOLINK_JOB, {"memory_id": memory_id}, user_id=user_id, delay=delay)
+
+
+def enqueue_autolink_many(conn: Any, user_id: int, memory_ids: list[int]) -> int:
+    """Queue ONE auto-link job for several memories one transaction wrote (a ``store_many`` batch)."""
+    return enqueue(conn, AUTOLINK_JOB, {"memory_ids": memory_ids}, user_id=user_id)
 
 
 def link_dict(r: Any) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from .contradictions import text_conflict
 from .facts import extract
 from .statements import statements
 
-__all__ = ["SWEEP_JOB", "UNDERSTAND_JOB", "Understanding", "enqueue_understand"]
+__all__ = ["SWEEP_JOB", "UNDERSTAND_JOB", "Understanding", "enqueue_understand", "enqueue_understand_many"]
 
 log = logging.getLogger("engram.intelligence")
 UNDERSTAND_JOB = "understand"
@@ -58,6 +58,11 @@ _CANDIDATES = 12  # nearest memories (BM25) checked for a text contradiction
 def enqueue_understand(conn: Any, memory: WrittenMemory) -> int:
     """Queue the ``understand`` job of a memory inside the store/update transaction that wrote it."""
     return enqueue(conn, UNDERSTAND_JOB, {"memory_id": memory.id}, user_id=memory.user_id)
+
+
+def enqueue_understand_many(conn: Any, memories: list[WrittenMemory]) -> int:
+    """Queue ONE ``understand`` job for the memories a ``store_many`` transaction wrote (an ingest batch)."""
+    return enqueue(conn, UNDERSTAND_JOB, {"memory_ids": [m.id for m in memories]}, user_id=memories[0].user_id)
 
 
 class Understanding:
@@ -78,7 +83,12 @@ class Understanding:
         """The ``understand`` job handler."""
         if user_id is None:
             raise ValueError("understand jobs belong to a user")
-        return await self.process(user_id, int(payload["memory_id"]))
+        if "memory_ids" not in payload:
+            return await self.process(user_id, int(payload["memory_id"]))
+        # A batch: each memory in turn, each in its own transaction as alone. Understanding a memory again
+        # changes nothing (decomposed once, facts replaced), so a retry after a failure redoes the batch safely.
+        done = [await self.process(user_id, int(m)) for m in payload["memory_ids"]]
+        return {"memory_ids": len(done), "skipped": sum(1 for r in done if "skipped" in r)}
 
     async def process(self, user_id: int, memory_id: int, *, decompose_it: bool = True) -> dict[str, Any]:
         """Understand one memory (see the module docstring); returns what was done."""

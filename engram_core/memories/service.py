@@ -21,7 +21,7 @@ from . import reads, writes
 from .dedup import boost_duplicate, find_recent_duplicate
 from .schemas import FORGET, LIST, STORE, TAGS, TRASH, UPDATE
 from .simhash import fingerprint, wordless
-from .written import TxHook, WrittenMemory
+from .written import BatchTxHook, TxHook, WrittenMemory
 
 __all__ = ["MemoryService"]
 
@@ -37,6 +37,7 @@ class MemoryService:
         self.settings = settings
         self.vectors = vectors
         self._tx_hooks: list[TxHook] = []
+        self._batch_hooks: dict[int, BatchTxHook] = {}  # index in _tx_hooks -> its form for a batch
         self._prepare_hooks: list[Callable[[str], None]] = []
         self._purge_hooks: list[PurgeHook] = []
         self.on_timings: Callable[[dict[str, float]], None] | None = None  # store stage seconds (metrics)
@@ -49,9 +50,14 @@ class MemoryService:
         """Call ``hook(content)`` before a store/update transaction (pure work kept off the write thread)."""
         self._prepare_hooks.append(hook)
 
-    def in_write_tx(self, hook: TxHook) -> None:
+    def in_write_tx(self, hook: TxHook, *, many: BatchTxHook | None = None) -> None:
         """Call ``hook(conn, memory)`` inside every store/update transaction with the written row's values
-        (:class:`~engram_core.memories.written.WrittenMemory`): durable follow-ups, no re-read."""
+        (:class:`~engram_core.memories.written.WrittenMemory`): durable follow-ups, no re-read.
+
+        ``many(conn, memories)``: the same follow-up for all the memories a ``store_many`` transaction
+        wrote, called once after they are all written (one job for a batch instead of one per memory)."""
+        if many is not None:
+            self._batch_hooks[len(self._tx_hooks)] = many
         self._tx_hooks.append(hook)
 
     def run_tx_hooks(self, conn: Any, written: WrittenMemory) -> None:
@@ -142,7 +148,8 @@ class MemoryService:
 
         Each body is validated first (nothing is written if one is invalid); vectors are embedded together
         outside the transaction; inside it each memory gets the near-duplicate check (so one repeated in
-        the batch is a duplicate of the first), its row, FSRS state and follow-up jobs. Returns one result
+        the batch is a duplicate of the first), its row, FSRS state and follow-up jobs (one job per kind for
+        the whole batch where the hook has a batch form, see ``in_write_tx``). Returns one result
         per body: ``{"stored": True, "id", ...}`` or ``{"stored": False, "duplicate": True, "existing_id"}``.
         ``dedup=False`` skips the near-duplicate check; ``in_tx(conn, results)`` runs last in the same
         transaction (links, flags on other rows: the caller's change commits with the stores or not at all).
@@ -160,6 +167,8 @@ class MemoryService:
 
         def tx(conn: Any) -> list[dict[str, Any]]:
             out: list[dict[str, Any]] = []
+            written_all: list[WrittenMemory] = []
+            batched = len(parsed) > 1 and bool(self._batch_hooks)
             for i, fields in enumerate(parsed):
                 fp = fingerprint(fields["content"])
                 max_distance = 0 if wordless(fields["content"]) else self.settings.dedup_distance
@@ -174,11 +183,16 @@ class MemoryService:
                 extra = {"simhash": fp, **state.to_row(), **columns}
                 row = {**fields, "created_at": created_at}
                 written = writes.insert_memory(conn, auth, row, quota=quota, extra=extra)
-                for hook in self._tx_hooks:
-                    hook(conn, written)
+                written_all.append(written)
+                for k, hook in enumerate(self._tx_hooks):
+                    if not (batched and k in self._batch_hooks):
+                        hook(conn, written)
                 out.append({"stored": True, "id": written.id, "created_at": created_at,
                             "embedded": "embedding" in columns,
                             **({"embedding_deferred": True} if deferred else {})})  # fmt: skip
+            if batched and written_all:
+                for many in self._batch_hooks.values():
+                    many(conn, written_all)
             if in_tx is not None:
                 in_tx(conn, out)
             return out

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TxHook", "WrittenMemory"]
+__all__ = ["BatchTxHook", "TxHook", "WrittenMemory"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +23,7 @@ class WrittenMemory:
 
 #: Runs inside every store/update transaction with the written row: ``hook(conn, memory)``.
 TxHook = Callable[[Any, WrittenMemory], object]
+
+#: The same follow-up for several memories one transaction wrote (``store_many``): ``hook(conn, memories)``,
+#: e.g. one durable job for the batch instead of one job per memory.
+BatchTxHook = Callable[[Any, list[WrittenMemory]], object]
