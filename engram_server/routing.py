@@ -70,6 +70,18 @@ class ApiRequest:
     body: Any
     query: dict[str, Any]
 
+    def charge(self, units: int) -> None:
+        """Take ``units`` more rate-limit units from the caller's key budget, for a route whose weight
+        depends on its body (``POST /batch``: per operation). Raises ``RateLimited`` (429) before any work."""
+        if units <= 0 or not self.auth.scopes:  # an open route has no key budget
+            return
+        prepaid: list[int] | None = self.request.scope.get(PREPAID)
+        if prepaid:
+            units, prepaid[0] = max(units - prepaid[0], 0), max(prepaid[0] - units, 0)
+        if units:
+            ip = self.request.client.host if self.request.client else None
+            self.engram.limits.check_key(self.auth, units, local=is_local(ip, self.request.headers))
+
     def path_int(self, name: str = "id") -> int:
         """An integer path parameter; one past SQLite's 64-bit range names nothing (404)."""
         value = int(self.request.path_params[name])

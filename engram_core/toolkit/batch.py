@@ -8,6 +8,7 @@ before it stay written, the ones after it never ran. The route answers 200 when 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,6 +20,9 @@ __all__ = ["BATCH", "MAX_OPS", "BatchResult", "BatchService"]
 
 MAX_OPS = 100
 OPS = ("store", "update", "link")
+# Rate-limit units per operation: as much as the route doing it alone (POST /store and /memory/{id}/update
+# cost 2, POST /links 1), so a batch is never a way around the limit nor dearer than its parts.
+OP_COST = {"store": 2, "update": 2, "link": 1}
 
 # Fields each op's body may carry (others are refused, so a typo is not silently dropped).
 _STORE_KEYS = {"content", "category", "source", "tags", "importance", "is_static", "session_id", "space_id",
@@ -95,9 +99,13 @@ class BatchService:
         self.memories = memories
         self.links = links
 
-    async def run(self, auth: AuthContext, body: Any) -> BatchResult:
+    async def run(self, auth: AuthContext, body: Any, charge: Callable[[int], None] | None = None) -> BatchResult:
+        """Run the operations in order. ``charge(units)`` is called once the body is valid and before any
+        operation runs, with the batch's rate-limit weight (``OP_COST`` per operation); it may refuse."""
         auth.require("write")
         ops = BATCH.parse(body)["ops"]
+        if charge is not None:
+            charge(sum(OP_COST[op["op"]] for op in ops))
         results: list[dict[str, Any]] = []
         for i, op in enumerate(ops):
             try:

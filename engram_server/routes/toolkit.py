@@ -61,12 +61,14 @@ async def prompt(r: ApiRequest) -> Any:
 
 
 async def run_batch(r: ApiRequest) -> Any:
-    """Up to 100 store/update/link operations in order, each its own transaction; stops at the first failure."""
-    result = await r.engram.toolkit.batch.run(r.auth, r.body)
+    """Up to 100 store/update/link operations in order, each its own transaction; stops at the first failure.
+    Rate limit: 2 units per store or update and 1 per link, taken before the first operation runs."""
+    result = await r.engram.toolkit.batch.run(r.auth, r.body, charge=lambda units: r.charge(units - BATCH_COST))
     return (200 if result.all_succeeded else 207), result.to_dict()
 
 
 S = "write"
+BATCH_COST = batch.OP_COST["store"]  # what the route charges up front; the rest per operation (run_batch)
 routes = [
     api("/preferences", get_preferences, tag="preferences"),
     api("/preferences", put_preferences, methods=("PUT",), scope=S, body=kv.PREFERENCES_PUT, tag="preferences"),
@@ -77,5 +79,6 @@ routes = [
     api("/state", delete_state, methods=("DELETE",), scope=S, query=kv.STATE_DELETE, tag="state"),
     api("/pack", pack_memories, methods=("POST",), body=pack.PACK, tag="context", cost=5, ok=(200,)),
     api("/prompt", prompt, query=pack.PROMPT, tag="context", cost=5),
-    api("/batch", run_batch, methods=("POST",), scope=S, body=batch.BATCH, tag="memory", cost=20, ok=(200, 207)),
+    api("/batch", run_batch, methods=("POST",), scope=S, body=batch.BATCH, tag="memory", cost=BATCH_COST,
+        ok=(200, 207)),
 ]  # fmt: skip

@@ -33,7 +33,7 @@ INTENDED: dict[tuple[str, str], int] = {
     ("POST", "/context"): 5,
     ("POST", "/pack"): 5,  # a search and a token-counted assembly, like /context
     ("GET", "/prompt"): 5,
-    ("POST", "/batch"): 20,  # up to 100 writes
+    ("POST", "/batch"): 2,  # and 2 more units per store/update, 1 per link past the first op (test below)
     ("POST", "/hooks/session-start"): 5,  # a context assembly, two lists, an episode
     ("POST", "/v1/chat/completions"): 5,  # a context assembly, then the provider call
     # services: an activity report stores a memory, /brain/query and /broca/ask search, a digest reads a period
@@ -102,6 +102,28 @@ def test_the_declared_cost_is_charged(tmp_path: Path) -> None:
         assert client.post("/search", json={"query": "x"}, headers=h).status_code == 200  # 12 of 12
         r = client.get("/list", headers=h)
         assert r.status_code == 429 and "costs 1" in r.json()["error"]
+
+
+def test_a_batch_is_charged_per_operation_before_any_runs(tmp_path: Path) -> None:
+    """2 units per store or update, 1 per link: 5 stores in a batch cost what 5 POST /store cost. A batch the
+    budget cannot pay is refused whole with 429, nothing stored."""
+    settings = Settings.for_data_dir(tmp_path, bootstrap_secret="s", rate_limit_per_minute=14)
+    with TestClient(create_app(settings)) as client:
+        client.app.state.engram.limits = RequestLimits(settings, clock=lambda: 1000.0)  # type: ignore[attr-defined]
+        h = {"Authorization": f"Bearer {client.post('/bootstrap', json={'secret': 's'}).json()['key']}"}
+        stores = [{"op": "store", "body": {"content": f"tide table entry {n}"}} for n in range(5)]
+        r = client.post("/batch", json={"ops": stores}, headers=h)  # 10 of 14
+        assert r.status_code == 200, r.text
+        ids = [x["result"]["id"] for x in r.json()["results"]]
+        links = [{"op": "link", "body": {"source_id": ids[0], "target_id": t}} for t in ids[1:4]]
+        assert client.post("/batch", json={"ops": links}, headers=h).status_code == 200  # 13 of 14
+        too_many = [{"op": "store", "body": {"content": "never stored"}}]  # 2 more: over the budget
+        r = client.post("/batch", json={"ops": too_many}, headers=h)
+        assert r.status_code == 429, r.text
+        client.app.state.engram.limits = RequestLimits(settings)  # type: ignore[attr-defined]  # a fresh minute
+        listed = client.get("/list", params={"limit": 50}, headers=h).json()
+        contents = {m["content"] for m in listed.get("memories", listed.get("results", []))}
+        assert "never stored" not in contents and len(contents) == 5
 
 
 def _mcp(client: TestClient, key: str, method: str, params: dict[str, object] | None = None) -> Any:
