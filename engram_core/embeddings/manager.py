@@ -116,13 +116,14 @@ class EmbeddingManager:
         return max(1, (len(text) + 3) // 4) if text else 0
 
     # -- embedding ------------------------------------------------------------------------------------
-    async def embed(self, texts: list[str], *, defer: bool = False) -> np.ndarray | None:
+    async def embed(self, texts: list[str], *, defer: bool = False, bulk: bool | None = None) -> np.ndarray | None:
         """Vectors for ``texts`` (None without a model). With ``defer``, a down endpoint answers None too and
-        the texts are left to the backfill; without, it raises ``EmbeddingDown``."""
+        the texts are left to the backfill; without, it raises ``EmbeddingDown``. ``bulk=True``: background
+        work (a job's), queued behind every query-lane embedding; None: by size (``EmbedBatcher.is_bulk``)."""
         if self.batcher is None:
             return None
         try:
-            return await self.batcher.embed(texts)
+            return await self.batcher.embed(texts, bulk=bulk)
         except EmbeddingDown as exc:
             if not defer:
                 raise

@@ -24,7 +24,7 @@ from ..model.memories import VISIBLE, owned_memory
 from ..search.service import SearchService
 from ..storage.database import Database
 from ..timeutil import format_ts, now_iso
-from ..validation import Field, Schema
+from ..validation import INT_MAX, Field, Schema
 from .consolidate import id_list
 from .growth import observations
 from .terms import key_terms
@@ -37,7 +37,8 @@ PERIODS = {"day": 1, "week": 7, "month": 30}
 REFLECT = Schema(
     Field("content", "text", max_len=60_000, help="The reflection itself; omitted: Engram writes one."),
     Field("source_memory_ids", "float_list", max_items=200, check=id_list("source_memory_ids"),
-          schema={"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 200},
+          schema={"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": INT_MAX}, "minItems": 1,
+                  "maxItems": 200},
           help="Memories the reflection draws on."),
     Field("topic", "str", max_len=1000, help="Reflect on the memories a search for this finds."),
     Field("period", "str", choices=tuple(PERIODS), help="Reflect on the memories of the last day, week or month."),

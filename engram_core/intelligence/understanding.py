@@ -110,7 +110,7 @@ class Understanding:
             children = llm_children if llm_children is not None else decompose.plan(text, limit)
         vectors: list[dict[str, Any]] = []
         if children and self.vectors.enabled:
-            embedded = await self.vectors.embed(children, defer=True)
+            embedded = await self.vectors.embed(children, defer=True, bulk=True)  # a job: never ahead of a search
             if embedded is not None:
                 vectors = [self.vectors.columns(v) for v in embedded]
         created = to_datetime(row["created_at"])

@@ -169,3 +169,37 @@ def test_a_search_during_a_bulk_store_jumps_the_queue(tmp_path: Path) -> None:
     # query-lane work queued behind the store's chunks while the thread was held: the search's embedding
     late = [r for r in after if r.lane == "query" and min(b.ticket for b in bulk) < r.ticket <= released[0]]
     assert late and max(r.started for r in late) < min(r.started for r in bulk)
+
+
+def test_the_decomposition_job_embeds_its_facts_in_the_bulk_lane(tmp_path: Path) -> None:
+    """Facts are embedded by a background job: in the bulk lane, so a search never waits behind them, even
+    when a memory has fewer facts than one bulk chunk (by size they would take the query lane)."""
+    settings = Settings.for_data_dir(tmp_path / "data", ttl_sweep_seconds=3600.0, embed_workers=1)
+    install_tiny_model(settings.models_dir)
+    engram = Engram.open(settings)
+    engram.db.write(lambda c: create_user(c, None, "lanes", is_admin=True))
+    auth = AuthContext.local(1)
+    assert engram.vectors.batcher is not None
+    ex = engram.vectors.batcher.executor
+    text = "Maria moved to Lisbon in March. She works as a nurse at the city hospital. Her brother owns a bakery."
+
+    async def scenario() -> int:
+        await engram.start()
+        try:
+            stored = await engram.memories.store(auth, {"content": text})
+            await engram.jobs.drain()
+            facts = await engram.db.aread(
+                lambda c: c.execute("SELECT COUNT(*) FROM memories WHERE is_fact = 1").fetchone()[0]
+            )
+            assert stored["stored"] and facts >= 2, facts
+            return int(facts)
+        finally:
+            await engram.stop()
+
+    try:
+        facts = asyncio.run(scenario())
+    finally:
+        engram.close()
+    assert facts < engram.vectors.batcher.bulk_chunk  # by size alone they would have gone to the query lane
+    bulk = [r for r in ex.record if r.lane == "bulk"]
+    assert sum(r.texts for r in bulk) == facts, list(ex.record)
