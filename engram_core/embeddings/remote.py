@@ -34,6 +34,7 @@ import numpy as np
 from ..errors import EmbeddingDown, Unavailable
 from ..llm.limits import CircuitBreaker
 from ..settings import Settings
+from ..tls import tls_context
 from .base import MAX_SPAN_CHARS, Fingerprint, clean_text
 
 __all__ = ["PROVIDER", "RemoteEmbedder", "embeddings_url"]
@@ -82,7 +83,7 @@ class RemoteEmbedder:
         headers = {"Content-Type": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self._client = httpx.Client(timeout=self.timeout, headers=headers)
+        self._client = httpx.Client(timeout=self.timeout, headers=headers, verify=tls_context())
         self._lock = threading.Lock()
         self.requests = 0
         self.failures = 0

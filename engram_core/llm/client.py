@@ -23,6 +23,7 @@ import httpx
 
 from ..errors import LlmUnavailable
 from ..settings import Settings
+from ..tls import tls_context
 from .limits import CircuitBreaker, TokenBudget
 
 __all__ = ["LlmClient", "parse_json_reply"]
@@ -109,7 +110,7 @@ class LlmClient:
         if json_mode:
             payload["response_format"] = {"type": "json_object"}
         error = "no attempt made"
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with httpx.AsyncClient(timeout=self.timeout, verify=tls_context()) as client:
             for attempt in range(self.retries + 1):
                 if attempt:
                     await asyncio.sleep(self.backoff * (2 ** (attempt - 1)) * (1 + random.random() / 4))
@@ -166,7 +167,7 @@ class LlmClient:
         if self._probe is not None and now - self._probe[0] < REACHABLE_TTL:
             return self._probe[1], self._probe[2]
         try:
-            async with httpx.AsyncClient(timeout=min(self.timeout, 3.0)) as client:
+            async with httpx.AsyncClient(timeout=min(self.timeout, 3.0), verify=tls_context()) as client:
                 response = await client.get(self.models_url, headers=self._headers())
             ok, why = response.status_code < 500, None if response.status_code < 500 else f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:

@@ -27,6 +27,7 @@ import httpx
 
 from ..auth.context import AuthContext
 from ..errors import Invalid, ProviderFailed, ProviderTimeout
+from ..tls import tls_context
 from ..validation import TEXT_PATTERN, Field, Schema
 from .deps import ProxyDeps
 from .inject import Retrieved, inject, last_user_text, retrieve
@@ -125,7 +126,7 @@ class ProxyService:
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
             t = self.settings.proxy_timeout_seconds
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(t, connect=min(t, 10.0)))
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(t, connect=min(t, 10.0)), verify=tls_context())
         return self._client
 
     async def close(self) -> None:

@@ -17,6 +17,7 @@ import httpcore
 import httpx
 
 from ..errors import Invalid
+from ..tls import tls_context
 
 __all__ = ["URL_SCHEMA", "check_url", "check_url_shape", "pinned_client", "resolve"]
 
@@ -127,6 +128,6 @@ def pinned_client(*, allow_private: bool) -> httpx.AsyncClient:
     transport = httpx.AsyncHTTPTransport(trust_env=False)
     # httpx does not take a network backend; its transport is a thin wrapper over this pool.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(), network_backend=_PinnedBackend(allow_private)
+        ssl_context=tls_context(), network_backend=_PinnedBackend(allow_private)
     )
     return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)

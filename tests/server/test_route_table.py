@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
+from engram_core.settings import Settings
 from engram_core.validation import Field
-from engram_server.app import all_routes
+from engram_server.app import all_routes, create_app
 from engram_server.mcp import SPEC as MCP_SPEC
 from engram_server.routing import RouteSpec
 from tests.helpers import Api
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path) -> Iterator[Api]:
+    """One server for the module's ~860 checks: every one of them sends input a route must refuse, so the
+    state they share is a memory per body check and a read key per scope check (no rate limit to run out)."""
+    cfg = Settings.for_data_dir(Path(tmp_path_factory.mktemp("routes")) / "data", bootstrap_secret="s",
+                                rate_limit_per_minute=10**9, ip_rate_limit_per_minute=10**9,
+                                ttl_sweep_seconds=3600.0)  # fmt: skip
+    cfg.db_path.parent.mkdir(parents=True)
+    shutil.copyfile(migrated_db, cfg.db_path)
+    with TestClient(create_app(cfg), raise_server_exceptions=False) as client:
+        r = client.post("/bootstrap", json={"secret": "s"})
+        assert r.status_code == 201, r.text
+        yield Api(client, r.json()["key"])
+
+
+def _memory(api: Api) -> int:
+    """The module's memory for routes that take an id (stored by the first test; later ones get it back as the
+    duplicate it is, or a new one if a route took it away)."""
+    r = api.call("POST", "/store", api.admin_key, json={"content": "a memory the route may touch"})
+    assert r.status_code in (200, 201), r.text
+    return int(r.json()["id"] if r.status_code == 201 else r.json()["existing_id"])
+
 
 SPECS: list[RouteSpec] = [r.spec for r in all_routes()]  # type: ignore[attr-defined]
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -78,7 +107,7 @@ def _valid_value(field: Field) -> Any:
 @pytest.mark.parametrize("spec", WITH_BODY, ids=_ids(WITH_BODY))
 def test_bad_bodies_get_the_documented_error_shape(api: Api, spec: RouteSpec) -> None:
     assert spec.body is not None
-    mid = api.store(api.admin_key, "a memory the route may touch")
+    mid = _memory(api)
     path = _concrete(spec.path, mid)
     method = spec.methods[0]
     r = api.call(method, path, api.admin_key, content=b"{not json", headers={"Content-Type": "application/json"})
@@ -150,7 +179,7 @@ _BAD_QUERY = {"int": "seven", "float": "x", "bool": "maybe", "timestamp": "not a
 @pytest.mark.parametrize("spec", WITH_QUERY, ids=_ids(WITH_QUERY))
 def test_bad_query_strings_get_the_documented_error_shape(api: Api, spec: RouteSpec) -> None:
     assert spec.query is not None
-    mid = api.store(api.admin_key, "a memory the route may read")
+    mid = _memory(api)
     path = _concrete(spec.path, mid)
     base = {f.name: str(_valid_value(f)) for f in spec.query.fields if f.required}
     tried = 0
