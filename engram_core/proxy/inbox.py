@@ -123,7 +123,7 @@ class InboxService:
         if found is None:
             raise NotFound(f"no pending memory {memory_id}")
         updated = await self.deps.memories.update(auth, memory_id, {**changes, "status": "approved"})
-        return {"approved": True, "edited": True, "id": updated.get("id", memory_id), "previous_id": memory_id}
+        return {"approved": True, "edited": True, "id": updated["new_id"], "previous_id": memory_id}
 
     async def bulk(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         auth.require("write")

@@ -164,9 +164,16 @@ async function loadInbox() {
   const data = await call("GET", "/inbox?limit=200");
   const body = $("#inbox-list tbody");
   body.replaceChildren();
+  state.inbox = new Map();
   (data.pending || []).forEach((m) => {
+    state.inbox.set(m.id, m);
     const tr = el("tr", null, { "data-id": m.id });
-    [m.id, m.content.slice(0, 200), m.source || "", m.created_at].forEach((v) => tr.append(el("td", v)));
+    const pick = el("td");
+    const box = el("input", null, { type: "checkbox", class: "pick", "data-id": m.id, "aria-label": "select " + m.id });
+    box.addEventListener("change", inboxSelection);
+    pick.append(box);
+    tr.append(pick);
+    [m.id, m.content.slice(0, 200), (m.tags || []).join(", "), m.source || "", m.created_at].forEach((v) => tr.append(el("td", v)));
     const td = el("td");
     [["approve", () => call("POST", `/inbox/${m.id}/approve`, {})],
      ["reject", () => call("POST", `/inbox/${m.id}/reject`, {})]].forEach(([label, fn]) => {
@@ -174,10 +181,69 @@ async function loadInbox() {
       b.addEventListener("click", () => fn().then(loadInbox).catch((e) => showError(e.message)));
       td.append(b, " ");
     });
+    const edit = el("button", "edit", { type: "button", "data-action": "edit" });
+    edit.addEventListener("click", () => openInboxEditor(m));
+    td.append(edit);
     tr.append(td);
     body.append(tr);
   });
+  $("#inbox-all").checked = false;
+  inboxSelection();
+  if (!state.inbox.has(Number($("#inbox-editor").dataset.id))) $("#inbox-editor").hidden = true;
   $("#inbox-info").textContent = data.total ? `${data.total} pending` : "Nothing to review.";
+}
+
+function selectedInbox() {
+  return Array.from(document.querySelectorAll("#inbox-list input.pick:checked")).map((b) => Number(b.dataset.id));
+}
+
+function inboxSelection() {
+  const n = selectedInbox().length;
+  $("#inbox-approve-selected").disabled = n === 0;
+  $("#inbox-reject-selected").disabled = n === 0;
+  $("#inbox-approve-selected").textContent = n ? `Approve ${n} selected` : "Approve selected";
+  $("#inbox-reject-selected").textContent = n ? `Reject ${n} selected` : "Reject selected";
+}
+
+// Approve or reject the checked items in one request (POST /inbox/bulk: one transaction).
+async function bulkInbox(action) {
+  const ids = selectedInbox();
+  if (!ids.length) return;
+  if (action === "reject" && !confirm(`Reject ${ids.length} pending memories?`)) return;
+  const d = await call("POST", "/inbox/bulk", { ids, action });
+  $("#inbox-done").textContent = `${action === "approve" ? "Approved" : "Rejected"} ${d.count} of ${ids.length}.`;
+  await loadInbox();
+}
+
+function openInboxEditor(m) {
+  const form = $("#inbox-editor");
+  form.dataset.id = m.id;
+  $("#inbox-edit-id").textContent = "#" + m.id;
+  form.elements.content.value = m.content;
+  form.elements.category.value = m.category || "";
+  form.elements.tags.value = (m.tags || []).join(", ");
+  form.elements.importance.value = m.importance || "";
+  form.hidden = false;
+  form.elements.content.focus();
+}
+
+// Save the edited fields (a new version, approved: POST /inbox/{id}/edit); unchanged fields are not sent.
+async function saveInboxEdit(event) {
+  event.preventDefault();
+  const form = event.target;
+  const id = Number(form.dataset.id);
+  const m = state.inbox.get(id) || {};
+  const f = form.elements;
+  const tags = f.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+  const changes = {};
+  if (f.content.value !== m.content) changes.content = f.content.value;
+  if (f.category.value.trim() && f.category.value.trim() !== (m.category || "")) changes.category = f.category.value.trim();
+  if (tags.join(",") !== (m.tags || []).join(",")) changes.tags = tags;
+  if (f.importance.value && Number(f.importance.value) !== m.importance) changes.importance = Number(f.importance.value);
+  const d = await call("POST", `/inbox/${id}/edit`, changes);
+  form.hidden = true;
+  $("#inbox-done").textContent = `Memory ${id} edited and approved as #${d.id}.`;
+  await loadInbox();
 }
 
 async function loadContradictions() {
@@ -344,6 +410,14 @@ document.addEventListener("DOMContentLoaded", () => {
     call("POST", "/users", { name: new FormData(event.target).get("name") })
       .then((d) => { showSecret("First key of user " + d.id, d); return loadKeys(); }).catch((e) => showError(e.message));
   });
+  $("#inbox-all").addEventListener("change", (event) => {
+    document.querySelectorAll("#inbox-list input.pick").forEach((b) => { b.checked = event.target.checked; });
+    inboxSelection();
+  });
+  $("#inbox-approve-selected").addEventListener("click", () => bulkInbox("approve").catch((e) => showError(e.message)));
+  $("#inbox-reject-selected").addEventListener("click", () => bulkInbox("reject").catch((e) => showError(e.message)));
+  $("#inbox-editor").addEventListener("submit", (event) => saveInboxEdit(event).catch((e) => showError(e.message)));
+  $("#inbox-edit-cancel").addEventListener("click", () => { $("#inbox-editor").hidden = true; });
   $("#prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - state.limit); loadMemories().catch((e) => showError(e.message)); });
   $("#next").addEventListener("click", () => { state.offset += state.limit; loadMemories().catch((e) => showError(e.message)); });
   window.addEventListener("hashchange", () => show(location.hash.slice(1) || "memories"));

@@ -3,10 +3,11 @@ Playwright for Python using that executable) against a live `engram serve`: a wr
 login lists the user's memories (never another user's), a memory opens with its detail, search shows the
 explain breakdown, health renders.
 
-One server and one browser per module (each test makes its own users, so tests never see each other's data;
-`xdist_group` keeps them on one worker). Screenshots are test artifacts: they go to `ENGRAM_SCREENSHOT_DIR`
-when set, else to pytest's temporary directory; `ENGRAM_UPDATE_SCREENSHOTS=1` writes the committed ones in
-docs/screenshots/ instead (run it when a page's look changes)."""
+One server and one browser per module (per xdist worker: pytest 9 ignores xdist's `loadgroup`, so two
+workers may each start one); each test makes its own users, so tests never see each other's data.
+Screenshots are test artifacts: they go to `ENGRAM_SCREENSHOT_DIR` when set, else to pytest's temporary
+directory; `ENGRAM_UPDATE_SCREENSHOTS=1` writes the committed ones in docs/screenshots/ instead (run it
+when a page's look changes)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"), reason="chromium not installed (scripts/test installs it)"
 )
-pytestmark = pytest.mark.xdist_group("dashboard")
 
 
 def screenshot_dir(tmp: Path) -> Path:
@@ -280,3 +280,55 @@ def test_keys_page_rotates_a_key(
     session = page.evaluate("sessionStorage.getItem('engram.key')")
     assert session != dora and _status(base, session) == 200 and _status(base, dora) == 401
     assert page.is_hidden("#error")
+
+
+@needs_chromium
+def test_inbox_edits_before_approving_and_acts_on_a_selection(
+    live: tuple[str, dict[str, str]], page: Any, shoot: Callable[[Any, str], None]
+) -> None:
+    """Edit a pending memory (a new version, approved), then approve two and reject one chosen with the
+    checkboxes (POST /inbox/bulk); another user's pending memory is never listed nor touched."""
+    base, admin = live
+    erin, fred = _user_key(base, admin, "erin"), _user_key(base, admin, "fred")
+    h_erin, h_fred = {"Authorization": f"Bearer {erin}"}, {"Authorization": f"Bearer {fred}"}
+
+    def pending(h: dict[str, str], text: str) -> int:
+        r = httpx.post(f"{base}/store", headers=h, json={"content": text, "status": "pending", "tags": ["draft"]})
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    typo = pending(h_erin, "erin's dentist is on Tuesdya")
+    a, b, c = (pending(h_erin, t) for t in ("erin swims at dawn", "erin reads Tolstoy", "erin hates cilantro"))
+    fred_id = pending(h_fred, "fred's pending note")
+    _login(page, base, erin)
+    page.click("a[data-page=inbox]")
+    page.wait_for_selector(f"#inbox-list tr[data-id='{c}']")
+    assert "4 pending" in page.inner_text("#inbox-info") and "fred" not in page.inner_text("#inbox-list")
+    assert page.is_disabled("#inbox-approve-selected")
+    page.click(f"#inbox-list tr[data-id='{typo}'] button[data-action=edit]")
+    page.wait_for_selector("#inbox-editor:not([hidden])")
+    assert page.input_value("#inbox-editor textarea") == "erin's dentist is on Tuesdya"
+    page.fill("#inbox-editor textarea", "erin's dentist is on Tuesday")
+    page.fill("#inbox-editor input[name=tags]", "health, dentist")
+    shoot(page, "inbox-edit")
+    page.click("#inbox-editor button[type=submit]")
+    page.wait_for_selector("#inbox-done:has-text('edited and approved')")
+    page.wait_for_selector(f"#inbox-list tr[data-id='{typo}']", state="detached")
+    new_id = int(page.inner_text("#inbox-done").rsplit("#", 1)[1].rstrip("."))
+    edited = httpx.get(f"{base}/memory/{new_id}", headers=h_erin).json()
+    assert edited["content"] == "erin's dentist is on Tuesday" and edited["status"] == "approved"
+    assert sorted(edited["tags"]) == ["dentist", "health"] and page.is_hidden("#inbox-editor")
+    page.check(f"#inbox-list input.pick[data-id='{a}']")
+    page.check(f"#inbox-list input.pick[data-id='{b}']")
+    assert page.inner_text("#inbox-approve-selected") == "Approve 2 selected"
+    shoot(page, "inbox-selected")
+    page.click("#inbox-approve-selected")
+    page.wait_for_selector("#inbox-done:has-text('Approved 2 of 2')")
+    page.wait_for_selector("#inbox-info:has-text('1 pending')")
+    page.check("#inbox-all")
+    page.once("dialog", lambda d: d.accept())
+    page.click("#inbox-reject-selected")
+    page.wait_for_selector("#inbox-info:has-text('Nothing to review')")
+    status = {i: httpx.get(f"{base}/memory/{i}", headers=h_erin).json().get("status") for i in (a, b, c)}
+    assert status == {a: "approved", b: "approved", c: "rejected"}, status
+    assert httpx.get(f"{base}/memory/{fred_id}", headers=h_fred).json()["status"] == "pending"

@@ -162,6 +162,8 @@ def test_pending_memories_wait_in_the_inbox_and_are_never_recalled(api: Api) -> 
     assert api.call("POST", f"/inbox/{pending}/approve", api.admin_key, json={}).status_code == 404  # not pending
     r = api.call("POST", f"/inbox/{other}/edit", api.admin_key, json={"content": "The quokka garden gate is red"})
     assert r.json()["approved"] is True and r.json()["edited"] is True
+    edited = api.call("GET", f"/memory/{r.json()['id']}", api.admin_key).json()  # the new version's id
+    assert r.json()["previous_id"] == other and edited["content"] == "The quokka garden gate is red"
     assert "The quokka garden gate is red" in _search(api, "quokka garden gate")
     assert "The quokka garden gate is blue" not in _search(api, "quokka garden gate")
     assert api.call("POST", f"/inbox/{third}/reject", api.admin_key, json={"reason": "wrong"}).json()["rejected"]
