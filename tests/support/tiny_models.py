@@ -10,6 +10,7 @@ network. The weights are seeded, so the same call always builds the same model.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,14 +56,20 @@ def tiny_tokenizer(architecture: str = "bert", vocab_size: int = 300) -> Tokeniz
     that) and it has the model's special-token template for single texts and pairs.
     """
     if architecture == "bert":
-        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        # The vocabulary is built here, not by WordPieceTrainer: the trainer breaks ties in an order that
+        # changes from process to process, so the "same" tiny model embedded differently in each test run
+        # (and rankings between close texts flipped). Specials, every character alone and as a "##"
+        # continuation, then the corpus's words by frequency: the same ids every time.
+        normalizer, pre = normalizers.BertNormalizer(lowercase=True), pre_tokenizers.BertPreTokenizer()
+        words = Counter(w for text in CORPUS for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)))
+        chars = sorted({c for w in words for c in w})
+        pieces = [*_BERT_SPECIAL, *chars, *(f"##{c}" for c in chars)]
+        pieces += [w for w, _ in sorted(words.items(), key=lambda kv: (-kv[1], kv[0])) if w not in pieces]
+        vocab = {piece: i for i, piece in enumerate(pieces[:vocab_size])}
+        tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+        tok.normalizer = normalizer
+        tok.pre_tokenizer = pre
         tok.decoder = decoders.WordPiece()
-        tok.train_from_iterator(
-            CORPUS,
-            trainer=trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=_BERT_SPECIAL, show_progress=False),
-        )
         cls, sep, pad = "[CLS]", "[SEP]", "[PAD]"
         tok.post_processor = processors.TemplateProcessing(
             single=f"{cls} $A {sep}",
