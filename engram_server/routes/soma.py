@@ -13,6 +13,7 @@ from engram_core.services.soma.service import (
     LOG,
     LOGS,
     MEMBER,
+    QUALITY,
     SEARCH,
     STALE,
 )
@@ -95,6 +96,11 @@ async def remove_member(r: ApiRequest) -> Any:
     return await r.engram.services.soma.remove_member(r.auth, r.path_int(), r.path_int("agent_id"))
 
 
+async def set_quality(r: ApiRequest) -> Any:
+    """Set an agent's quality score and drift flags (the TypeScript server's route)."""
+    return await r.engram.services.soma.set_quality(r.auth, r.path_int(), r.body)
+
+
 async def stats(r: ApiRequest) -> Any:
     """Agent counts by type and status."""
     return await r.engram.services.soma.stats(r.auth)
@@ -115,6 +121,27 @@ routes = [
     api(_ID + "/log", log, methods=("POST",), scope="write", body=LOG, tag=T, ok=(201,), cost=1),
     api(_ID + "/log", logs, query=LOGS, tag=T, summary="An agent's log, newest first (alias of /logs).", cost=1),
     api(_ID + "/logs", logs, query=LOGS, tag=T, cost=1),
+    api(_ID + "/quality", set_quality, methods=("PATCH",), scope="write", body=QUALITY, tag=T),
+    # the TypeScript server's place for an agent's log: the same entries and shapes as /soma/agents/{id}/logs
+    api(
+        "/agents/{id:int}/logs",
+        log,
+        methods=("POST",),
+        scope="write",
+        body=LOG,
+        tag=T,
+        ok=(201,),
+        cost=1,
+        summary="Append an entry to an agent's log (alias of POST /soma/agents/{id}/log).",
+    ),
+    api(
+        "/agents/{id:int}/logs",
+        logs,
+        query=LOGS,
+        tag=T,
+        cost=1,
+        summary="An agent's log, newest first (alias of /soma/agents/{id}/logs).",
+    ),
     api("/soma/groups", create_group, methods=("POST",), scope="write", body=GROUP, tag=T, ok=(201,)),
     api("/soma/groups", groups, tag=T),
     api(_G + "/members", add_member, methods=("POST",), scope="write", body=MEMBER, tag=T, ok=(200,)),

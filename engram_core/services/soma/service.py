@@ -4,6 +4,7 @@ an ``online`` agent without a heartbeat for ``ENGRAM_SOMA_OFFLINE_SECONDS`` beco
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "LOG",
     "LOGS",
     "MEMBER",
+    "QUALITY",
     "SEARCH",
     "STALE",
     "AgentRegistry",
@@ -48,6 +50,11 @@ AGENT_UPDATE = Schema(
     Field("config", "object"),
     Field("quality_score", "float", min=0, max=1),
     description="Change an agent (only the fields given).",
+)
+QUALITY = Schema(
+    Field("quality_score", "float", required=True, min=0, max=1, aliases=("qualityScore",)),
+    Field("drift_flags", "str_list", max_items=100, aliases=("driftFlags",), help="Omitted: kept as they are."),
+    description="Set an agent's quality score (0-1) and, if given, its drift flags.",
 )
 AGENT_LIST = Schema(
     Field("type", "str", max_len=100, aliases=("agent_type",)),
@@ -148,6 +155,20 @@ class AgentRegistry:
                 conn.execute(f"UPDATE soma_agents SET {sets}, updated_at = ? WHERE id = ?",
                              (*changes.values(), now_iso(), agent_id))  # fmt: skip
             return agent_dict(owned_row(conn, "soma_agents", auth.user_id, agent_id, "agent"))
+
+        return await self.db.awrite(tx)
+
+    async def set_quality(self, auth: AuthContext, agent_id: int, body: Any) -> dict[str, Any]:
+        """The reference servers' quality report: ``{agentId, qualityScore, driftFlags}`` (and snake_case)."""
+        q = QUALITY.parse(body)
+
+        def tx(conn: Any) -> dict[str, Any]:
+            row = owned_row(conn, "soma_agents", auth.user_id, agent_id, "agent")
+            flags = q["drift_flags"] if q["drift_flags"] is not None else json.loads(row["drift_flags"] or "[]")
+            conn.execute("UPDATE soma_agents SET quality_score = ?, drift_flags = ?, updated_at = ? WHERE id = ?",
+                         (q["quality_score"], json_dump(flags), now_iso(), agent_id))  # fmt: skip
+            return {"agentId": agent_id, "qualityScore": q["quality_score"], "driftFlags": flags,
+                    "agent_id": agent_id, "quality_score": q["quality_score"], "drift_flags": flags}  # fmt: skip
 
         return await self.db.awrite(tx)
 
