@@ -1,6 +1,6 @@
 """Embedding benchmark: Engram's embedder against a bare onnxruntime session on the same inputs.
 
-    python bench/embed_bench.py [--models-dir DIR] [--rounds N]
+    python bench/embed_bench.py [--models-dir DIR] [--rounds N] [--model minilm-int8]
 
 Prints query latency (median, p95) for one short sentence with 1 and 2 intra-op threads, throughput for
 batches of 32 and 128, the raw session time on the same pre-tokenised inputs (tokenisation outside the
@@ -74,11 +74,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--model", default="minilm", help="a manifest name, e.g. minilm-int8")
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.models_dir is not None:
         settings = settings.replace(models_dir=args.models_dir)
-    found = ensure("minilm", settings, progress=lambda m: print("  " + m))
+    found = ensure(args.model, settings, progress=lambda m: print("  " + m))
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"onnxruntime {ort.__version__}")  # fmt: skip
     print(f"model: {found.info.fingerprint} from {found.directory}; load average {os.getloadavg()[0]:.2f}")
