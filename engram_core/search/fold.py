@@ -4,16 +4,15 @@ A memory decomposed into facts (``has_fact`` links parent -> fact, see
 ``engram_core.intelligence.decompose``) would otherwise come back as several near-identical hits and split
 its evidence: the fact ranks well in the vector channel, the parent in BM25, and neither gets both. So the
 channels' lists are folded *before* fusion (:func:`fold_lists`): every fact hit counts as a hit of its
-family (the parent id), at the family's best rank in that channel; the fused family is then shown as the
-member with the most evidence (:class:`Families`), a fact with ``fact_of`` = the parent. Facts therefore
-only ever add evidence to the memory they came from: a search cannot rank a decomposed memory lower than
-before.
+family (the parent id), at the family's best rank in that channel; the fused family is then shown as its
+best-ranked member (:class:`Families`), a fact with ``fact_of`` = the parent. Facts therefore only ever
+add evidence to the memory they came from: a search cannot rank a decomposed memory lower than before.
 
-Which member shows: the one whose own ranks across the channels sum to the most rank-fusion evidence
-(``1 / (K + rank)`` per channel); on a tie the fact, the atomic statement the query matched, not its
-container. (Picking the best single rank with the lower id on a tie showed the parent whenever it led one
-channel and its fact another: with the tests' tiny model the vector order of the two varies per process,
-so a search put the parent first about one run in several.)
+On a tie of best ranks (the parent first in one channel, one of its facts first in another) the fact shows:
+the atomic statement the query matched, not its container. The lower id used to win, which is always the
+parent: with the tests' tiny model the vector order of the two varied per process, so a search put the
+parent first about one run in several. (Summing each member's rank-fusion evidence instead was tried: it
+cost LoCoMo R@10 0.006, since the member's row carries the name and time boosts; the tie rule alone did not.)
 
 The graph channel runs after the fold and reaches facts through their ``has_fact`` links: its hits are
 folded the same way (:func:`fold_hits`), and a family another channel already found is not added twice.
@@ -30,8 +29,6 @@ from typing import Any
 from .filters import Scope
 
 __all__ = ["Families", "fold_hits", "fold_lists"]
-
-_K = 60  # the fusion's RRF constant: a member's evidence is what its ranks would add to a fused score
 
 
 @dataclass
@@ -63,23 +60,23 @@ def fold_lists(
     parents = _parents(conn, scope, ids) if ids else {}
     if not parents:
         return lists, Families()
-    evidence: dict[int, dict[int, float]] = {}  # family -> member -> summed 1/(K + rank) over channels
+    best: dict[int, dict[int, int]] = {}  # family -> member -> its best (lowest) rank in any channel
     folded: dict[str, list[tuple[int, float]]] = {}
     for channel, hits in lists.items():
         out: list[tuple[int, float]] = []
         seen: set[int] = set()
         for rank, (memory_id, score) in enumerate(hits):
             family = parents.get(memory_id, memory_id)
-            members = evidence.setdefault(family, {})
-            members[memory_id] = members.get(memory_id, 0.0) + 1.0 / (_K + rank)
+            members = best.setdefault(family, {})
+            members[memory_id] = min(members.get(memory_id, rank), rank)
             if family not in seen:
                 seen.add(family)
                 out.append((family, score))
         folded[channel] = out
     shown: dict[int, int] = {}
-    for family, members in evidence.items():
-        # most evidence first; on a tie a fact before its parent, then the lower id
-        member = min(members, key=lambda m: (-round(members[m], 12), m == family, m))
+    for family, members in best.items():
+        # best rank first; on a tie a fact before its parent, then the lower id
+        member = min(members, key=lambda m: (members[m], m == family, m))
         if member != family:
             shown[family] = member
     return folded, Families(shown)

@@ -80,7 +80,7 @@ def test_decomposition_on_store_makes_searchable_facts_and_folds_them(api: Api) 
     assert parent not in ids  # folded into its best-ranked fact
 
 
-def test_a_family_shows_the_member_with_most_evidence_and_the_fact_on_a_tie(api: Api) -> None:
+def test_a_family_shows_its_best_ranked_member_and_the_fact_on_a_tie(api: Api) -> None:
     """The fold, on the rows a decomposition made: the tie the live test hit (the parent first in one channel,
     its fact first in another) shows the fact, and the graph channel's hit of a fact folds into its family."""
     from engram_core.search.filters import search_scope
@@ -102,8 +102,10 @@ def test_a_family_shows_the_member_with_most_evidence_and_the_fact_on_a_tie(api:
     assert fold(tie) == ({"vector": [parent, other], "fts": [parent]}, {parent: violin, other: other})
     led = {"vector": [(parent, 0.9), (violin, 0.8)], "fts": [(parent, 2.0), (dog, 1.5), (violin, 1.0)]}
     assert fold(led)[1] == {parent: parent, other: other}  # the parent leads both channels: it shows
-    more = {"vector": [(dog, 0.9), (parent, 0.8)], "fts": [(violin, 2.0), (dog, 1.9)]}
-    assert fold(more)[1][parent] == dog  # first in one channel and second in the other beats one first
+    facts = {"vector": [(dog, 0.9), (parent, 0.8)], "fts": [(violin, 2.0), (parent, 1.9)]}
+    assert fold(facts)[1][parent] == dog  # two facts tie: the lower id
+    later = {"vector": [(other, 0.9), (violin, 0.8)], "fts": [(parent, 2.0)]}
+    assert fold(later)[1][parent] == parent  # the parent's rank 0 beats its fact's rank 1
     graph = [(violin, 1.0), (other, 0.7), (dog, 0.5)]
     hits = api.engram.db.read(lambda conn: fold_hits(conn, scope, graph, set()))
     assert hits == [(parent, 1.0), (other, 0.7)]
