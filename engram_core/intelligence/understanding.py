@@ -18,6 +18,10 @@ Every store and update enqueues the durable ``understand`` job inside its transa
 5. the change feed tells the search index and caches what changed (fact rows and contradictions are
    recorded on it too).
 
+An ingest batch (a ``store_many`` transaction) queues one job for all its memories
+(:meth:`Understanding.process_many`): their fact memories are embedded in one call, then each memory is
+written in its own transaction as above.
+
 Jobs of one user run one at a time, in queue order, so facts stored in order are walked in order (the
 timeline is recomputed from all its facts anyway). ``process`` is idempotent: the sweep
 (``decompose_sweep`` job, resumable by its cursor) and ``POST /intelligence/decompose/{id}`` reuse it.
@@ -29,6 +33,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..embeddings.manager import EmbeddingManager
@@ -53,6 +59,19 @@ UNDERSTAND_JOB = "understand"
 SWEEP_JOB = "decompose_sweep"
 SWEEP_BATCH = 25
 _CANDIDATES = 12  # nearest memories (BM25) checked for a text contradiction
+
+
+@dataclass
+class _Plan:
+    """One memory's understanding worked out outside the write transaction."""
+
+    affect: Any
+    speaker: str | None
+    body: str
+    units: list[str]
+    children: list[str]  # the fact memories to make (decomposition)
+    vectors: list[dict[str, Any]]  # their embedding columns, when embedded
+    created: datetime
 
 
 def enqueue_understand(conn: Any, memory: WrittenMemory) -> int:
@@ -85,91 +104,119 @@ class Understanding:
             raise ValueError("understand jobs belong to a user")
         if "memory_ids" not in payload:
             return await self.process(user_id, int(payload["memory_id"]))
-        # A batch: each memory in turn, each in its own transaction as alone. Understanding a memory again
-        # changes nothing (decomposed once, facts replaced), so a retry after a failure redoes the batch safely.
-        done = [await self.process(user_id, int(m)) for m in payload["memory_ids"]]
-        return {"memory_ids": len(done), "skipped": sum(1 for r in done if "skipped" in r)}
+        return await self.process_many(user_id, [int(m) for m in payload["memory_ids"]])
 
     async def process(self, user_id: int, memory_id: int, *, decompose_it: bool = True) -> dict[str, Any]:
         """Understand one memory (see the module docstring); returns what was done."""
         async with self._lock(user_id):
-            return await self._process(user_id, memory_id, decompose_it)
+            row = await self.db.aread(lambda c: _memory(c, user_id, memory_id))
+            plan = await self._plan(row, decompose_it)
+            if plan is None:
+                return {"memory_id": memory_id, "skipped": "gone or a fact"}
+            await self._embed_children([plan])
+            result: dict[str, Any] = await self.db.awrite(self._writer(user_id, memory_id, plan))
+            return result
 
-    async def _process(self, user_id: int, memory_id: int, decompose_it: bool) -> dict[str, Any]:
-        row = await self.db.aread(lambda c: _memory(c, user_id, memory_id))
+    async def process_many(self, user_id: int, memory_ids: list[int]) -> dict[str, Any]:
+        """Understand the memories of a ``store_many`` batch (one ``understand`` job for an ingest batch):
+        read together, the fact memories of all of them embedded in ONE call (a bulk batch, not a few texts
+        per memory competing with the ingest), then each written in its own short transaction as alone.
+        Understanding a memory again changes nothing, so a retried batch is safe."""
+        async with self._lock(user_id):
+            rows = await self.db.aread(lambda c: [_memory(c, user_id, m) for m in memory_ids])
+            plans = [await self._plan(row, True) for row in rows]
+            await self._embed_children([p for p in plans if p is not None])
+            skipped = 0
+            for memory_id, plan in zip(memory_ids, plans, strict=True):
+                if plan is None:
+                    skipped += 1
+                    continue
+                done = await self.db.awrite(self._writer(user_id, memory_id, plan))
+                skipped += 1 if "skipped" in done else 0
+            return {"memory_ids": len(memory_ids), "skipped": skipped}
+
+    async def _plan(self, row: Any, decompose_it: bool) -> _Plan | None:
+        """What to write for a memory row (outside any transaction); None: gone or a fact memory."""
         if row is None or row["is_fact"]:
-            return {"memory_id": memory_id, "skipped": "gone or a fact"}
+            return None
         text = row["content"]
-        affect = score(text)
         speaker, body = decompose.speaker_of(text)
         units = statements(decompose.prepare(body)[0], max(1, self.settings.decompose_max_facts))
-        children = []
+        children: list[str] = []
         if decompose_it and not row["is_decomposed"]:
             limit = self.settings.decompose_max_facts
             llm_children = await decompose.llm_plan(self.llm, text, limit)
             children = llm_children if llm_children is not None else decompose.plan(text, limit)
-        vectors: list[dict[str, Any]] = []
-        if children and self.vectors.enabled:
-            embedded = await self.vectors.embed(children, defer=True, bulk=True)  # a job: never ahead of a search
-            if embedded is not None:
-                vectors = [self.vectors.columns(v) for v in embedded]
-        created = to_datetime(row["created_at"])
+        return _Plan(score(text), speaker, body, units, children, [], to_datetime(row["created_at"]))
 
-        def tx(conn: Any) -> dict[str, Any]:
-            current = _memory(conn, user_id, memory_id)
-            if current is None:
-                return {"memory_id": memory_id, "skipped": "gone"}
-            if current["valence"] is None:  # scored in the store transaction; older memories here (sweep)
-                conn.execute(
-                    "UPDATE memories SET valence = ?, arousal = ? WHERE id = ? AND user_id = ?",
-                    (affect.valence, affect.arousal, memory_id, user_id),
-                )
-            child_ids: list[int] = []
-            if children and not current["is_decomposed"]:
-                child_ids = decompose.insert_children(
-                    conn, user_id, current, children, vectors, self.settings.memory_quota
-                )
-            family = decompose.children_of(conn, user_id, memory_id)
-            # Each statement's facts belong to the fact memory that holds it, else to the memory itself.
-            owner = {r["content"]: int(r["id"]) for r in family}
-            per_memory: dict[int, list[Any]] = {memory_id: []}
-            for unit in units or [body]:
-                target = owner.get(unit) or owner.get(f"{speaker}: {unit}") or memory_id
-                per_memory.setdefault(target, []).extend(extract(unit, created, speaker))
-            touched: set[str] = set()
-            for target, triples in per_memory.items():
-                touched |= timeline.replace_facts(conn, user_id, target, triples)
-            changed = {memory_id, *child_ids}
-            for key in sorted(touched):
-                changed |= timeline.rebuild(conn, user_id, key)
-            family_ids = {memory_id, *(int(r["id"]) for r in family)}
-            pairs = 0
-            for unit_id, unit_text, unit_at in _units(current, family):
-                for other in _near(conn, user_id, unit_text, family_ids):
-                    other_id = int(other["id"])
-                    newer, older = (unit_id, other_id) if unit_at >= other["created_at"] else (other_id, unit_id)
-                    texts = (unit_text, other["content"]) if newer == unit_id else (other["content"], unit_text)
-                    verdict = text_conflict(*texts)
-                    if verdict is not None and timeline.record_pair(conn, user_id, newer, older, verdict):
-                        pairs += 1
-                        changed |= {newer, older}
-            causes = _causal(conn, user_id, current, family, family_ids)
-            changed |= causes
-            return {
-                "memory_id": memory_id,
-                "child_ids": [int(r["id"]) for r in family],
-                "causal_links": len(causes) // 2,
-                "new_children": len(child_ids),
-                "facts": sum(len(t) for t in per_memory.values()),
-                "timelines": len(touched),
-                "text_contradictions": pairs,
-                "valence": affect.valence,
-                "arousal": affect.arousal,
-                "changed": sorted(changed),
-            }
+    async def _embed_children(self, plans: list[_Plan]) -> None:
+        texts = [c for p in plans for c in p.children]
+        if not texts or not self.vectors.enabled:
+            return
+        embedded = await self.vectors.embed(texts, defer=True, bulk=True)  # a job: never ahead of a search
+        if embedded is None:
+            return
+        k = 0
+        for p in plans:
+            p.vectors = [self.vectors.columns(v) for v in embedded[k : k + len(p.children)]]
+            k += len(p.children)
 
-        result: dict[str, Any] = await self.db.awrite(tx)
-        return result
+    def _writer(self, user_id: int, memory_id: int, plan: _Plan) -> Callable[[Any], dict[str, Any]]:
+        return lambda conn: self._write(conn, user_id, memory_id, plan)
+
+    def _write(self, conn: Any, user_id: int, memory_id: int, plan: _Plan) -> dict[str, Any]:
+        """The write transaction of one memory's understanding."""
+        affect, speaker, body, units, children = plan.affect, plan.speaker, plan.body, plan.units, plan.children
+        vectors, created = plan.vectors, plan.created
+        current = _memory(conn, user_id, memory_id)
+        if current is None:
+            return {"memory_id": memory_id, "skipped": "gone"}
+        if current["valence"] is None:  # scored in the store transaction; older memories here (sweep)
+            conn.execute(
+                "UPDATE memories SET valence = ?, arousal = ? WHERE id = ? AND user_id = ?",
+                (affect.valence, affect.arousal, memory_id, user_id),
+            )
+        child_ids: list[int] = []
+        if children and not current["is_decomposed"]:
+            child_ids = decompose.insert_children(conn, user_id, current, children, vectors, self.settings.memory_quota)
+        family = decompose.children_of(conn, user_id, memory_id)
+        # Each statement's facts belong to the fact memory that holds it, else to the memory itself.
+        owner = {r["content"]: int(r["id"]) for r in family}
+        per_memory: dict[int, list[Any]] = {memory_id: []}
+        for unit in units or [body]:
+            target = owner.get(unit) or owner.get(f"{speaker}: {unit}") or memory_id
+            per_memory.setdefault(target, []).extend(extract(unit, created, speaker))
+        touched: set[str] = set()
+        for target, triples in per_memory.items():
+            touched |= timeline.replace_facts(conn, user_id, target, triples)
+        changed = {memory_id, *child_ids}
+        for key in sorted(touched):
+            changed |= timeline.rebuild(conn, user_id, key)
+        family_ids = {memory_id, *(int(r["id"]) for r in family)}
+        pairs = 0
+        for unit_id, unit_text, unit_at in _units(current, family):
+            for other in _near(conn, user_id, unit_text, family_ids):
+                other_id = int(other["id"])
+                newer, older = (unit_id, other_id) if unit_at >= other["created_at"] else (other_id, unit_id)
+                texts = (unit_text, other["content"]) if newer == unit_id else (other["content"], unit_text)
+                verdict = text_conflict(*texts)
+                if verdict is not None and timeline.record_pair(conn, user_id, newer, older, verdict):
+                    pairs += 1
+                    changed |= {newer, older}
+        causes = _causal(conn, user_id, current, family, family_ids)
+        changed |= causes
+        return {
+            "memory_id": memory_id,
+            "child_ids": [int(r["id"]) for r in family],
+            "causal_links": len(causes) // 2,
+            "new_children": len(child_ids),
+            "facts": sum(len(t) for t in per_memory.values()),
+            "timelines": len(touched),
+            "text_contradictions": pairs,
+            "valence": affect.valence,
+            "arousal": affect.arousal,
+            "changed": sorted(changed),
+        }
 
     # -- the retroactive sweep ------------------------------------------------------------------------
     async def sweep_job(self, payload: dict[str, Any], user_id: int | None) -> dict[str, Any]:

@@ -3,6 +3,7 @@ transaction, not one job per stored memory; the batch jobs do what the per-memor
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,21 @@ def test_an_ingest_queues_one_follow_up_job_per_kind_and_batch(api: Api) -> None
     api.client.portal.call(api.engram.jobs.drain)  # type: ignore[union-attr]
     assert _jobs(api, "autolink")[-1]["payload"] == {"memory_id": one}
     assert _jobs(api, "understand")[-1]["payload"] == {"memory_id": one}
+
+
+def test_a_batch_job_decomposes_each_memory_and_embeds_its_facts(api: Api) -> None:
+    key = api.user("alice")
+    text = "My sister moved the quarterly invoice {i} to Monday. The boiler in flat {i} broke in March."
+    lines = [json.dumps({"content": text.format(i=i)}) for i in range(7)]
+    r = api.call("POST", "/ingest", key, files={"file": ("notes.jsonl", "\n".join(lines).encode())})
+    assert r.status_code == 202, r.text
+    api.client.portal.call(api.engram.jobs.drain)  # type: ignore[union-attr]
+    jobs = _jobs(api, "understand")
+    assert [len(j["payload"]["memory_ids"]) for j in jobs] == [5, 2] and {j["status"] for j in jobs} == {"done"}
+
+    def facts(conn: Any) -> list[Any]:
+        return list(conn.execute("SELECT id, embedding IS NOT NULL FROM memories WHERE is_fact = 1"))
+
+    made = api.engram.db.read(facts)
+    assert len(made) == 14 and all(row[1] for row in made), made  # two statements each, every one embedded
+    assert [j["result"] for j in jobs] == [{"memory_ids": 5, "skipped": 0}, {"memory_ids": 2, "skipped": 0}]
