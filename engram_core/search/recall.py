@@ -95,10 +95,12 @@ class RecallService:
         scope = search_scope(auth.user_id, q)
         static, important, recent = await self._layers(scope, (q["limit"],) * 3, q["min_importance"])
         semantic: list[dict[str, Any]] = []
+        degraded: dict[str, Any] = {}  # the embedding endpoint is down: the semantic layer ran without vectors
         query = (q.get("query") or "").strip()
         if query:
             outcome = await self.search.run(scope, {**q, "query": query, "limit": q["limit"]})
             semantic = outcome.results
+            degraded = {k: v for k, v in outcome.response().items() if k == "degraded"}
         seen: set[int] = set()
         memories = []
         for layer, items in (
@@ -113,7 +115,7 @@ class RecallService:
                     memories.append({**m, "layer": layer})
         self.search.recalled(auth.user_id, seen)
         return {"static": static, "important": important, "semantic": semantic, "recent": recent,
-                "memories": memories, "count": len(memories)}  # fmt: skip
+                "memories": memories, "count": len(memories), **degraded}  # fmt: skip
 
     async def context(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Assemble a context of at most ``max_tokens`` tokens for ``query``."""
@@ -188,4 +190,5 @@ class RecallService:
                 **outcome.timings,
                 "total_ms": round((time.perf_counter() - started) * 1000, 3),
             },  # fmt: skip
+            **{k: v for k, v in outcome.response().items() if k == "degraded"},  # embedding endpoint down
         }

@@ -60,6 +60,12 @@ def test_search_degrades_and_stores_are_embedded_when_the_endpoint_returns(api: 
     again = api.call("POST", "/search", key, json={"query": "wombat report"}).json()
     assert "degraded" in again and again["results"][0]["content"] == FACTS[1]
     assert len(fake.requests) <= 1  # at most the one half-open trial
+    for path in ("/recall", "/context"):  # they search the same way, and say so
+        r = api.call("POST", path, key, json={"query": "capybara invoice"})
+        assert r.status_code == 200 and r.json()["degraded"]["skipped"] == ["vector"], (path, r.text)
+    assert stored["id"] in [
+        m["id"] for m in api.call("POST", "/recall", key, json={"query": "capybara"}).json()["semantic"]
+    ]
     guard = api.call("POST", "/guard", key, json={"action": "rm -rf /srv/wombat/data"})
     assert guard.status_code == 200 and guard.json()["signal"] == "block"  # the key terms still judge
     assert api.call("POST", "/v1/embeddings", key, json={"input": "x", "model": "fake-embed"}).status_code == 503
@@ -70,7 +76,9 @@ def test_search_degrades_and_stores_are_embedded_when_the_endpoint_returns(api: 
         time.sleep(0.05)
     assert _pending(api) == 0
     explained = api.call("POST", "/search/explain", key, json={"query": "capybara invoice"}).json()
-    assert "degraded" not in explained
+    assert (
+        "degraded" not in explained and "degraded" not in api.call("POST", "/context", key, json={"query": "x"}).json()
+    )
     assert explained["explain"][0]["id"] == stored["id"] and "vector" in explained["explain"][0]["channels"]
     # Degraded answers were not cached: the same search now runs its vector channel.
     assert "degraded" not in api.call("POST", "/search", key, json={"query": "wombat report"}).json()
