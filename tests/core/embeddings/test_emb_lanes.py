@@ -124,17 +124,21 @@ async def _failing(batcher: EmbedBatcher) -> None:
         batcher.embedder = real
 
 
-def test_a_search_during_a_bulk_store_jumps_the_queue(tmp_path: Path) -> None:
-    """The real search path (SearchService -> pipeline -> embed executor) against a real store_many of 60
-    memories (what an ingest batch or an import does): the search's embedding starts before the store's chunks."""
-    # one embed thread: the gate holds it, so what waits behind what is exact
+def _engram_on_one_embed_thread(tmp_path: Path) -> tuple[Engram, AuthContext, LaneExecutor]:
+    """An Engram on a tiny model with one embed thread (a gate can hold it, so what waits behind what is
+    exact), a user, and the embed executor whose record the tests read."""
     settings = Settings.for_data_dir(tmp_path / "data", ttl_sweep_seconds=3600.0, embed_workers=1)
     install_tiny_model(settings.models_dir)
     engram = Engram.open(settings)
     engram.db.write(lambda c: create_user(c, None, "lanes", is_admin=True))
-    auth = AuthContext.local(1)
     assert engram.vectors.batcher is not None
-    ex = engram.vectors.batcher.executor
+    return engram, AuthContext.local(1), engram.vectors.batcher.executor
+
+
+def test_a_search_during_a_bulk_store_jumps_the_queue(tmp_path: Path) -> None:
+    """The real search path (SearchService -> pipeline -> embed executor) against a real store_many of 60
+    memories (what an ingest batch or an import does): the search's embedding starts before the store's chunks."""
+    engram, auth, ex = _engram_on_one_embed_thread(tmp_path)
 
     released: list[int] = []
 
@@ -174,13 +178,7 @@ def test_a_search_during_a_bulk_store_jumps_the_queue(tmp_path: Path) -> None:
 def test_the_decomposition_job_embeds_its_facts_in_the_bulk_lane(tmp_path: Path) -> None:
     """Facts are embedded by a background job: in the bulk lane, so a search never waits behind them, even
     when a memory has fewer facts than one bulk chunk (by size they would take the query lane)."""
-    settings = Settings.for_data_dir(tmp_path / "data", ttl_sweep_seconds=3600.0, embed_workers=1)
-    install_tiny_model(settings.models_dir)
-    engram = Engram.open(settings)
-    engram.db.write(lambda c: create_user(c, None, "lanes", is_admin=True))
-    auth = AuthContext.local(1)
-    assert engram.vectors.batcher is not None
-    ex = engram.vectors.batcher.executor
+    engram, auth, ex = _engram_on_one_embed_thread(tmp_path)
     text = "Maria moved to Lisbon in March. She works as a nurse at the city hospital. Her brother owns a bakery."
 
     async def scenario() -> int:
