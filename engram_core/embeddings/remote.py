@@ -22,9 +22,7 @@ switching between a local and a remote model (or between two remote ones) is ref
 from __future__ import annotations
 
 import logging
-import random
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +31,7 @@ import numpy as np
 
 from ..errors import EmbeddingDown, Unavailable
 from ..llm.limits import CircuitBreaker
+from ..retrying import Transient, post, retrying
 from ..settings import Settings
 from ..tls import tls_context
 from .base import MAX_SPAN_CHARS, Fingerprint, clean_text
@@ -175,27 +174,17 @@ class RemoteEmbedder:
         payload: dict[str, Any] = {"model": self.model, "input": texts, "encoding_format": "float"}
         if self.send_dimensions:
             payload["dimensions"] = self._dim
-        error = "no attempt made"
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * (2 ** (attempt - 1)) * (1 + random.random() / 4))
-            with self._lock:
-                self.requests += 1
-            try:
-                response = self._client.post(self.url, json=payload)
-            except httpx.TimeoutException:
-                error = f"timed out after {self.timeout:g} s"
-                continue
-            except httpx.HTTPError as exc:
-                error = f"{exc.__class__.__name__}: {exc}"
-                continue
-            if response.status_code == 429 or response.status_code >= 500:
-                error = f"HTTP {response.status_code}"
-                continue
-            if response.status_code >= 400:
-                raise self._fail(f"HTTP {response.status_code}: {response.text[:200]}")
-            return self._vectors(response, len(texts), expect_dim)
-        raise self._fail(f"{error} (after {self.retries + 1} attempts)")
+        try:
+            for attempt in retrying(self.retries, self.backoff):
+                with attempt:
+                    with self._lock:
+                        self.requests += 1
+                    response = post(lambda: self._client.post(self.url, json=payload), self.timeout)
+        except Transient as exc:
+            raise self._fail(f"{exc} (after {self.retries + 1} attempts)") from None
+        if response.status_code >= 400:
+            raise self._fail(f"HTTP {response.status_code}: {response.text[:200]}")
+        return self._vectors(response, len(texts), expect_dim)
 
     def _vectors(self, response: httpx.Response, count: int, expect_dim: int | None) -> np.ndarray:
         try:

@@ -11,10 +11,8 @@ is not the expected JSON) raises ``LlmUnavailable``; callers catch it and use th
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import random
 import re
 import time
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 import httpx
 
 from ..errors import LlmUnavailable
+from ..retrying import Transient, apost, async_retrying
 from ..settings import Settings
 from ..tls import tls_context
 from .limits import CircuitBreaker, TokenBudget
@@ -109,30 +108,22 @@ class LlmClient:
                                    "temperature": 0}  # fmt: skip
         if json_mode:
             payload["response_format"] = {"type": "json_object"}
-        error = "no attempt made"
-        async with httpx.AsyncClient(timeout=self.timeout, verify=tls_context()) as client:
-            for attempt in range(self.retries + 1):
-                if attempt:
-                    await asyncio.sleep(self.backoff * (2 ** (attempt - 1)) * (1 + random.random() / 4))
-                try:
-                    response = await client.post(self.chat_url, json=payload, headers=self._headers())
-                except httpx.TimeoutException:
-                    error = f"timed out after {self.timeout:g} s"
-                    continue
-                except httpx.HTTPError as exc:
-                    error = f"request failed: {exc.__class__.__name__}: {exc}"
-                    continue
-                if response.status_code == 429 or response.status_code >= 500:
-                    error = f"HTTP {response.status_code}"
-                    continue
-                if response.status_code >= 400:
-                    raise self._fail(f"HTTP {response.status_code}: {response.text[:200]}")
-                content, used = self._content(response)
-                self.budget.adjust(reserved, used if used is not None else reserved)
-                self.breaker.success()
-                self.last_error = None
-                return content
-        raise self._fail(error)
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=tls_context()) as client:
+                async for attempt in async_retrying(self.retries, self.backoff):
+                    with attempt:
+                        response = await apost(
+                            lambda: client.post(self.chat_url, json=payload, headers=self._headers()), self.timeout
+                        )
+        except Transient as exc:
+            raise self._fail(str(exc)) from None
+        if response.status_code >= 400:
+            raise self._fail(f"HTTP {response.status_code}: {response.text[:200]}")
+        content, used = self._content(response)
+        self.budget.adjust(reserved, used if used is not None else reserved)
+        self.breaker.success()
+        self.last_error = None
+        return content
 
     def _content(self, response: httpx.Response) -> tuple[str, int | None]:
         """The first choice's message text and the reported total tokens; ``LlmUnavailable`` if malformed."""
