@@ -259,12 +259,23 @@ class Engram:
             "counts": await self.db.aread(counts),
             "embedding_model": self.vectors.fingerprint,
             "embedding_models": self.embedding_service.list_models(),  # what /v1/embeddings can serve
-            "vector_search": {"enabled": self.vectors.enabled, "reason": self.vectors.reason},
+            "vector_search": self._vector_health(),
             "reranker": {"enabled": self.reranker is not None, "reason": self.reranker_reason},
             "llm_configured": self.llm.configured,
             "llm": await self.llm.status(),
             "jobs": self.scheduler.status(),
         }
+
+    def _vector_health(self) -> dict[str, Any]:
+        """Whether search has its vector channel; with a remote embedder, its circuit: ``open`` while the
+        endpoint is down (search degraded, stores embedded later), ``closed`` when it answers."""
+        out: dict[str, Any] = {"enabled": self.vectors.enabled, "reason": self.vectors.reason}
+        status = getattr(self.vectors.embedder, "info_status", None)
+        if callable(status):
+            remote = status()
+            out["endpoint"] = {"circuit": remote["circuit"], "last_error": remote["last_error"]}
+            out["degraded"] = remote["circuit"] != "closed"
+        return out
 
     async def ready(self) -> dict[str, Any]:
         await self.db.aread(lambda conn: conn.execute("SELECT 1").fetchone())

@@ -70,11 +70,14 @@ def test_search_degrades_and_stores_are_embedded_when_the_endpoint_returns(api: 
     assert guard.status_code == 200 and guard.json()["signal"] == "block"  # the key terms still judge
     assert api.call("POST", "/v1/embeddings", key, json={"input": "x", "model": "fake-embed"}).status_code == 503
     assert _pending(api) == 2
+    vector = api.call("GET", "/health").json()["vector_search"]
+    assert vector["degraded"] is True and vector["endpoint"]["circuit"] in {"open", "half-open"}
     fake.mode = "ok"
     deadline = time.monotonic() + 20  # the backfill retries every cooldown (1 s at least)
     while _pending(api) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _pending(api) == 0
+    assert api.call("GET", "/health").json()["vector_search"]["endpoint"] == {"circuit": "closed", "last_error": None}
     explained = api.call("POST", "/search/explain", key, json={"query": "capybara invoice"}).json()
     assert (
         "degraded" not in explained and "degraded" not in api.call("POST", "/context", key, json={"query": "x"}).json()
