@@ -75,7 +75,7 @@ class Cognitive:
             many=lambda conn, batch: enqueue_autolink_many(conn, batch[0].user_id, [m.id for m in batch]),
         )
         vectors.after_embed.append(enqueue_autolink)  # embedded later (backfill): link it then
-        jobs.register(AUTOLINK_JOB, self._autolink_job)
+        jobs.register(AUTOLINK_JOB, self._autolink_job, background=True)
         scheduler.every("implicit_review_flush", settings.review_flush_seconds, self.reviews.flush)
         scheduler.every(
             "pagerank_refresh",

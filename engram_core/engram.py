@@ -99,7 +99,7 @@ class Engram:
         self.memories.in_write_tx(score_affect)  # valence/arousal, in the store transaction itself
         if settings.understand_on_store:
             self.memories.in_write_tx(enqueue_understand, many=enqueue_understand_many)
-        self.jobs.register(UNDERSTAND_JOB, self.understanding.understand_job)
+        self.jobs.register(UNDERSTAND_JOB, self.understanding.understand_job, background=True)
         self.jobs.register(SWEEP_JOB, self.understanding.sweep_job)
         self.facts = FactsService(db, self.understanding, self.jobs)
         self.scheduler = Scheduler()

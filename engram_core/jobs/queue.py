@@ -87,6 +87,7 @@ class JobQueue:
         self.base_delay = base_delay
         self.concurrency = concurrency
         self.handlers: dict[str, Handler] = {}
+        self.background: set[str] = set()  # kinds claimed after every other due job (see register)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -94,9 +95,17 @@ class JobQueue:
         self.on_failure: Callable[[str, bool], None] | None = None  # (kind, gave up) per failed attempt (metrics)
         db.subscribe(self.on_changes)
 
-    def register(self, kind: str, handler: Handler) -> None:
-        """``handler(payload, user_id)`` runs one job; raising schedules a retry."""
+    def register(self, kind: str, handler: Handler, *, background: bool = False) -> None:
+        """``handler(payload, user_id)`` runs one job; raising schedules a retry.
+
+        ``background``: the follow-up work of stores (auto-link, understanding), of which an ingest queues
+        thousands; a due job of any other kind (an ingest, a re-embed someone asked for) is claimed before
+        them instead of waiting behind the backlog in id order."""
         self.handlers[kind] = handler
+        if background:
+            self.background.add(kind)
+        else:
+            self.background.discard(kind)
 
     def on_changes(self, changes: ChangeSet) -> None:
         """The change-feed listener: a committed job row means work (write thread; only schedules)."""
@@ -127,10 +136,13 @@ class JobQueue:
         await drain(self.db, "jobs", "running", self.wake, timeout, "jobs")
 
     async def _claim(self) -> list[Any]:
+        background = sorted(self.background)
+        order = f"kind IN ({', '.join('?' * len(background))}), id" if background else "id"
+
         def tx(conn: Any) -> list[Any]:
             rows = conn.execute(
-                "SELECT * FROM jobs WHERE status = 'queued' AND run_after <= ? ORDER BY id LIMIT ?",
-                (now_iso(), self.concurrency * 4),
+                f"SELECT * FROM jobs WHERE status = 'queued' AND run_after <= ? ORDER BY {order} LIMIT ?",
+                (now_iso(), *background, self.concurrency * 4),
             ).fetchall()
             return claim_tx(conn, "jobs", "running", rows)
 

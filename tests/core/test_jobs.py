@@ -102,3 +102,28 @@ def test_a_committed_job_row_wakes_the_queue_through_the_change_feed(tmp_path: P
         assert woken == [1]
     finally:
         db.close()
+
+
+def test_a_due_job_is_claimed_before_a_backlog_of_background_jobs(tmp_path: Path) -> None:
+    """An ingest (or any job someone waits for) queued behind thousands of follow-ups of earlier stores
+    (auto-link, understanding: background kinds) runs next, not after the backlog."""
+
+    async def main() -> None:
+        db = Database(tmp_path / "j.db")
+        queue = JobQueue(db, concurrency=1)
+        order: list[str] = []
+
+        async def record(payload: dict[str, Any], user_id: int | None) -> None:
+            order.append(payload["name"])
+
+        queue.register("follow_up", record, background=True)
+        queue.register("ingest", record)
+        await db.awrite(lambda c: [enqueue(c, "follow_up", {"name": f"f{i}"}) for i in range(6)])
+        await db.awrite(lambda c: enqueue(c, "ingest", {"name": "ingest"}))
+        await queue.start()
+        await queue.drain()
+        assert order == ["ingest", "f0", "f1", "f2", "f3", "f4", "f5"]
+        await queue.stop()
+        db.close()
+
+    asyncio.run(main())
