@@ -20,6 +20,9 @@ GRAPH = Schema(
     Field("min_weight", "float", default=0.0, min=0.0),
     Field("community", "int", min=0),
     Field("category", "str", max_len=100),
+    Field("tag", "str", max_len=100, help="Only memories with this tag (both ends of each link)."),
+    Field("min_pagerank", "float", default=0.0, min=0.0, help="Only memories with at least this PageRank."),
+    Field("entities", "bool", default=False, help="Also the entities the listed memories mention."),
 )
 SEARCH = Schema(
     Field("query", "text", required=True, max_len=2000),

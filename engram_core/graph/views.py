@@ -17,6 +17,7 @@ __all__ = [
     "graph_view",
     "list_communities",
     "node_dicts",
+    "node_entities",
     "search_seeds",
     "timeline",
 ]
@@ -68,12 +69,43 @@ def graph_view(conn: Any, user_id: int, q: dict[str, Any]) -> dict[str, Any]:
         if q[name] is not None:
             sql += f" AND s.{name} = :{name} AND t.{name} = :{name}"
             params[name] = q[name]
+    if q.get("tag") is not None:
+        tagged = "EXISTS (SELECT 1 FROM memory_tags g WHERE g.memory_id = {}.id AND g.user_id = :user AND g.tag = :tag)"
+        sql += f" AND {tagged.format('s')} AND {tagged.format('t')}"
+        params["tag"] = q["tag"].strip().lower()  # tags are stored lower-case
+    if q.get("min_pagerank"):
+        sql += " AND s.pagerank >= :min_pagerank AND t.pagerank >= :min_pagerank"
+        params["min_pagerank"] = q["min_pagerank"]
     edges = [_edge(r) for r in conn.execute(sql, params)]
     ids = sorted({e["source"] for e in edges} | {e["target"] for e in edges})
     nodes = node_dicts(conn, user_id, ids)[: q["limit"]]
     kept = {n["id"] for n in nodes}
     edges = [e for e in edges if e["source"] in kept and e["target"] in kept]
-    return {"nodes": nodes, "edges": edges, "node_count": len(nodes), "edge_count": len(edges)}
+    out: dict[str, Any] = {"nodes": nodes, "edges": edges, "node_count": len(nodes), "edge_count": len(edges)}
+    if q.get("entities"):
+        out["entities"] = node_entities(conn, user_id, [n["id"] for n in nodes])
+        out["entity_count"] = len(out["entities"])
+    return out
+
+
+def node_entities(conn: Any, user_id: int, memory_ids: list[int], limit: int = 200) -> list[dict[str, Any]]:
+    """The user's entities mentioned by ``memory_ids``, each with the ids among them that mention it; the most
+    mentioned first, at most ``limit``."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(memory_ids), 500):
+        chunk = memory_ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        rows = conn.execute(
+            "SELECT e.id, e.name, e.entity_type, me.memory_id FROM memory_entities me JOIN entities e"
+            f" ON e.id = me.entity_id WHERE me.user_id = ? AND e.user_id = ? AND me.memory_id IN ({marks})",
+            (user_id, user_id, *chunk),
+        )
+        for r in rows:
+            entity = found.setdefault(r[0], {"id": r[0], "name": r[1], "entity_type": r[2], "memory_ids": []})
+            entity["memory_ids"].append(r[3])
+    for entity in found.values():
+        entity["memory_ids"].sort()
+    return sorted(found.values(), key=lambda e: (-len(e["memory_ids"]), e["id"]))[:limit]
 
 
 def expand(conn: Any, user_id: int, seeds: list[int], depth: int, max_nodes: int) -> dict[str, Any]:

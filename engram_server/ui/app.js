@@ -139,24 +139,69 @@ async function runSearch(event) {
 
 const PALETTE = ["#4a7bd0", "#d0704a", "#3fa56b", "#a45cc4", "#c9a227", "#3aa6b9", "#c2456e", "#7a8a99"];
 
+// The filters of the Graph form as /graph query parameters (empty ones left out).
+function graphQuery() {
+  const f = new FormData($("#graph-filters"));
+  const q = new URLSearchParams({ limit: 300 });
+  if (f.get("community")) q.set("community", f.get("community"));
+  if (String(f.get("tag") || "").trim()) q.set("tag", String(f.get("tag")).trim());
+  if (Number(f.get("min_pagerank")) > 0) q.set("min_pagerank", f.get("min_pagerank"));
+  if (f.get("entities")) q.set("entities", "true");
+  return q;
+}
+
+// The community choices: the caller's communities (largest first) with their size and best-ranked member.
+async function loadCommunities() {
+  const select = $("#graph-filters select[name=community]");
+  const chosen = select.value;
+  const data = await call("GET", "/communities?limit=50");
+  select.replaceChildren(el("option", "every community", { value: "" }));
+  (data.communities || []).forEach((c) => {
+    const top = (c.top || [])[0];
+    select.append(el("option", `community ${c.id} (${c.size})${top ? ": " + top.label.slice(0, 30) : ""}`, { value: c.id }));
+  });
+  select.value = chosen;
+}
+
+function openFromGraph(id) {
+  location.hash = "#memories";
+  openMemory(id).catch((e) => showError(e.message));
+}
+
 async function loadGraph() {
-  const data = await call("GET", "/graph?limit=300");
+  await loadCommunities();
+  const data = await call("GET", "/graph?" + graphQuery().toString());
   const nodes = data.nodes || [];
+  const entities = data.entities || [];
   const maxRank = Math.max(1e-9, ...nodes.map((n) => n.pagerank || 0));
-  $("#graph-info").textContent = `${data.node_count} linked memories, ${data.edge_count} links (colour: community, size: PageRank)`;
+  $("#graph-info").textContent = `${data.node_count} linked memories, ${data.edge_count} links` +
+    (data.entities ? `, ${entities.length} entities` : "") + " (colour: community, size: PageRank; diamonds: entities)";
   const list = $("#graph-nodes");
   list.replaceChildren();
-  nodes.forEach((n) => list.append(el("li", `#${n.id} ${n.label}`, { "data-id": n.id })));
+  nodes.forEach((n) => {
+    const li = el("li", null, { "data-id": n.id });
+    const a = el("a", `#${n.id} ${n.label}`, { href: "#memories", "data-id": n.id });
+    a.addEventListener("click", (event) => { event.preventDefault(); openFromGraph(n.id); });
+    li.append(a, el("span", ` PageRank ${Number(n.pagerank || 0).toFixed(3)}` + (n.community === null ? "" : `, community ${n.community}`), { class: "why" }));
+    list.append(li);
+  });
+  const elist = $("#graph-entities");
+  elist.replaceChildren();
+  entities.forEach((e) => elist.append(el("li", `${e.name} (${e.entity_type}): ${e.memory_ids.map((i) => "#" + i).join(", ")}`, { "data-id": e.id })));
   const elements = nodes.map((n) => ({ data: { id: String(n.id), label: n.label.slice(0, 40),
     color: n.community === null ? "#7a8a99" : PALETTE[n.community % PALETTE.length], size: 14 + 30 * ((n.pagerank || 0) / maxRank) } }))
-    .concat((data.edges || []).map((e) => ({ data: { id: "e" + e.id, source: String(e.source), target: String(e.target) } })));
+    .concat((data.edges || []).map((e) => ({ data: { id: "e" + e.id, source: String(e.source), target: String(e.target) } })))
+    .concat(entities.map((e) => ({ group: "nodes", classes: "entity", data: { id: "entity-" + e.id, label: e.name.slice(0, 40), color: "#e0a030", size: 16 } })))
+    .concat(entities.flatMap((e) => e.memory_ids.map((m) => ({ classes: "mention", data: { id: `m-${e.id}-${m}`, source: "entity-" + e.id, target: String(m) } }))));
   if (state.cy) state.cy.destroy();
   state.cy = cytoscape({ container: $("#graph-canvas"), elements, layout: { name: "cose", animate: false },
     style: [{ selector: "node", style: { "background-color": "data(color)", width: "data(size)", height: "data(size)", label: "data(label)", "font-size": 9 } },
-      { selector: "edge", style: { width: 1, "line-color": "#b8c2cc" } }] });
+      { selector: "node.entity", style: { shape: "diamond" } },
+      { selector: "edge", style: { width: 1, "line-color": "#b8c2cc" } },
+      { selector: "edge.mention", style: { "line-style": "dashed", "line-color": "#e0c080" } }] });
   state.cy.on("tap", "node", (evt) => {
-    location.hash = "#memories";
-    openMemory(Number(evt.target.id())).catch((e) => showError(e.message));
+    if (evt.target.hasClass("entity")) return;
+    openFromGraph(Number(evt.target.id()));
   });
 }
 
@@ -410,6 +455,7 @@ document.addEventListener("DOMContentLoaded", () => {
     call("POST", "/users", { name: new FormData(event.target).get("name") })
       .then((d) => { showSecret("First key of user " + d.id, d); return loadKeys(); }).catch((e) => showError(e.message));
   });
+  $("#graph-filters").addEventListener("submit", (event) => { event.preventDefault(); loadGraph().catch((e) => showError(e.message)); });
   $("#inbox-all").addEventListener("change", (event) => {
     document.querySelectorAll("#inbox-list input.pick").forEach((b) => { b.checked = event.target.checked; });
     inboxSelection();

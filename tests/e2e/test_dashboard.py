@@ -332,3 +332,85 @@ def test_inbox_edits_before_approving_and_acts_on_a_selection(
     status = {i: httpx.get(f"{base}/memory/{i}", headers=h_erin).json().get("status") for i in (a, b, c)}
     assert status == {a: "approved", b: "approved", c: "rejected"}, status
     assert httpx.get(f"{base}/memory/{fred_id}", headers=h_fred).json()["status"] == "pending"
+
+
+@needs_chromium
+def test_graph_shows_entities_filters_and_opens_a_memory(
+    live: tuple[str, dict[str, str]], page: Any, shoot: Callable[[Any, str], None]
+) -> None:
+    """Entity nodes beside the memories; the community, tag and minimum-PageRank filters redraw the graph
+    from GET /graph; a click on a node opens its memory."""
+    base, admin = live
+    made = httpx.post(f"{base}/users", headers=admin, json={"name": "hana", "scopes": ["read", "write"]}).json()
+    h = {"Authorization": f"Bearer {made['api_key']}"}
+
+    def store(text: str, tag: str | None) -> int:
+        r = httpx.post(f"{base}/store", headers=h, json={"content": text, "tags": [tag] if tag else []})
+        return int(r.json()["id"])
+
+    def link(s: int, t: int) -> None:
+        assert httpx.post(f"{base}/links", headers=h, json={"source_id": s, "target_id": t}).status_code == 201
+
+    hub, roses, beans = (
+        store("hub: hana's garden plan", "garden"),
+        store("roses by the wall", "garden"),
+        store("broad beans sown in March", "garden"),
+    )
+    car = store("the van needs new tyres", None)
+    pots, pans = store("copper pots hang by the stove", "kitchen"), store("cast iron pans need oil", "kitchen")
+    for leaf in (roses, beans, car):
+        link(leaf, hub)
+    link(hub, roses)  # roses ranks above the other leaves: a minimum PageRank keeps hub-roses only
+    link(pots, pans)
+    assert httpx.post(f"{base}/entities", headers=h, json={"name": "Roses", "entity_type": "plant",
+                                                          "memory_ids": [roses, hub]}).status_code == 201  # fmt: skip
+    assert httpx.post(f"{base}/graph/pagerank", headers=h).status_code == 200
+    detect = httpx.post(f"{base}/admin/detect-communities", headers=admin, json={"user_id": made["id"]}, timeout=60)
+    assert detect.status_code == 200, detect.text
+    nodes = {n["id"]: n for n in httpx.get(f"{base}/graph", headers=h).json()["nodes"]}
+    assert nodes[pots]["community"] is not None and nodes[pots]["community"] != nodes[hub]["community"]
+    _login(page, base, made["api_key"])
+    page.click("a[data-page=graph]")
+    page.wait_for_selector(f"#graph-nodes li[data-id='{hub}']")
+    assert page.evaluate("state.cy.nodes().length") == 7 and page.evaluate("state.cy.nodes('.entity').length") == 1
+    assert page.evaluate("state.cy.edges('.mention').length") == 2
+    assert "Roses (plant)" in page.inner_text("#graph-entities")
+    assert len(page.query_selector_all("#graph-filters select[name=community] option")) == 3  # every + two
+    shoot(page, "graph-entities")
+
+    def shown() -> set[int]:
+        return {int(li.get_attribute("data-id")) for li in page.query_selector_all("#graph-nodes li")}
+
+    def apply(expect: set[int]) -> None:
+        page.click("#graph-filters button")
+        page.wait_for_function(
+            "ids => { const got = [...document.querySelectorAll('#graph-nodes li')].map((li) => Number(li.dataset.id));"
+            " return got.length === ids.length && ids.every((i) => got.includes(i)); }",
+            arg=sorted(expect),
+        )
+        assert shown() == expect and page.evaluate("state.cy.nodes('[id !^= \"entity\"]').length") == len(expect)
+
+    page.select_option("#graph-filters select[name=community]", str(nodes[pots]["community"]))
+    apply({pots, pans})
+    assert page.evaluate("state.cy.nodes('.entity').length") == 0  # Roses is on memories filtered out
+    page.select_option("#graph-filters select[name=community]", "")
+    page.fill("#graph-filters input[name=tag]", "garden")
+    apply({hub, roses, beans})
+    shoot(page, "graph-filtered")
+    page.fill("#graph-filters input[name=tag]", "")
+    for threshold in sorted({n["pagerank"] for n in nodes.values()}):  # the lowest rank that drops some links
+        expect = httpx.get(f"{base}/graph", headers=h, params={"min_pagerank": threshold}).json()["nodes"]
+        if 0 < len(expect) < len(nodes):
+            break
+    assert 0 < len(expect) < len(nodes), nodes
+    page.fill("#graph-filters input[name=min_pagerank]", str(threshold))
+    apply({n["id"] for n in expect})
+    page.fill("#graph-filters input[name=min_pagerank]", "0")
+    page.uncheck("#graph-filters input[name=entities]")
+    apply(set(nodes))
+    assert page.evaluate("state.cy.nodes('.entity').length") == 0 and page.inner_text("#graph-entities") == ""
+    box = page.query_selector("#graph-canvas").bounding_box()
+    at = page.evaluate(f"state.cy.getElementById('{beans}').renderedPosition()")
+    page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
+    page.wait_for_selector(f"#detail:not([hidden]) h2:has-text('Memory {beans}')")
+    assert page.is_visible("#memories") and "broad beans" in page.inner_text("#detail")

@@ -213,3 +213,36 @@ def test_the_scheduler_refreshes_pagerank_after_link_changes(settings: Settings)
         assert api.call("GET", f"/memory/{leaf}", key).json()["pagerank"] < 1.0
         weeks = api.call("GET", "/graph/timeline", key).json()["weeks"]
         assert len(weeks) == 1 and len(weeks[0]["week_start"]) == 10 and weeks[0]["links"] == 1
+
+
+def test_graph_filters_by_tag_and_pagerank_and_lists_entities(api: Api) -> None:
+    alice, bob = api.user("alice"), api.user("bob")
+    hub = api.store(alice, "hub: the garden plan", tags=["Garden"])
+    roses, beans = (
+        api.store(alice, "roses by the wall", tags=["garden"]),
+        api.store(alice, "beans in May", tags=["garden"]),
+    )
+    car = api.store(alice, "the car needs tyres")
+    for leaf in (roses, beans, car):
+        _link(api, alice, leaf, hub)
+    bob_mem = api.store(bob, "bob's roses")
+    _link(api, bob, bob_mem, api.store(bob, "bob's garden", tags=["garden"]))
+    r = api.call("POST", "/entities", alice, json={"name": "Roses", "entity_type": "plant", "memory_ids": [roses, hub]})
+    assert r.status_code == 201, r.text
+    api.call("POST", "/entities", bob, json={"name": "Roses", "entity_type": "plant", "memory_ids": [bob_mem]})
+    api.call("POST", "/graph/pagerank", alice)
+    tagged = api.call("GET", "/graph", alice, params={"tag": "GARDEN"}).json()
+    assert {n["id"] for n in tagged["nodes"]} == {hub, roses, beans} and tagged["edge_count"] == 2
+    assert "entities" not in tagged
+    ranks = {n["id"]: n["pagerank"] for n in api.call("GET", "/graph", alice).json()["nodes"]}
+    top = api.call("GET", "/graph", alice, params={"min_pagerank": ranks[roses] + 1e-9}).json()
+    assert top["nodes"] == [] and top["edges"] == []  # no link has both ends above a leaf's rank
+    assert api.call("GET", "/graph", alice, params={"min_pagerank": ranks[roses]}).json()["edge_count"] == 3
+    withents = api.call("GET", "/graph", alice, params={"entities": "true"}).json()
+    assert withents["entities"] == [{"id": r.json()["id"], "name": "Roses", "entity_type": "plant",
+                                     "memory_ids": sorted([hub, roses])}] and withents["entity_count"] == 1  # fmt: skip
+    bobs = api.call("GET", "/graph", bob, params={"entities": "true", "tag": "garden"}).json()
+    assert bobs["node_count"] == 0 and bobs["entities"] == []  # bob's link has one untagged end
+    assert api.call("GET", "/graph", bob, params={"entities": "true"}).json()["entities"][0]["memory_ids"] == [bob_mem]
+    bad = api.call("GET", "/graph", alice, params={"min_pagerank": "-1"})
+    assert bad.status_code == 400 and bad.json()["field"] == "min_pagerank"
