@@ -132,6 +132,7 @@ def main() -> None:
     parser.add_argument("--memories", type=int, default=10000)
     parser.add_argument("--links", type=int, default=2000)
     parser.add_argument("--loads", type=int, default=5)
+    parser.add_argument("--pages", default=",".join(READY), help="comma-separated (default: every page)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -147,21 +148,22 @@ def main() -> None:
             t = time.perf_counter()
             fill(base, headers, args.memories, args.links)
             print(f"stored {args.memories} memories, {args.links} links in {time.perf_counter() - t:.1f} s")
-            results: dict[str, list[dict[str, float]]] = {name: [] for name in READY}
+            results: dict[str, list[dict[str, float]]] = {name: [] for name in args.pages.split(",")}
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
                 context = browser.new_context(viewport={"width": 1280, "height": 800})
                 context.add_init_script(f"sessionStorage.setItem('engram.key', {key!r})")
                 measure(context, base, "memories")  # warm-up: the browser's and the server's first request
                 for _ in range(args.loads):
-                    for name in READY:  # interleaved, so load on the machine touches every page alike
+                    for name in results:  # interleaved, so load on the machine touches every page alike
                         results[name].append(measure(context, base, name))
                 browser.close()
             cols = ["first paint", "first contentful paint", "DOMContentLoaded", "ready"]
             print(f"\n| page | {' | '.join(cols)} |  (ms from navigation: median / max of {args.loads} loads)")
             print("|---|" + "---|" * len(cols))
             for name, runs in results.items():
-                cells = [f"{statistics.median(r[c] for r in runs):.0f} / {max(r[c] for r in runs):.0f}" for c in cols]
+                seen = {c: [r[c] for r in runs if r[c] is not None] for c in cols}  # a paint entry can be missing
+                cells = [f"{statistics.median(seen[c]):.0f} / {max(seen[c]):.0f}" if seen[c] else "-" for c in cols]
                 print(f"| {name} | {' | '.join(cells)} |")
             t = time.perf_counter()
             r = httpx.get(f"{base}/metrics/prometheus", headers=headers)
