@@ -1,11 +1,15 @@
-"""End-to-end helpers: a free loopback port, the `engram` CLI, and `engram serve` started until ready."""
+"""End-to-end helpers: a free loopback port, the `engram` CLI, `engram serve` started until ready, and a
+live server with an admin key for a fixture."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -52,3 +56,19 @@ def start_server(env: dict[str, str]) -> subprocess.Popen[bytes]:
     proc.kill()
     proc.wait(timeout=15)
     pytest.fail(f"engram serve did not come up:\n{log.read_text(errors='replace')[-4000:]}")
+
+
+@contextlib.contextmanager
+def live_server(data_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """`engram serve` on a free port over ``data_dir`` with a local admin key (the documented first run):
+    ``(base URL, admin headers)``; the server is stopped on exit."""
+    port = free_port()
+    env = {**os.environ, "ENGRAM_DATA_DIR": str(data_dir), "ENGRAM_PORT": str(port)}
+    env.pop("ENGRAM_BOOTSTRAP_SECRET", None)
+    key = admin_key(env)
+    proc = start_server(env)
+    try:
+        yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

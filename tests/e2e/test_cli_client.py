@@ -12,22 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.support import admin_key, free_port, start_server
+from tests.e2e.support import free_port, live_server, start_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """One live server for this module's tests (each works on its own memories)."""
-    port, data = free_port(), tmp_path_factory.mktemp("cli") / "data"
-    env = {**os.environ, "ENGRAM_DATA_DIR": str(data), "ENGRAM_PORT": str(port)}
-    env.pop("ENGRAM_BOOTSTRAP_SECRET", None)
-    key = admin_key(env)
-    proc = start_server(env)
-    try:
-        yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with live_server(tmp_path_factory.mktemp("cli") / "data") as live:
+        yield live
 
 
 def _cli(base: str, key: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.support import admin_key, free_port, start_server
+from tests.e2e.support import live_server
 from tests.helpers import Api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,17 +51,8 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """One `engram serve` for the module's browser tests."""
-    tmp = tmp_path_factory.mktemp("dashboard-server")
-    port = free_port()
-    env = {**os.environ, "ENGRAM_DATA_DIR": str(tmp / "data"), "ENGRAM_PORT": str(port)}
-    env.pop("ENGRAM_BOOTSTRAP_SECRET", None)
-    key = admin_key(env)
-    proc = start_server(env)
-    try:
-        yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with live_server(tmp_path_factory.mktemp("dashboard-server") / "data") as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

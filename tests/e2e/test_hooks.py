@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.support import admin_key, free_port, start_server
+from tests.e2e.support import free_port, live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK = ROOT / "hooks" / "engram_hook.py"
@@ -31,16 +31,8 @@ SESSION = "5f1c2a9e-7b7d-4c3e-9d0a-2b1f3e4d5c6a"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    port, data = free_port(), tmp_path_factory.mktemp("hooks") / "data"
-    env = {**os.environ, "ENGRAM_DATA_DIR": str(data), "ENGRAM_PORT": str(port)}
-    env.pop("ENGRAM_BOOTSTRAP_SECRET", None)
-    key = admin_key(env)
-    proc = start_server(env)
-    try:
-        yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with live_server(tmp_path_factory.mktemp("hooks") / "data") as live:
+        yield live
 
 
 def hook(event: dict[str, Any], base: str, key: str, state: Path, *, standalone: bool = False,

@@ -23,21 +23,13 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from engram_client.mcp_server import TOOLS
-from tests.e2e.support import admin_key, free_port, start_server
+from tests.e2e.support import live_server
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    port, data = free_port(), tmp_path_factory.mktemp("mcp") / "data"
-    env = {**os.environ, "ENGRAM_DATA_DIR": str(data), "ENGRAM_PORT": str(port)}
-    env.pop("ENGRAM_BOOTSTRAP_SECRET", None)
-    key = admin_key(env)
-    proc = start_server(env)
-    try:
-        yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with live_server(tmp_path_factory.mktemp("mcp") / "data") as live:
+        yield live
 
 
 def _stdio(base: str, key: str) -> StdioServerParameters:
