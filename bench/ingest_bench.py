@@ -16,17 +16,15 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch import scratch_engram  # noqa: E402
 from engram_core.auth.context import AuthContext  # noqa: E402
-from engram_core.auth.users import create_user  # noqa: E402
 from engram_core.engram import Engram  # noqa: E402
-from engram_core.settings import Settings  # noqa: E402
 from tests import ingest_files  # noqa: E402
 
 WORDS = ("harbour crane tide kelp otter buoy anchor ledger invoice route beacon shoal pier dock rope").split()  # noqa: SIM905
@@ -114,15 +112,10 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--sections", type=int, default=2_000)
     args = parser.parse_args()
-    base = Settings.from_env()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = base.replace(data_dir=Path(tmp), db_path=Path(tmp) / "e.db", models_dir=base.models_dir)
-        engram = Engram.open(settings)
-        engram.db.write(lambda c: create_user(c, None, "bench", is_admin=True))
-        print(f"model {engram.vectors.fingerprint}; batch {settings.ingest_batch}; load {os.getloadavg()[0]:.2f};"
-              f" {os.cpu_count()} cores")  # fmt: skip
+    with scratch_engram() as engram:
+        print(f"model {engram.vectors.fingerprint}; batch {engram.settings.ingest_batch};"
+              f" load {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")  # fmt: skip
         asyncio.run(run(engram, args))
-        engram.close()
     return 0
 
 

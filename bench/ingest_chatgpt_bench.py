@@ -25,16 +25,14 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch import scratch_engram  # noqa: E402
 from engram_core.auth.context import AuthContext  # noqa: E402
-from engram_core.auth.users import create_user  # noqa: E402
 from engram_core.engram import Engram  # noqa: E402
-from engram_core.settings import Settings  # noqa: E402
 
 SUBJECTS = ("the harbour team", "my sister", "our landlord", "the new intern", "the billing service", "Priya",
             "the garden club", "the night shift", "my manager", "the sailing school", "the clinic", "Tomasz",
@@ -152,16 +150,11 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="one bare run, before; no wait for the follow-ups")
     args = parser.parse_args()
-    base = Settings.from_env()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = base.replace(data_dir=Path(tmp), db_path=Path(tmp) / "e.db", models_dir=base.models_dir)
-        engram = Engram.open(settings)
-        engram.db.write(lambda c: create_user(c, None, "bench", is_admin=True))
-        print(f"model {engram.vectors.fingerprint}; batch {settings.ingest_batch}; {os.cpu_count()} cores;"
+    with scratch_engram() as engram:
+        print(f"model {engram.vectors.fingerprint}; batch {engram.settings.ingest_batch}; {os.cpu_count()} cores;"
               f" load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
         asyncio.run(run(engram, args))
-        engram.close()
-        print(f"load at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 
