@@ -73,14 +73,8 @@ class ApiRequest:
     def charge(self, units: int) -> None:
         """Take ``units`` more rate-limit units from the caller's key budget, for a route whose weight
         depends on its body (``POST /batch``: per operation). Raises ``RateLimited`` (429) before any work."""
-        if units <= 0 or not self.auth.scopes:  # an open route has no key budget
-            return
-        prepaid: list[int] | None = self.request.scope.get(PREPAID)
-        if prepaid:
-            units, prepaid[0] = max(units - prepaid[0], 0), max(prepaid[0] - units, 0)
-        if units:
-            ip = self.request.client.host if self.request.client else None
-            self.engram.limits.check_key(self.auth, units, local=is_local(ip, self.request.headers))
+        if units > 0 and self.auth.scopes:  # an open route has no key budget
+            _take_units(self.request, self.engram, self.auth, units)
 
     def path_int(self, name: str = "id") -> int:
         """An integer path parameter; one past SQLite's 64-bit range names nothing (404)."""
@@ -145,6 +139,17 @@ def _refuse_lone_surrogates(data: Any) -> None:
         raise Invalid("body", "contains an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)") from None
 
 
+def _take_units(request: Request, engram: Engram, auth: AuthContext, units: int) -> None:
+    """Charge ``units`` to the caller's key budget (``RateLimited`` past it). An in-process call made for an
+    /mcp request spends what that request prepaid (``PREPAID`` in its scope) first."""
+    prepaid: list[int] | None = request.scope.get(PREPAID)
+    if prepaid:
+        units, prepaid[0] = max(units - prepaid[0], 0), max(prepaid[0] - units, 0)
+    if units:
+        ip = request.client.host if request.client else None
+        engram.limits.check_key(auth, units, local=is_local(ip, request.headers))
+
+
 def api(
     path: str,
     handler: Handler,
@@ -201,11 +206,7 @@ def api(
             auth = AuthContext(user_id=0, scopes=(), ip=ip)
         else:
             auth = await engram.auth.authenticate(request.headers.get("authorization"), ip)
-            units = cost
-            if prepaid:
-                units, prepaid[0] = max(cost - prepaid[0], 0), max(prepaid[0] - cost, 0)
-            if units:
-                engram.limits.check_key(auth, units, local=local)
+            _take_units(request, engram, auth, cost)
             auth.require(scope)
             if scope == "admin":
                 auth.require_admin()

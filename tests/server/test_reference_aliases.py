@@ -69,3 +69,7 @@ def test_agent_quality_and_logs_at_the_typescript_paths(api: Api) -> None:
     assert api.call("PATCH", f"/soma/agents/{aid}/quality", bob, json={"quality_score": 0.1}).status_code == 404
     assert api.call("GET", f"/agents/{aid}/logs", bob).status_code == 404
     assert api.call("POST", f"/agents/{aid}/logs", bob, json={"message": "x"}).status_code == 404
+    # another user's drift report about an agent of the same name flags only that user's agents
+    bob_event = {"agent": "ana", "signal": "strayed", "drift_type": "meaning"}
+    assert api.call("POST", "/thymus/drift-events", bob, json=bob_event).status_code == 201
+    assert api.call("GET", f"/soma/agents/{aid}", k).json()["drift_flags"] == ["safety", "framework", "tone"]

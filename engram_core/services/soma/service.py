@@ -96,6 +96,19 @@ def heartbeat_tx(conn: Any, user_id: int, name: str, agent_type: str = "cli") ->
     return int(conn.execute("SELECT id FROM soma_agents WHERE user_id = ? AND name = ?", (user_id, name)).fetchone()[0])
 
 
+MAX_DRIFT_FLAGS = 20  # an agent's drift_flags keep the most recent distinct drift types
+
+
+def flag_drift_tx(conn: Any, user_id: int, name: str, drift_type: str) -> None:
+    """Put ``drift_type`` first among the drift flags of the user's agent called ``name`` (if registered)."""
+    agent = conn.execute("SELECT id, drift_flags FROM soma_agents WHERE user_id = ? AND name = ?",
+                         (user_id, name)).fetchone()  # fmt: skip
+    if agent is not None:
+        flags = [drift_type, *(f for f in json.loads(agent["drift_flags"] or "[]") if f != drift_type)]
+        conn.execute("UPDATE soma_agents SET drift_flags = ?, updated_at = ? WHERE id = ?",
+                     (json_dump(flags[:MAX_DRIFT_FLAGS]), now_iso(), agent["id"]))  # fmt: skip
+
+
 class AgentRegistry:
     def __init__(self, db: Database, settings: Settings, axon: AxonService) -> None:
         self.db = db

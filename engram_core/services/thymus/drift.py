@@ -4,12 +4,12 @@ personality score): schemas and the in-transaction writes, shared by the routes 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ...timeutil import now_iso
 from ...validation import Field, Schema
 from ..common import json_dump, row_dict
+from ..soma.service import flag_drift_tx
 
 __all__ = [
     "DRIFT_EVENT",
@@ -60,26 +60,15 @@ SESSION_QUALITY_LIST = Schema(
 )
 
 
-MAX_DRIFT_FLAGS = 20  # an agent's drift_flags keep the most recent distinct drift types
-
-
 def drift_tx(conn: Any, user_id: int, q: dict[str, Any]) -> dict[str, Any]:
     """Record a drift event; the caller's soma agent of that name (if registered) gets the drift type as
     its most recent drift flag, in the same transaction."""
-    now = now_iso()
     cur = conn.execute(
         "INSERT INTO thymus_drift_events (user_id, agent, session_id, signal, drift_type, severity, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (user_id, q["agent"], q["session_id"] or None, q["signal"], q["drift_type"], q["severity"], now),
+        (user_id, q["agent"], q["session_id"] or None, q["signal"], q["drift_type"], q["severity"], now_iso()),
     )
-    agent = conn.execute(
-        "SELECT id, drift_flags FROM soma_agents WHERE user_id = ? AND name = ?", (user_id, q["agent"])
-    ).fetchone()
-    if agent is not None:
-        flags = [f for f in json.loads(agent["drift_flags"] or "[]") if f != q["drift_type"]]
-        flags = [q["drift_type"], *flags][:MAX_DRIFT_FLAGS]
-        conn.execute("UPDATE soma_agents SET drift_flags = ?, updated_at = ? WHERE id = ?",
-                     (json_dump(flags), now, agent["id"]))  # fmt: skip
+    flag_drift_tx(conn, user_id, q["agent"], q["drift_type"])
     return dict(conn.execute("SELECT * FROM thymus_drift_events WHERE id = ?", (cur.lastrowid,)).fetchone())
 
 
