@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..search.temporal import _MONTHS, find_window
+from ..search.temporal import MONTHS, find_window
 from ..timeutil import format_ts
 
 __all__ = ["FUNCTIONAL", "Triple", "extract", "object_key", "same_object", "says_change"]
@@ -141,7 +141,7 @@ _FAVOURITE = re.compile(
 )
 _CUT = re.compile(
     r"\s+(?:and|but|because|since|for|with|while|when|where|who|which|that|after|before|so|as|until|though|"
-    r"although|in (?:" + "|".join(_MONTHS) + r"|\d{4})\b|last|this|next|now|anymore|any more|again|yesterday|"
+    r"although|in (?:" + "|".join(MONTHS) + r"|\d{4})\b|last|this|next|now|anymore|any more|again|yesterday|"
     r"today|recently|ago|these days|at the moment|right now|lately|instead|too|either)\b.*$",
     re.I,
 )
@@ -252,9 +252,9 @@ def _subject(raw: str) -> str | None:
 
 def resolve_date(statement: str, created_at: datetime) -> datetime | None:
     """The time ``statement`` names, relative to ``created_at`` (None: it names none)."""
-    m = re.search(r"\b(?:in|since|from|during)\s+(" + "|".join(_MONTHS) + r")\b(?!\s+\d)", statement, re.I)
+    m = re.search(r"\b(?:in|since|from|during)\s+(" + "|".join(MONTHS) + r")\b(?!\s+\d)", statement, re.I)
     if m:  # a month without a year: the last one on or before created_at
-        month = _MONTHS[m.group(1).lower()]
+        month = MONTHS[m.group(1).lower()]
         year = created_at.year if month <= created_at.month else created_at.year - 1
         return datetime(year, month, 1, tzinfo=UTC)
     m = re.search(r"\bsince\s+(\d{4})\b", statement)

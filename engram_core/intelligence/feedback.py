@@ -17,7 +17,7 @@ from ..storage.database import Database
 from ..timeutil import now_iso
 from ..validation import Field, Schema
 
-__all__ = ["DELTAS", "FEEDBACK", "FeedbackService"]
+__all__ = ["DELTAS", "FEEDBACK", "FeedbackService", "rate_memory"]
 
 DELTAS = {"helpful": 1.0, "irrelevant": -1.0, "off-topic": -1.0, "outdated": -2.0}
 SCORE_LIMIT = 5.0
@@ -30,7 +30,13 @@ FEEDBACK = Schema(
 )
 
 
-def _rate(conn: Any, user_id: int, memory_id: int, rating: str, context: str | None) -> dict[str, Any]:
+def rate_memory(conn: Any, user_id: int, memory_id: int, rating: str, context: str | None) -> dict[str, Any]:
+    """Record one rating (a key of ``DELTAS``) of the user's memory inside the caller's transaction ``conn``.
+
+    Adds the rating's delta to ``feedback_score`` (clamped to +-``SCORE_LIMIT``) on every version of the
+    memory and returns ``{ok, memory_id, rating, feedback_score, created_at}``. ``NotFound`` if the memory is
+    not the user's. Used by ``POST /feedback`` and by brain feedback (``POST /brain/feedback``).
+    """
     row = owned_memory(conn, user_id, memory_id)
     now = now_iso()
     conn.execute(
@@ -78,7 +84,7 @@ class FeedbackService:
     async def rate(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         auth.require("write")
         q = FEEDBACK.parse(body)
-        return await self.db.awrite(lambda c: _rate(c, auth.user_id, q["memory_id"], q["rating"], q["context"]))
+        return await self.db.awrite(lambda c: rate_memory(c, auth.user_id, q["memory_id"], q["rating"], q["context"]))
 
     async def stats(self, auth: AuthContext) -> dict[str, Any]:
         auth.require("read")

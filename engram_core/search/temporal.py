@@ -33,9 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-__all__ = ["TimeWindow", "find_window", "parse_timestamp", "proximity_boost"]
+__all__ = ["MONTHS", "TimeWindow", "find_window", "parse_timestamp", "proximity_boost"]
 
-_MONTHS: dict[str, int] = {
+MONTHS: dict[str, int] = {  # month names and abbreviations -> 1..12 (the facts rules read it too)
     name: i + 1
     for i, names in enumerate(
         [
@@ -55,7 +55,7 @@ _MONTHS: dict[str, int] = {
     )
     for name in names
 }
-_MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_RX = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUMBER_WORDS = {
     "a": 1,
     "an": 1,
@@ -133,11 +133,11 @@ def _iso(m: re.Match[str], now: datetime) -> TimeWindow | None:
 
 
 def _month_day_year(m: re.Match[str], now: datetime) -> TimeWindow | None:
-    return _one_day(_safe_date(int(m["y"]), _MONTHS[m["mon"].lower()], int(m["d"])), m.group())
+    return _one_day(_safe_date(int(m["y"]), MONTHS[m["mon"].lower()], int(m["d"])), m.group())
 
 
 def _month_year(m: re.Match[str], now: datetime) -> TimeWindow | None:
-    start = _month_start(int(m["y"]), _MONTHS[m["mon"].lower()])
+    start = _month_start(int(m["y"]), MONTHS[m["mon"].lower()])
     return TimeWindow(start, _next_month(start), m.group())
 
 

@@ -12,6 +12,8 @@ The rule, read from the source with ``ast`` (nothing is imported):
   visibility rule, owned-memory lookup, link rows, FTS match) <- decay, memories <- graph, search,
   organize, personality <- intelligence, services, admin.
 * engram_core never imports engram_server or engram_client.
+* No module imports a private name (``_name``) of another subpackage: what a neighbour needs is made
+  public and documented in its module.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ def _module_name(path: Path) -> tuple[list[str], bool]:
     return (parts[:-1] if is_pkg else parts), is_pkg
 
 
-def _imported(path: Path) -> list[tuple[int, str]]:
-    """``(line, absolute module)`` for every import in the file, wherever it is."""
+def _imported(path: Path, text: str | None = None) -> list[tuple[int, str]]:
+    """``(line, absolute module)`` for every import in the file (or ``text`` read as that file), wherever it is."""
     parts, is_pkg = _module_name(path)
     out: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(ast.parse(path.read_text() if text is None else text, str(path))):
         if isinstance(node, ast.Import):
             out += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -160,6 +162,31 @@ def test_no_subpackage_imports_the_composition_root() -> None:
 def test_the_core_never_imports_the_server_or_the_client() -> None:
     _, foreign = _graph()
     assert not foreign, foreign
+
+
+def _private_imports(path: Path, text: str | None = None) -> list[str]:
+    """``file:line imports module._name`` for each private name ``path`` takes from another subpackage."""
+    parts, _ = _module_name(path)
+    source = _node(".".join(parts)) if len(parts) > 1 else None
+    found = []
+    for line, target in _imported(path, text):
+        module, _, name = target.rpartition(".")
+        if name.startswith("_") and not name.startswith("__") and _node(module) not in (None, source):
+            found.append(f"{path.relative_to(CORE.parent)}:{line} imports {target}")
+    return found
+
+
+def test_no_module_imports_another_subpackages_private_names() -> None:
+    found = [hit for path in sorted(CORE.rglob("*.py")) for hit in _private_imports(path)]
+    assert not found, "private names used across subpackages (make them public and documented):\n" + "\n".join(found)
+
+
+def test_the_private_import_check_sees_one() -> None:
+    """The rule itself: brain reaching into intelligence.feedback._rate is reported; its own _x is not."""
+    text = "from ...intelligence.feedback import _rate as rate_memory\nfrom .service import _x\n"
+    assert _private_imports(CORE / "services" / "brain" / "service.py", text) == [
+        "engram_core/services/brain/service.py:1 imports engram_core.intelligence.feedback._rate"
+    ]
 
 
 def test_the_checker_sees_cycles_hidden_in_functions_and_type_checking() -> None:

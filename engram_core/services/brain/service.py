@@ -12,7 +12,7 @@ from typing import Any
 
 from ...auth.context import AuthContext
 from ...errors import Invalid
-from ...intelligence.feedback import _rate as rate_memory
+from ...intelligence.feedback import rate_memory
 from ...model.memories import active, owned_memory
 from ...storage.database import Database
 from ...validation import INT_MAX, Field, Schema
