@@ -51,6 +51,19 @@ def _timeout() -> float:
         return 3.0
 
 
+def _is_loopback(host: str) -> bool:
+    host = host.lower()
+    return host in ("localhost", "::1") or host.endswith(".localhost") or host.startswith("127.")
+
+
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    """An opener without any proxy for a loopback Engram (urllib would send even a 127.0.0.1 request through
+    ``http_proxy`` / ``HTTPS_PROXY`` unless ``no_proxy`` names it); a remote Engram keeps the environment's."""
+    if _is_loopback(urllib.parse.urlsplit(url).hostname or ""):
+        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener()
+
+
 def _call(method: str, path: str, body: Any = None, query: dict[str, Any] | None = None) -> Any | None:
     """One request to Engram within what is left of the hook's time; None on any failure."""
     left = _DEADLINE[0] - time.monotonic()
@@ -66,7 +79,7 @@ def _call(method: str, path: str, body: Any = None, query: dict[str, Any] | None
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=left) as resp:
+        with _opener(url).open(request, timeout=left) as resp:
             return json.loads(resp.read() or b"null")
     except (urllib.error.URLError, OSError, ValueError):
         return None

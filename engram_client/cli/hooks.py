@@ -34,7 +34,13 @@ _OURS = re.compile(r"(engram[\w.-]*['\"]?\s+hook|engram_client\.hook|engram_hook
 
 
 def default_command() -> str:
-    """How Claude Code should start the hook: the installed ``engram`` if it is on PATH, else this Python."""
+    """How Claude Code should start the hook: the ``engram`` installed beside this Python (the venv's bin, so
+    the hook runs the Engram that installed it), else the first ``engram`` on PATH, else this Python itself."""
+    here = Path(sys.executable).parent  # not resolved: a venv's python is a symlink out of the venv
+    for name in ("engram", "engram.exe"):
+        beside = here / name
+        if beside.is_file() and os.access(beside, os.X_OK):
+            return shlex.quote(str(beside))
     found = shutil.which("engram")
     if found:
         return shlex.quote(found)
@@ -126,7 +132,9 @@ def main(argv: list[str]) -> int:
                        help=".claude/settings.local.json (not committed)")  # fmt: skip
     where.add_argument("--user", dest="where", action="store_const", const="user", help="~/.claude/settings.json")
     parser.add_argument("--guard", action="store_true", help="also check Bash and file writes against stored rules")
-    parser.add_argument("--command", help="how to start engram (default: the engram on PATH, else this Python)")
+    parser.add_argument(
+        "--command", help="how to start engram (default: the engram beside this Python, else on PATH, else this Python)"
+    )
     parser.add_argument("--env", action="store_true",
                         help="write ENGRAM_URL and ENGRAM_API_KEY (or --url/--key) into the settings' env "
                              "(--local or --user only: never commit a key)")  # fmt: skip

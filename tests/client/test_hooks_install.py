@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engram_client.cli.hooks import ENTRIES, install, uninstall
+import pytest
+
+from engram_client.cli.hooks import ENTRIES, default_command, install, uninstall
 
 OTHER = {
     "model": "opus",
@@ -85,3 +87,27 @@ def test_the_command_writes_project_and_user_settings(tmp_path: Path) -> None:
     assert local["env"] == {"ENGRAM_URL": "http://h:1", "ENGRAM_API_KEY": "k"}
     assert _engram(project, "uninstall", "--project", home=home).returncode == 0
     assert json.loads((project / ".claude" / "settings.json").read_text()) == _without_ours(OTHER)
+
+
+def _executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_the_command_prefers_the_engram_beside_this_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The venv's own bin/engram wins over an earlier engram on PATH; without it, PATH's; without either, this
+    Python with -m."""
+    venv_bin, elsewhere = tmp_path / "my venv" / "bin", tmp_path / "usr-local-bin"
+    python = _executable(venv_bin / "python")
+    on_path = _executable(elsewhere / "engram")
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setenv("PATH", f"{elsewhere}{os.pathsep}{venv_bin}")
+    beside = _executable(venv_bin / "engram")
+    assert default_command() == f"'{beside}'"  # quoted: the path has a space
+    beside.unlink()
+    assert default_command() == str(on_path)
+    (venv_bin / "engram").mkdir()  # not an executable file: skipped
+    on_path.unlink()
+    assert default_command() == f"'{python}' -m engram_core.cli"

@@ -342,3 +342,40 @@ def test_engram_hook_imports_only_what_a_hook_needs(stand_in: tuple[str, type[_S
         heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY))
         core = sorted(m for m in loaded if m.split(".")[0] == "engram_core" and m not in CORE_ALLOWED)
         assert (name, heavy, core) == (name, [], [])
+
+
+def _proxied_env(base: str, proxy: str, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "http_proxy", "https_proxy")}
+    return {**env, "http_proxy": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy, "HTTPS_PROXY": proxy,
+            "ENGRAM_URL": base, "ENGRAM_API_KEY": "k", "ENGRAM_HOOK_STATE": str(tmp_path / "s")}  # fmt: skip
+
+
+@pytest.mark.parametrize("standalone", [False, True], ids=["engram-hook", "standalone"])
+def test_a_loopback_engram_is_never_reached_through_a_proxy(
+    stand_in: tuple[str, type[_StandIn]], tmp_path: Path, standalone: bool
+) -> None:
+    """http_proxy names a dead loopback port (nothing listens): the hook still reaches the live loopback server,
+    by 127.0.0.1 and by localhost."""
+    base, handler = stand_in
+    handler.answer = (200, {"context": "- Deploys go out on Tuesdays."})
+    dead = f"http://127.0.0.1:{free_port()}"  # the socket that held the port is closed
+    event = {**common(tmp_path, tmp_path / "t.jsonl", "UserPromptSubmit"), "prompt": "when do deploys go out?"}
+    cmd = [sys.executable, str(HOOK)] if standalone else [sys.executable, "-m", "engram_core.cli", "hook"]
+    for url in (base, base.replace("127.0.0.1", "localhost")):
+        done = subprocess.run([*cmd, "UserPromptSubmit"], input=json.dumps(event), capture_output=True, text=True,
+                              env=_proxied_env(url, dead, tmp_path), timeout=30)  # fmt: skip
+        assert done.returncode == 0 and "Tuesdays" in done.stdout, (url, done.stdout, done.stderr)
+    assert handler.seen[-1]["path"].startswith("/context")  # asked directly, not as a proxy
+
+
+def test_a_remote_engram_still_goes_through_the_proxy(stand_in: tuple[str, type[_StandIn]], tmp_path: Path) -> None:
+    """For a non-loopback Engram URL the environment's proxy is kept: the stand-in, acting as the proxy, gets
+    the request for the remote URL (an absolute URI) and answers it."""
+    proxy, handler = stand_in
+    handler.answer = (200, {"context": "- The ledger lives in Postgres."})
+    event = {**common(tmp_path, tmp_path / "t.jsonl", "UserPromptSubmit"), "prompt": "where does the ledger live?"}
+    done = subprocess.run([sys.executable, str(HOOK), "UserPromptSubmit"], input=json.dumps(event),
+                          capture_output=True, text=True, timeout=30,
+                          env=_proxied_env("http://engram.invalid:4200", proxy, tmp_path))  # fmt: skip
+    assert done.returncode == 0 and "Postgres" in done.stdout, (done.stdout, done.stderr)
+    assert handler.seen[-1]["path"].startswith("http://engram.invalid:4200/context")
