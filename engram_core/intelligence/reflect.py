@@ -5,7 +5,8 @@ take it), or Engram writes one about a ``topic`` (the memories a search for it f
 (the memories stored in the last day, week or month, most important first): the LLM's summary when one
 is configured, else a rules summary (how many memories of which categories, the recurring terms, the
 most important statements). The reflection is stored as a memory of category ``reflection`` with a
-``derived_from`` link to every source. ``GET /reflections`` lists them with their sources.
+``derived_from`` link to every source. ``GET /reflections`` lists them with their sources. The growth
+reflection (``POST /growth/reflect``) is ``growth_reflect``.
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ from ..storage.database import Database
 from ..timeutil import format_ts, now_iso
 from ..validation import INT_MAX, Field, Schema
 from .consolidate import id_list
-from .growth import observations
 from .terms import key_terms
 
-__all__ = ["GROWTH_REFLECT", "REFLECT", "REFLECTIONS", "ReflectService", "rules_reflection"]
+__all__ = ["REFLECT", "REFLECTIONS", "ReflectService", "rules_reflection"]
 
 log = logging.getLogger("engram.reflect")
 PERIODS = {"day": 1, "week": 7, "month": 30}
@@ -48,13 +48,6 @@ REFLECT = Schema(
     description="Write (or have Engram write) a reflection memory linked to its sources.",
 )  # fmt: skip
 REFLECTIONS = Schema(Field("limit", "int", default=20, min=1, max=200))
-GROWTH_REFLECT = Schema(
-    Field("since", "timestamp", help="Only the changes since then (default: all of them)."),
-    Field("subject", "str", max_len=200, help="'user' for the first person, else a lower-cased name."),
-    Field("predicate", "str", max_len=200, help="lives_in, works_at, works_as ..."),
-    Field("limit", "int", default=20, min=1, max=200, help="Most observations the reflection holds."),
-    description="Write a growth reflection: the facts that changed over time, as one reflection memory.",
-)
 
 
 def rules_reflection(label: str, rows: list[Any]) -> str:
@@ -169,43 +162,3 @@ class ReflectService:
 
         reflections = await self.db.aread(run)
         return {"reflections": reflections, "count": len(reflections)}
-
-    async def growth(self, auth: AuthContext, body: Any) -> dict[str, Any]:
-        """POST /growth/reflect: the growth observations (GET /growth/observations) written down as one
-        reflection memory of type ``growth``, linked ``derived_from`` to the memories of each change. The same
-        reflection is not written twice (``stored: false`` with its id); no change: nothing stored, ``id`` null.
-        """
-        auth.require("write")
-        q = {**GROWTH_REFLECT.parse(body), "offset": 0}
-        found = await self.db.aread(lambda conn: observations(conn, auth.user_id, q))
-        out: dict[str, Any] = {"observations": found, "count": len(found), "reflection_type": "growth",
-                               "since": q.get("since"), "user_id": auth.user_id}  # fmt: skip
-        if not found:
-            return {**out, "id": None, "stored": False, "content": None, "source_memory_ids": []}
-        label = f"since {q['since'][:10]}" if q.get("since") else "over time"
-        lines = [f"{o['text']} ({str(o['changed_at'])[:10]})." for o in reversed(found)]  # oldest change first
-        content = f"Growth {label}: " + " ".join(lines)
-        sources = sorted({int(o[k]) for o in found for k in ("from_memory_id", "to_memory_id")})
-        out["source_memory_ids"] = sources
-
-        def same(conn: Any) -> Any:
-            return conn.execute(
-                "SELECT m.id, m.created_at FROM memories m WHERE m.user_id = ? AND m.category = 'reflection'"
-                " AND m.content = ? AND " + VISIBLE.replace(":now", "?") + " ORDER BY m.id DESC LIMIT 1",
-                (auth.user_id, content, now_iso()),
-            ).fetchone()  # fmt: skip
-
-        existing = await self.db.aread(same)
-        if existing is not None:
-            return {**out, "id": existing["id"], "stored": False, "content": content,
-                         "created_at": existing["created_at"]}  # fmt: skip
-
-        def link(conn: Any, results: list[dict[str, Any]]) -> None:
-            made = sum(upsert_link(conn, auth.user_id, results[0]["id"], i, "derived_from", 1.0) for i in sources)
-            bump_links_changed(conn, auth.user_id, made)
-
-        body_ = {"content": content, "category": "reflection", "source": "engram:growth", "importance": 6,
-                 "tags": ["reflection", "growth"]}  # fmt: skip
-        result = (await self.memories.store_many(auth, [body_], dedup=False, in_tx=link))[0]
-        return {**out, "id": result["id"], "stored": True, "content": content, "confidence": 1.0,
-                     "created_at": result["created_at"]}  # fmt: skip

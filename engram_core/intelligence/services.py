@@ -16,6 +16,7 @@ from .causal_chains import CausalService
 from .consolidate import ConsolidateService
 from .extract import ExtractService
 from .feedback import FeedbackService
+from .growth_reflect import GrowthReflector
 from .guard import GuardService
 from .health import MemoryHealthService
 from .reflect import ReflectService
@@ -39,5 +40,6 @@ class IntelligenceServices:
         self.feedback = FeedbackService(db)
         self.consolidation = ConsolidateService(db, llm, memories, vectors)
         self.reflection = ReflectService(db, llm, memories, search)
+        self.growth_reflection = GrowthReflector(db, llm, memories)
         self.health = MemoryHealthService(db, settings)
         self.causal = CausalService(db)

@@ -7,7 +7,8 @@ from typing import Any
 from engram_core.intelligence.causal_chains import CAUSAL_CHAINS, CAUSAL_LINK
 from engram_core.intelligence.consolidate import CONSOLIDATE
 from engram_core.intelligence.feedback import FEEDBACK
-from engram_core.intelligence.reflect import GROWTH_REFLECT, REFLECT, REFLECTIONS
+from engram_core.intelligence.growth_reflect import GROWTH_REFLECT
+from engram_core.intelligence.reflect import REFLECT, REFLECTIONS
 
 from ..routing import ApiRequest, api
 
@@ -49,8 +50,9 @@ async def feedback_stats(r: ApiRequest) -> Any:
 
 
 async def growth_reflect(r: ApiRequest) -> Any:
-    """Write the growth observations down as one reflection memory (nothing new: nothing stored)."""
-    result = await r.engram.intel.reflection.growth(r.auth, r.body)
+    """Write the growth observations down as one reflection memory, by the LLM when one is configured (nothing
+    new: nothing stored)."""
+    result = await r.engram.intel.growth_reflection.reflect(r.auth, r.body)
     return (201 if result["stored"] else 200), result
 
 

@@ -152,6 +152,7 @@ def test_growth_reflect_writes_the_changes_down_once(api: Api) -> None:
     assert r.status_code == 201, r.text
     made = r.json()
     assert made["stored"] is True and made["reflection_type"] == "growth" and made["count"] == 2
+    assert made["tier"] == "rules"  # no LLM configured
     assert made["content"] == (
         "Growth over time: You moved from Paris to Lyon (2024-06-01). You moved from Lyon to Berlin (2025-02-01)."
     )
