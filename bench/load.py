@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -100,16 +102,51 @@ def _port() -> int:
 
 
 def proc_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` so far (fields 14 and 15 of /proc/<pid>/stat)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """User + system CPU seconds of ``pid`` so far."""
+    return stat_cpu_s(Path(f"/proc/{pid}/stat"))
 
 
 def proc_rss_mb(pid: int) -> tuple[float, float]:
     """(current RSS, peak RSS) of ``pid`` in MiB."""
     status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+
+
+def thread_cpu_s(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of each thread of ``pid`` (``/proc/<pid>/task/<tid>/stat``)."""
+    out: dict[int, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
+            out[int(task.name)] = stat_cpu_s(task / "stat")
+    return out
+
+
+def stat_cpu_s(stat_path: Path) -> float:
+    """User + system CPU seconds from a ``/proc/.../stat`` file (fields 14 and 15)."""
+    stat = stat_path.read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def thread_groups(pid: int) -> dict[int, str]:
+    """tid -> thread group (``engram-read``, ``engram-embed``, ``MainThread`` = the event loop, ...) from
+    ``py-spy dump`` (Python thread names are not the OS's); empty when py-spy is not installed."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        return {}
+    dump = subprocess.run([spy, "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=60).stdout
+    names = {int(m[1]): m[2] for m in re.finditer(r'^Thread (\d+) \([^)]*\): "([^"]*)"', dump, re.M)}
+    return {tid: re.sub(r"[-_]\d+$", "", name) for tid, name in names.items()}
+
+
+def cpu_by_group(before: dict[int, float], after: dict[int, float], groups: dict[int, str]) -> dict[str, float]:
+    """CPU seconds per thread group between two ``thread_cpu_s`` snapshots; unnamed threads (native
+    onnxruntime threads, threads started after the dump) count as ``other``."""
+    spent: dict[str, float] = {}
+    for tid, cpu in after.items():
+        group = groups.get(tid, "other")
+        spent[group] = spent.get(group, 0.0) + cpu - before.get(tid, 0.0)
+    return dict(sorted(spent.items(), key=lambda kv: -kv[1]))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -164,21 +201,26 @@ class Load:
                 status = type(exc).__name__
             step.record(op, (time.perf_counter() - t) * 1000, status)
 
-    async def step(self, clients: int, seconds: float, pid: int) -> tuple[Step, float, float]:
-        """One step; returns it with the server's and this process's CPU seconds over the timed part."""
+    async def step(self, clients: int, seconds: float, pid: int) -> tuple[Step, float, float, dict[str, float]]:
+        """One step; returns it with the server's and this process's CPU seconds over the timed part, and
+        the server's CPU seconds per thread group."""
         step = Step(clients)
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
         async with httpx.AsyncClient(base_url=self.base, limits=limits, timeout=60) as http:
             warm = Step(clients)  # open the connections and warm the server before the clock starts
             await asyncio.gather(*(self._client(http, i, warm, time.perf_counter() + 1.0) for i in range(clients)))
-            cpu0, ccpu0 = proc_cpu_s(pid), time.process_time()
+            groups = thread_groups(pid)  # after the warm-up: every pool thread exists by now
+            threads0, cpu0, ccpu0 = thread_cpu_s(pid), proc_cpu_s(pid), time.process_time()
             until = time.perf_counter() + seconds
             await asyncio.gather(*(self._client(http, i, step, until) for i in range(clients)))
             cpu_s, ccpu_s = proc_cpu_s(pid) - cpu0, time.process_time() - ccpu0
-        return step, cpu_s, ccpu_s
+            by_group = cpu_by_group(threads0, thread_cpu_s(pid), groups)
+        return step, cpu_s, ccpu_s, by_group
 
 
-def summarise(step: Step, seconds: float, cpu_s: float, client_cpu_s: float, rss: tuple[float, float]) -> dict:
+def summarise(
+    step: Step, seconds: float, cpu_s: float, client_cpu_s: float, rss: tuple[float, float], by_group: dict[str, float]
+) -> dict[str, Any]:
     total = sum(len(v) for v in step.latencies.values())
     every = [ms for v in step.latencies.values() for ms in v]
     out: dict[str, Any] = {
@@ -194,6 +236,7 @@ def summarise(step: Step, seconds: float, cpu_s: float, client_cpu_s: float, rss
         "rss_mb": round(rss[0], 1),
         "peak_rss_mb": round(rss[1], 1),
         "errors": dict(step.errors),
+        "server_cpu_ms_per_req_by_thread": {g: round(c * 1000 / max(1, total), 2) for g, c in by_group.items()},
     }
     for op, values in step.latencies.items():
         out[op] = {"n": len(values), "p50_ms": pct(values, 50), "p95_ms": pct(values, 95), "p99_ms": pct(values, 99)}
@@ -256,11 +299,14 @@ async def sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
                       f"loadavg {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs", flush=True)  # fmt: skip
                 print(HEADER, flush=True)
             for clients in args.clients:
-                step, cpu_s, ccpu_s = await load.step(clients, args.seconds, pid)
-                s = summarise(step, args.seconds, cpu_s, ccpu_s, proc_rss_mb(pid))
+                step, cpu_s, ccpu_s, by_group = await load.step(clients, args.seconds, pid)
+                s = summarise(step, args.seconds, cpu_s, ccpu_s, proc_rss_mb(pid), by_group)
                 s["loadavg"] = round(os.getloadavg()[0], 2)
                 results.append(s)
                 print(json.dumps(s) if args.json else _row(s), flush=True)
+                by_thread = s["server_cpu_ms_per_req_by_thread"]
+                if not args.json and by_thread:
+                    print(f"  {clients} clients, server CPU ms/req by thread: {by_thread}", flush=True)
         finally:
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes the profile on SIGINT

@@ -10,7 +10,7 @@ from ..errors import EngramError
 from ..settings import Settings
 from ..storage.database import Database
 from .context import AuthContext
-from .keys import create_key, list_keys
+from .keys import create_key, list_keys, revoke_key
 from .users import create_user, list_users
 
 
@@ -35,6 +35,8 @@ def main(argv: list[str]) -> int:
     create.add_argument("--scopes", default="read,write", help="comma-separated scopes (default read,write)")
     create.add_argument("--name", default="cli", help="a label for the key")
     sub.add_parser("list", help="list users and their keys (no secrets)")
+    revoke = sub.add_parser("revoke", help="revoke a key by id (a running server refuses it at once)")
+    revoke.add_argument("key_id", type=int, help="the key's id (see `engram keys list`)")
     args = parser.parse_args(argv)
     try:
         settings, db = _open(args)
@@ -60,6 +62,10 @@ def main(argv: list[str]) -> int:
             made = db.write(tx)
             print(f"user {made['user_id']} ({args.user}), scopes {','.join(made['scopes'])}")
             print(made["key"])
+            return 0
+        if args.command == "revoke":
+            db.write(lambda conn: revoke_key(conn, AuthContext.local(), args.key_id))
+            print(f"key {args.key_id} revoked")
             return 0
         for user in db.read(list_users):
             print(f"user {user['id']} {user['name']}{' (admin)' if user['is_admin'] else ''}")

@@ -26,6 +26,7 @@ __all__ = [
     "hash_key",
     "key_prefix",
     "list_keys",
+    "resolve",
     "revoke_key",
     "rotate_key",
 ]
@@ -127,11 +128,14 @@ def check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 def authenticate(conn: Any, key: str, *, pepper: str = "", now: str | None = None) -> AuthContext:
     """Resolve a bearer key to an ``AuthContext`` or raise ``Unauthorized`` (read-only lookup)."""
+    return resolve(conn, key, hash_key(key, pepper), now or now_iso())[0]
+
+
+def resolve(conn: Any, key: str, wanted: str, now: str) -> tuple[AuthContext, str | None]:
+    """``authenticate`` given the key's hash ``wanted``: the context and the key's expiry (for caching)."""
     prefix = key_prefix(key)
     if prefix is None:
         raise Unauthorized("malformed API key: expected engram_ followed by 32 hex characters")
-    wanted = hash_key(key, pepper)
-    now = now or now_iso()
     rows = conn.execute(
         "SELECT k.*, u.is_admin FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = ?",
         (prefix,),
@@ -142,13 +146,14 @@ def authenticate(conn: Any, key: str, *, pepper: str = "", now: str | None = Non
                 raise Unauthorized("API key has been revoked")
             if row["expires_at"] is not None and row["expires_at"] <= now:
                 raise Unauthorized("API key has expired")
-            return AuthContext(
+            ctx = AuthContext(
                 user_id=row["user_id"],
                 scopes=tuple(row["scopes"].split(",")),
                 key_id=row["id"],
                 is_admin=bool(row["is_admin"]) and "admin" in row["scopes"].split(","),
                 rate_limit=row["rate_limit"],
             )
+            return ctx, row["expires_at"]
     raise Unauthorized("invalid API key")
 
 

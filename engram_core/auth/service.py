@@ -8,8 +8,10 @@ from typing import Any
 from ..errors import Forbidden, Invalid, Unauthorized
 from ..settings import Settings
 from ..storage.database import Database
+from ..timeutil import now_iso
 from . import audit, keys, spaces, users
 from .context import AuthContext
+from .keycache import KeyCache, read_generation
 from .ratelimit import BootstrapLockout
 from .schemas import AUDIT, BOOTSTRAP, CREATE_KEY, CREATE_SPACE, CREATE_USER, ROLES, ROTATE_KEY
 from .usage import KeyUsage
@@ -24,6 +26,7 @@ class AuthService:
         self._pepper = settings.api_key_pepper
         self._lockout = BootstrapLockout()
         self.usage = KeyUsage(db)  # last_used_at, at most one write per key per minute
+        self.keys = KeyCache(db.reader)  # resolved keys, emptied by a key change in any process
 
     async def authenticate(self, authorization: str | None, ip: str | None = None) -> AuthContext:
         """Resolve an ``Authorization`` header. No header: open-access reader (when enabled) or 401."""
@@ -35,10 +38,19 @@ class AuthService:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("malformed Authorization header: expected 'Bearer <key>'")
         token = token.strip()
-        ctx = await self.db.aread(lambda conn: keys.authenticate(conn, token, pepper=self._pepper))
+        wanted, now = keys.hash_key(token, self._pepper), now_iso()
+        ctx = self.keys.get(wanted, now)
+        if ctx is None:
+            ctx = await self.db.aread(lambda conn: self._lookup(conn, token, wanted, now))
         if ctx.key_id is not None:
             self.usage.touch(ctx.user_id, ctx.key_id)  # queued on the write thread, not awaited
         return AuthContext(ctx.user_id, ctx.scopes, ctx.key_id, ctx.is_admin, ip, ctx.rate_limit)
+
+    def _lookup(self, conn: Any, token: str, wanted: str, now: str) -> AuthContext:
+        """The key's context from the database, cached with the generation of this same snapshot."""
+        ctx, expires_at = keys.resolve(conn, token, wanted, now)
+        self.keys.put(wanted, ctx, expires_at, read_generation(conn))
+        return ctx
 
     async def bootstrap(self, body: Any, ip: str | None = None) -> dict[str, Any]:
         """One-shot creation of the first admin, guarded by ENGRAM_BOOTSTRAP_SECRET.

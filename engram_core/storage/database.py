@@ -206,6 +206,16 @@ class Database:
                 self._read_conns.append(conn)
         return conn
 
+    def reader(self) -> Any:
+        """A read-only connection of the caller's own, outside the pool, for a quick check on the caller's
+        thread (the key cache's); closed with the database. Not for queries that may take long."""
+        if self._closed:
+            raise RuntimeError("database is closed")
+        conn = connect(self.path, key=self._key, read_only=True, busy_timeout_ms=self._busy)
+        with self._read_lock:
+            self._read_conns.append(conn)
+        return conn
+
     def _run_read(self, fn: Callable[[Any], T]) -> T:
         conn = self._reader_conn()
         conn.execute("BEGIN")
