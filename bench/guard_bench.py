@@ -1,12 +1,13 @@
 """Guardrail precision and recall on the labelled set in bench/guard_set.py, and /guard latency.
 
-    .venv/bin/python bench/guard_bench.py [--model minilm | --no-model] [--set tuning|held-out]
+    .venv/bin/python bench/guard_bench.py [--model minilm | --no-model] [--set tuning|held-out|fresh]
 
 Stores the RULES for one user in a fresh data dir (real SQLite, the real embedding model unless
 ``--no-model``), runs every CASE through ``GuardService.check`` and prints, per signal, precision and
 recall (block precision counts a block given to an action labelled warn or allow as a false block),
 the confusion table and the median latency of one check. ``--set held-out`` scores the held-out split
-(``HELD_OUT_RULES`` / ``HELD_OUT_CASES``, never tuned on) instead of the tuning set.
+(``HELD_OUT_RULES`` / ``HELD_OUT_CASES``; the guard's block rules were later fitted to its failures) and
+``--set fresh`` the second held-out split written after that (bench/guard_fresh_set.py, never tuned on).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.guard_fresh_set import FRESH_CASES, FRESH_RULES  # noqa: E402
 from bench.guard_set import CASES, HELD_OUT_CASES, HELD_OUT_RULES, RULES  # noqa: E402
 from engram_core.auth.context import AuthContext  # noqa: E402
 from engram_core.auth.users import create_user  # noqa: E402
@@ -35,7 +37,11 @@ SIGNALS = ("block", "warn", "allow")
 
 Rules = list[dict[str, object]]
 Cases = list[tuple[str, str]]
-SETS: dict[str, tuple[Rules, Cases]] = {"tuning": (RULES, CASES), "held-out": (HELD_OUT_RULES, HELD_OUT_CASES)}
+SETS: dict[str, tuple[Rules, Cases]] = {
+    "tuning": (RULES, CASES),
+    "held-out": (HELD_OUT_RULES, HELD_OUT_CASES),
+    "fresh": (FRESH_RULES, FRESH_CASES),
+}
 
 
 async def run(
