@@ -1,0 +1,129 @@
+"""Where an ingest's time goes beyond the embedding: time counters around each stage of a ChatGPT-export ingest.
+
+    ENGRAM_MODELS_DIR=/work/main/data/models .venv/bin/python bench/ingest_stages.py [--messages 3000]
+
+The same export as ``ingest_chatgpt_bench.py``. The bare embedder runs once before the ingest; then the stages
+of ``IngestService`` / ``MemoryService.store_many`` / the write thread are wrapped with wall-clock counters
+(the wrappers are installed on the instance and module names the code calls through, nothing else changes) and
+the ingest runs to its end. Printed per stage: seconds, calls, ms per message. Stages nest (``ingest_batch``
+holds ``store_many``, which holds ``embed`` and the write), so the column does not add up; ``tx_total`` is every
+write transaction of the run (the ingest's and the job queue's), measured by the write thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import engram_core.memories.service as memory_service  # noqa: E402
+import engram_core.memories.writes as memory_writes  # noqa: E402
+from bench.ingest_chatgpt_bench import bare, export  # noqa: E402
+from bench.scratch import scratch_engram  # noqa: E402
+from engram_core.auth.context import AuthContext  # noqa: E402
+from engram_core.engram import Engram  # noqa: E402
+
+SECONDS: collections.Counter[str] = collections.Counter()
+CALLS: collections.Counter[str] = collections.Counter()
+
+
+def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            SECONDS[name] += time.perf_counter() - t0
+            CALLS[name] += 1
+
+    return wrapper
+
+
+def atimed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return await fn(*args, **kwargs)
+        finally:
+            SECONDS[name] += time.perf_counter() - t0
+            CALLS[name] += 1
+
+    return wrapper
+
+
+def instrument(engram: Engram) -> None:
+    svc = engram.memories
+    svc.vectors.embed = atimed("embed", svc.vectors.embed)  # type: ignore[method-assign]
+    svc._prepare_hooks[:] = [timed(f"before_write {h.__name__}", h) for h in svc._prepare_hooks]
+    svc._tx_hooks[:] = [timed(f"in_write_tx {h.__name__}", h) for h in svc._tx_hooks]
+    for k, h in list(svc._batch_hooks.items()):
+        svc._batch_hooks[k] = timed(f"in_write_tx (batch) {h.__name__}", h)
+    for name in ("find_recent_duplicate", "fingerprint"):
+        setattr(memory_service, name, timed(name, getattr(memory_service, name)))
+    memory_writes.insert_memory = timed("insert_memory", memory_writes.insert_memory)  # type: ignore[assignment]
+    engram.db._pre_commit = [timed(f"before_commit {getattr(h, '__qualname__', h)}", h) for h in engram.db._pre_commit]
+
+    def on_tx(seconds: float) -> None:
+        SECONDS["tx_total"] += seconds
+        CALLS["tx_total"] += 1
+
+    engram.db.on_transaction = on_tx
+    store_many = svc.store_many
+
+    async def store_many_timed(auth: AuthContext, bodies: list[Any], **kwargs: Any) -> Any:
+        if kwargs.get("in_tx") is not None:
+            kwargs["in_tx"] = timed("ingest in_tx (episodes, cursor)", kwargs["in_tx"])
+        return await store_many(auth, bodies, **kwargs)
+
+    svc.store_many = atimed("store_many", store_many_timed)  # type: ignore[method-assign]
+    engram.ingest._parse = timed("parse", engram.ingest._parse)  # type: ignore[method-assign]
+    engram.ingest._batch = atimed("ingest_batch", engram.ingest._batch)  # type: ignore[method-assign]
+
+
+async def run(engram: Engram, messages: int) -> None:
+    await engram.start()
+    batch = engram.settings.ingest_batch
+    data, _ = export(messages)
+    docs = engram.ingest._parse(data, "conversations.json", None)
+    chunks = [c.content for d in docs for c in d.chunks]
+    await bare(engram, chunks[: batch * 2], batch)
+    first = await bare(engram, chunks, batch)
+    instrument(engram)
+    t0 = time.perf_counter()
+    made = await engram.ingest.submit(AuthContext.local(1), data, {"filename": "conversations.json"})
+    while (job := await engram.ingest.job(made["job_id"], None))["status"] not in ("done", "failed"):
+        await asyncio.sleep(0.05)
+    took = time.perf_counter() - t0
+    seconds, calls = dict(SECONDS), dict(CALLS)
+    print(f"ingest {messages / took:.1f} messages/s ({took:.1f} s), stored {job['ingest']['stored']}; bare embedder"
+          f" {len(chunks) / first:.1f} texts/s ({first:.1f} s); ratio {first / took:.2f}")  # fmt: skip
+    print(f"{'stage':58s} {'seconds':>8s} {'calls':>6s} {'ms/message':>10s}")
+    for name, total in sorted(seconds.items(), key=lambda kv: -kv[1]):
+        print(f"{name[:58]:58s} {total:8.2f} {calls[name]:6d} {1000 * total / messages:10.3f}")
+    await engram.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=3000)
+    args = parser.parse_args()
+    print(f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    with scratch_engram() as engram:
+        asyncio.run(run(engram, args.messages))
+    print(f"load at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
