@@ -8,7 +8,8 @@ says which wrote it.
 
 The same observations are not written down twice (``stored: false`` with the existing id, and no LLM
 call): every growth reflection is tagged ``growth:<key>``, ``key`` a hash of the rules' text for those
-observations, whoever wrote the words. No change: nothing stored, ``id`` null.
+observations, whoever wrote the words; the check is made again in the store's transaction, so two requests
+racing through a slow LLM call store one reflection. No change: nothing stored, ``id`` null.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ _SYSTEM = (
     "them that changed (where they live, their work, relationships, preferences). Address the user as 'you'. "
     'Use only what the observations say. Write 1-4 sentences. Answer only JSON: {"reflection": str}'
 )
+
+
+class _Written(Exception):
+    """Raised inside the store's transaction (rolling it back) when the same observations were written first."""
+
+    def __init__(self, row: Any) -> None:
+        super().__init__("already written")
+        self.row = row
 
 
 def rules_growth(label: str, found: list[dict[str, Any]]) -> str:
@@ -94,26 +103,35 @@ class GrowthReflector:
         sources = sorted({int(o[k]) for o in found for k in ("from_memory_id", "to_memory_id")})
         out["source_memory_ids"] = sources
 
-        def same(conn: Any) -> Any:  # the rules' text is how reflections written before the tag are found
+        def same(conn: Any, new_id: int = 0) -> Any:  # by the rules' text too: reflections from before the tag
             return conn.execute(
-                "SELECT m.id, m.content, m.created_at FROM memories m WHERE m.user_id = ?"
+                "SELECT m.id, m.content, m.created_at FROM memories m WHERE m.user_id = ? AND m.id != ?"
                 " AND m.category = 'reflection' AND (m.content = ? OR EXISTS (SELECT 1 FROM json_each(m.tags) t"
                 " WHERE t.value = ?)) AND " + VISIBLE.replace(":now", "?") + " ORDER BY m.id DESC LIMIT 1",
-                (auth.user_id, rules, tag, now_iso()),
+                (auth.user_id, new_id, rules, tag, now_iso()),
             ).fetchone()  # fmt: skip
+
+        def written(row: Any) -> dict[str, Any]:
+            return {**out, "id": row["id"], "stored": False, "content": row["content"], "tier": None,
+                    "created_at": row["created_at"]}  # fmt: skip
 
         existing = await self.db.aread(same)
         if existing is not None:
-            return {**out, "id": existing["id"], "stored": False, "content": existing["content"], "tier": None,
-                    "created_at": existing["created_at"]}  # fmt: skip
+            return written(existing)
         content, tier = await self._write(label, found, rules)
 
         def link(conn: Any, results: list[dict[str, Any]]) -> None:
+            # A request for the same observations may have stored while the LLM was writing: keep only its.
+            if (first := same(conn, results[0]["id"])) is not None:
+                raise _Written(first)
             made = sum(upsert_link(conn, auth.user_id, results[0]["id"], i, "derived_from", 1.0) for i in sources)
             bump_links_changed(conn, auth.user_id, made)
 
         body_ = {"content": content, "category": "reflection", "source": "engram:growth", "importance": 6,
                  "tags": ["reflection", "growth", tag]}  # fmt: skip
-        result = (await self.memories.store_many(auth, [body_], dedup=False, in_tx=link))[0]
+        try:
+            result = (await self.memories.store_many(auth, [body_], dedup=False, in_tx=link))[0]
+        except _Written as race:
+            return written(race.row)
         return {**out, "id": result["id"], "stored": True, "content": content, "confidence": 1.0, "tier": tier,
                 "created_at": result["created_at"]}  # fmt: skip

@@ -110,3 +110,25 @@ def test_an_answer_without_a_reflection_falls_back_to_the_rules(llm_api: tuple[A
     r = api.call("POST", "/growth/reflect", api.admin_key, json={})
     assert (r.status_code, r.json()["tier"], r.json()["content"]) == (201, "rules", RULES)
     assert len(_growth_calls(fake)) == 1
+
+
+def test_two_requests_racing_through_the_llm_store_one_reflection(llm_api: tuple[Api, FakeOpenAI]) -> None:
+    """The second request arrives while the LLM is still writing the first one's reflection: it stores first,
+    and the first, when its answer comes, finds it in the store's transaction and stores nothing."""
+    api, fake = llm_api
+    _moves(api)
+    second: list[Any] = []
+
+    def reply(body: dict[str, Any]) -> str:
+        if not second:  # the first request's call: the second request runs now (its own call answers at once)
+            second.append(None)
+            second[0] = api.call("POST", "/growth/reflect", api.admin_key, json={})
+        return _reply(body)
+
+    fake.reply = reply
+    first = api.call("POST", "/growth/reflect", api.admin_key, json={})
+    assert second[0].status_code == 201 and second[0].json()["stored"] is True, second[0].text
+    assert first.status_code == 200 and first.json()["stored"] is False, first.text
+    assert first.json()["id"] == second[0].json()["id"] and first.json()["content"] == ANSWER
+    listed = api.call("GET", "/reflections", api.admin_key).json()["reflections"]
+    assert [x["id"] for x in listed] == [second[0].json()["id"]] and len(_growth_calls(fake)) == 2
