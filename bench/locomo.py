@@ -1,22 +1,26 @@
 """LoCoMo retrieval quality of the full search pipeline (library, no server, no LLM).
 
 For each conversation a fresh Engram in a temporary data dir stores every turn as one memory
-("Speaker: text", ``created_at`` = the session's date) through ``memories.store``; every scored question
-(category 5 skipped, evidence repaired as ``bench/locomo_data.py`` says) is searched with
-``search.pipeline.run`` (top 20), and recall@1/5/10/20, hit@10 and NDCG@10 of the evidence turns are
-reported per category and overall, with the search latency p50/p95.
+("Speaker: text") through ``memories.store``, one by one, with its ``session_id`` and ``created_at`` (the
+session's real date) as a chat client sends them; every scored question (category 5 skipped, evidence
+repaired as ``bench/locomo_data.py`` says) is searched (top 20) the way ``POST /search`` searches, implicit
+FSRS reviews of the returned memories included, and recall@1/5/10/20, hit@10 and NDCG@10 of the evidence
+turns are reported per category and overall, with the search latency p50/p95. The corpus and the answers
+are the same on every run (post-store jobs finish before the next store; see ``_fill``).
 
 Usage::
 
-    PYTHONPATH=. python bench/locomo.py [--model-dir DIR] [--embed-cache FILE] [--sessions] [--json out.json]
+    PYTHONPATH=. python bench/locomo.py [--model-dir DIR] [--embed-cache FILE] [--json out.json]
+        [--no-sessions] [--no-created-at] [--no-reviews] [--folds LEVER,...] [--abstain]
 
 With ``--model-dir`` (a converted minilm) the store path embeds every turn and the vector channel is on;
 without a model it is off (FTS + personality + graph). Nothing here keys on LoCoMo's wording or speakers.
 
 ``--embed-cache FILE`` keeps every text's vector (turns and questions) in a pickle, so a re-run with
 the same model skips the model (vectors are identical: the cache only changes how long a run takes).
-``--sessions`` stores each turn with ``session_id`` = its conversation session, as a client storing
-conversation turns would; without it no session is passed.
+``--no-sessions`` / ``--no-created-at`` leave the turn's session / real date out (ablations);
+``--no-reviews`` asks the questions without the implicit reviews (the corpus then never changes);
+``--folds`` is leave-one-conversation-out over the named levers (``bench/locomo_folds.py``).
 """
 
 from __future__ import annotations
@@ -48,7 +52,6 @@ from engram_core.search.tuning import Tuning
 from engram_core.settings import Settings
 
 TOP_K = 20
-_CONCURRENT = 64
 Metric = Callable[[Sequence[Hashable], Collection[Hashable]], float]
 METRICS: dict[str, Metric] = {
     "R@1": lambda r, e: recall_at_k(r, e, 1),
@@ -120,62 +123,101 @@ async def _conversation(
     store: StoreOptions,
     tunings: dict[str, Tuning],
     adversarial: bool = False,
+    reviews: bool = True,
 ) -> dict[str, dict[str, Hit]]:
     """Store one conversation in a fresh Engram; every tuning -> question -> its :class:`Hit`.
 
     With ``adversarial``, category 5 questions are searched too (for abstention); their ranks are unused.
+    With ``reviews`` the questions are asked as ``POST /search`` asks them (see :func:`_ask`).
     """
     with tempfile.TemporaryDirectory() as tmp:
         engram = Engram.open(Settings.for_data_dir(Path(tmp) / "data", **overrides))
+        engram.jobs.concurrency = 1  # one post-store job at a time, in id order (see _fill)
         cache.wrap(engram)
         try:
             engram.db.write(lambda c: c.execute("INSERT INTO users (id, name, created_at) VALUES (1, 'bench', 'x')"))
             await engram.start()
+            await engram.scheduler.stop()  # PageRank, communities and review flushes run at fixed points here
             auth = AuthContext.local(1)
-            key_of: dict[int, str] = {}
-            turns = data.turns[sid]
-            # Concurrent stores share embedding batches but may commit out of order; with sessions the
-            # turns are stored one by one, in order, as a chat client would (session order = id order).
-            step = 1 if store.sessions else _CONCURRENT
-            for start in range(0, len(turns), step):
-                chunk = turns[start : start + step]
-                bodies = await asyncio.gather(*(engram.memories.store(auth, _body(t, store)) for t in chunk))
-                for turn, body in zip(chunk, bodies, strict=True):
-                    key_of.setdefault(int(body.get("id") or body["existing_id"]), turn.key)
+            key_of = await _fill(engram, auth, data.turns[sid], store)
             channels.add(engram.search.vector_status()["enabled"] and "vector" or "no vector")
-            await _drain_jobs(engram)  # post-commit jobs (auto-links, decomposition) run before the questions
-            # A fact memory found by search stands for the turn it was decomposed from.
-            facts = await engram.db.aread(
-                lambda c: c.execute(
-                    "SELECT source_id, target_id FROM memory_links WHERE link_type = 'has_fact'"
-                ).fetchall()
-            )
-            for parent, fact in facts:
-                if parent in key_of:
-                    key_of.setdefault(int(fact), key_of[parent])
             asked = [*data.questions, *(data.adversarial if adversarial else [])]
             questions = [q for q in asked if q.sample_id == sid]
             if adversarial:  # the next conversation's questions: nothing in this one answers them
                 sids = list(data.turns)
                 other = sids[(sids.index(sid) + 1) % len(sids)]
                 questions += [replace(q, sample_id=sid, category=0) for q in data.questions if q.sample_id == other]
+            fresh = await engram.db.aread(_fsrs_snapshot)
             out: dict[str, dict[str, Hit]] = {}
             for name, tuning in tunings.items():
                 engram.search.pipeline.tuning = tuning
+                await engram.db.awrite(lambda c: _fsrs_restore(c, fresh))  # every tuning starts unreviewed
                 hits: dict[str, Hit] = {}
                 for q in questions:
-                    parsed = SEARCH.parse({"query": q.question, "limit": TOP_K})
                     started = time.perf_counter()
-                    outcome = await engram.search.run(search_scope(1, parsed), parsed)
+                    response = await _ask(engram, auth, q.question, reviews)
                     latencies.append((time.perf_counter() - started) * 1000)
-                    response = outcome.response()
-                    ranked = [key_of[r["id"]] for r in outcome.results if r["id"] in key_of]
+                    ranked = [key_of[r["id"]] for r in response["results"] if r["id"] in key_of]
                     hits[question_key(q)] = Hit(ranked, float(response["top_score"]), bool(response["abstained"]))
                 out[name] = hits
             return out
         finally:
             await engram.stop()
             engram.close()
+
+
+async def _fill(engram: Engram, auth: AuthContext, turns: Sequence[Turn], store: StoreOptions) -> dict[int, str]:
+    """Store ``turns`` one by one, in order, as a chat client would; memory id -> turn key.
+
+    The corpus is the same on every run: each store's post-commit jobs (auto-links, decomposition, facts,
+    contradictions) run to completion, one at a time, before the next turn is stored (they see exactly the
+    turns before them, as they would with a client that pauses between turns), and PageRank and the
+    communities are computed once at the end. Racing the jobs against the next stores made recall@10 vary
+    by ~0.013 between runs of the same code.
+    """
+    key_of: dict[int, str] = {}
+    for turn in turns:
+        body = await engram.memories.store(auth, _body(turn, store))
+        key_of.setdefault(int(body.get("id") or body["existing_id"]), turn.key)
+        await engram.jobs.drain(timeout=600)
+    await engram.cognitive.ranker.refresh_pagerank(auth.user_id)
+    await engram.cognitive.ranker.detect_communities(auth.user_id)
+    # A fact memory found by search stands for the turn it was decomposed from.
+    facts = await engram.db.aread(
+        lambda c: c.execute("SELECT source_id, target_id FROM memory_links WHERE link_type = 'has_fact'").fetchall()
+    )
+    for parent, fact in facts:
+        if parent in key_of:
+            key_of.setdefault(int(fact), key_of[parent])
+    return key_of
+
+
+async def _ask(engram: Engram, auth: AuthContext, question: str, reviews: bool) -> dict[str, Any]:
+    """One question's ``POST /search`` answer (top 20).
+
+    With ``reviews`` it goes the way an HTTP client's search goes: every returned memory gets its implicit
+    FSRS review (flushed here, before the next question, instead of every few seconds), so later questions
+    see what earlier ones recalled. Without, the pipeline runs alone and the corpus never changes.
+    """
+    body = {"query": question, "limit": TOP_K}
+    if not reviews:
+        parsed = SEARCH.parse(body)
+        return (await engram.search.run(search_scope(auth.user_id, parsed), parsed)).response()
+    response = await engram.search.search(auth, body)
+    await asyncio.sleep(0)  # the recall hook is scheduled with call_soon
+    await engram.cognitive.reviews.flush()
+    return response
+
+
+_FSRS = ("fsrs_stability", "fsrs_difficulty", "fsrs_state", "fsrs_reps", "fsrs_lapses", "fsrs_last_review")
+
+
+def _fsrs_snapshot(conn: Any) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in conn.execute(f"SELECT {', '.join(_FSRS)}, id FROM memories").fetchall()]
+
+
+def _fsrs_restore(conn: Any, rows: list[tuple[Any, ...]]) -> None:
+    conn.executemany(f"UPDATE memories SET {', '.join(f'{c} = ?' for c in _FSRS)} WHERE id = ?", rows)
 
 
 def question_key(q: Question) -> str:
@@ -193,15 +235,6 @@ def _body(turn: Turn, store: StoreOptions) -> dict[str, Any]:
     return body
 
 
-async def _drain_jobs(engram: Engram, timeout: float = 600.0) -> None:
-    """Wait until the durable job queue is empty (or ``timeout`` seconds pass)."""
-    deadline = time.monotonic() + timeout
-    sql = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
-    while time.monotonic() < deadline and await engram.db.aread(lambda c: c.execute(sql).fetchone()[0]):
-        engram.jobs.wake()
-        await asyncio.sleep(0.05)
-
-
 def collect(
     data: Locomo,
     overrides: dict[str, Any],
@@ -209,6 +242,7 @@ def collect(
     store: StoreOptions | None = None,
     tunings: dict[str, Tuning] | None = None,
     adversarial: bool = False,
+    reviews: bool = True,
 ) -> tuple[dict[str, dict[str, Hit]], list[float], set[str]]:
     """Tuning name -> question key -> :class:`Hit` over every conversation, latencies (ms), channels."""
     cache = cache or EmbedCache(None)
@@ -219,7 +253,7 @@ def collect(
     for sid in data.turns:
         found = asyncio.run(
             _conversation(
-                data, sid, overrides, latencies, channels, cache, store or StoreOptions(), tunings, adversarial
+                data, sid, overrides, latencies, channels, cache, store or StoreOptions(), tunings, adversarial, reviews
             )
         )
         cache.save()
@@ -303,6 +337,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--no-sessions", action="store_true", help="store turns without their session_id")
     parser.add_argument("--no-created-at", action="store_true", help="store turns without their real date")
     parser.add_argument("--sessions", action="store_true", help=argparse.SUPPRESS)  # the default now
+    parser.add_argument(
+        "--no-reviews", action="store_true", help="search without the implicit FSRS reviews POST /search makes"
+    )
     parser.add_argument("--abstain", action="store_true", help="also measure abstention (calibrated vs not)")
     parser.add_argument("--folds", default=None, help="comma-separated levers: leave-one-conversation-out")
     args = parser.parse_args(argv)
@@ -318,7 +355,7 @@ def main(argv: list[str]) -> None:
     tunings = {n: t for n, (_, t) in settings.items()}
     if args.abstain:
         tunings["relative score"] = replace(Tuning(), calibrated=False)
-    hits, latencies, channels = collect(data, overrides, cache, store, tunings, args.abstain)
+    hits, latencies, channels = collect(data, overrides, cache, store, tunings, args.abstain, not args.no_reviews)
     if args.abstain:
         for name in ("default", "relative score"):
             if name in hits:
@@ -326,9 +363,12 @@ def main(argv: list[str]) -> None:
                 print(f"abstention, {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
         hits.pop("relative score", None)
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"LoCoMo dev: {len(data.questions)} questions; vector channel: {', '.join(sorted(channels))}; {store}")
+    reviewed = "without reviews" if args.no_reviews else "with implicit reviews"
+    print(f"LoCoMo dev: {len(data.questions)} questions; vector: {', '.join(sorted(channels))}; {store}; {reviewed}")
     per_setting = {name: scores(data, h) for name, h in hits.items()}
-    out: dict[str, Any] = {"store": {"sessions": store.sessions, "created_at": store.created_at}}
+    out: dict[str, Any] = {
+        "store": {"sessions": store.sessions, "created_at": store.created_at, "reviews": not args.no_reviews}
+    }
     if args.folds is None:
         results = summarise(data.questions, per_setting["default"])
         print(table(results))
