@@ -33,6 +33,14 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
         {"retrievability_floor": 0.7, "user_clock": True},
         {"retrievability_floor": 1.0, "user_clock": True},
     ],
+    # floors only (today's wall clock): with the implicit reviews searches make, how much a recalled
+    # memory may outrank its unrecalled neighbours of the same age
+    "floor": [
+        {"retrievability_floor": 0.1},
+        {"retrievability_floor": 0.5},
+        {"retrievability_floor": 0.8},
+        {"retrievability_floor": 1.0},
+    ],
     # the same, trimmed to today and "recency off" (for grids with other levers)
     "recency2": [
         {"retrievability_floor": 0.1, "user_clock": False},
@@ -46,6 +54,13 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
         {"session_weight": 0.6},
         {"session_weight": 1.0},
         {"session_weight": 1.5},
+    ],
+    # pseudo-relevance feedback: a second vector search from the query moved towards its best first hits
+    "feedback": [
+        {"feedback_weight": 0.0},
+        {"feedback_weight": 0.5, "feedback_beta": 1.0},
+        {"feedback_weight": 1.0, "feedback_beta": 1.0},
+        {"feedback_weight": 0.5, "feedback_beta": 0.5},
     ],
     "names_wide": [{"name_boost": 0.0}, {"name_boost": 0.25}, {"name_boost": 0.5}],
     # names the query capitalises favour the memories that contain them

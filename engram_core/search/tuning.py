@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .boosts import RETRIEVABILITY_FLOOR
+
 __all__ = ["Tuning"]
 
 
@@ -23,12 +25,17 @@ class Tuning:
             clock, so that an imported history (old real dates) is not faded as a whole.
         session_weight: Share of its session's score each candidate gains (:mod:`.rescore`); 0 is off.
         name_boost: Boost of memories containing the names a query mentions (:mod:`.rescore`); 0 is off.
+        feedback_weight: RRF weight (relative to the vector channel's) of the pseudo-relevance feedback
+            channel (:mod:`.channels.feedback`); 0 is off.
+        feedback_beta: How far that channel moves the query towards its seeds' mean vector.
         calibrated: ``score`` carries the query's absolute relevance (:mod:`.relevance`); False gives the
             old relative score (for comparison).
     """
 
-    retrievability_floor: float = 0.1
+    retrievability_floor: float = RETRIEVABILITY_FLOOR
     user_clock: bool = False
     session_weight: float = 0.6
     name_boost: float = 0.25
+    feedback_weight: float = 0.0
+    feedback_beta: float = 1.0
     calibrated: bool = True

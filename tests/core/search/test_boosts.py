@@ -19,7 +19,7 @@ from engram_core.search.boosts import (
 
 @pytest.mark.parametrize(
     ("r", "expected"),
-    [(None, 1.0), (1.0, 1.0), (0.0, 0.1), (0.5, 0.55), (2.0, 1.0), (-1, 0.1), (float("nan"), 1.0)],
+    [(None, 1.0), (1.0, 1.0), (0.0, 0.8), (0.5, 0.9), (2.0, 1.0), (-1, 0.8), (float("nan"), 1.0)],
 )
 def test_retrievability(r: float | None, expected: float) -> None:
     assert math.isclose(retrievability_boost(r), expected)
@@ -73,7 +73,7 @@ def test_apply_boosts_multiplies_and_reports_all() -> None:
         "outdated",
         "feedback",
     }
-    assert math.isclose(res.score, 0.03 * 0.55 * 1.0 * 1.2 * 1.05 * 1.5 * 0.5)
+    assert math.isclose(res.score, 0.03 * 0.9 * 1.0 * 1.2 * 1.05 * 1.5 * 0.5)
 
 
 def test_apply_boosts_neutral() -> None:

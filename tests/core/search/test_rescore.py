@@ -46,7 +46,8 @@ def test_user_clock_is_the_newest_candidate_review_never_after_now() -> None:
 
 
 def test_retrievability_floor() -> None:
-    assert retrievability_boost(0.0) == 0.1
+    assert retrievability_boost(0.0) == 0.8
+    assert retrievability_boost(0.0, 0.1) == 0.1
     assert retrievability_boost(0.0, 0.7) == 0.7
     assert retrievability_boost(0.5, 1.0) == 1.0
     assert retrievability_boost(None, 0.5) == 1.0
