@@ -17,6 +17,10 @@ Usage::
 
 ``--model-dir`` defaults to ``$ENGRAM_TEST_MODELS_DIR/minilm`` (else ``data/models/minilm``).
 ``--profile FILE`` attaches ``py-spy record`` (if installed) to the server for the sweep (speedscope output).
+With py-spy installed, each step also prints the server's CPU per request by thread group (the event
+loop, the read pool, the embed threads, the writer), from ``/proc/<pid>/task`` and ``py-spy dump``.
+``--servers N`` starts N server processes on the same data dir (one after the other) and sends client i
+to server i % N (so with 4 users and 2 servers each user stays on one process); CPU and RSS are summed.
 """
 
 from __future__ import annotations
@@ -128,6 +132,14 @@ def stat_cpu_s(stat_path: Path) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def total_cpu_s(pids: list[int]) -> float:
+    return sum(proc_cpu_s(pid) for pid in pids)
+
+
+def all_threads_cpu_s(pids: list[int]) -> dict[int, float]:
+    return {tid: cpu for pid in pids for tid, cpu in thread_cpu_s(pid).items()}
+
+
 def thread_groups(pid: int) -> dict[int, str]:
     """tid -> thread group (``engram-read``, ``engram-embed``, ``MainThread`` = the event loop, ...) from
     ``py-spy dump`` (Python thread names are not the OS's); empty when py-spy is not installed."""
@@ -169,9 +181,9 @@ class Step:
 
 
 class Load:
-    def __init__(self, base: str, keys: list[str], vocab: list[str], seed: int, mix: dict[str, float]) -> None:
+    def __init__(self, bases: list[str], keys: list[str], vocab: list[str], seed: int, mix: dict[str, float]) -> None:
         self.mix = mix
-        self.base = base
+        self.bases = bases  # client i talks to server i % len(bases)
         self.keys = keys
         self.vocab = vocab
         self.pool = vocab[:400] + COMMON
@@ -188,6 +200,7 @@ class Load:
 
     async def _client(self, http: httpx.AsyncClient, i: int, step: Step, until: float) -> None:
         headers = {"Authorization": f"Bearer {self.keys[i % len(self.keys)]}"}
+        base = self.bases[i % len(self.bases)]
         ops, weights = list(self.mix), list(self.mix.values())
         while time.perf_counter() < until:
             op = self.rng.choices(ops, weights)[0]
@@ -195,26 +208,26 @@ class Load:
             t = time.perf_counter()
             status: str | None
             try:
-                r = await http.request(method, path, json=body, headers=headers)
+                r = await http.request(method, base + path, json=body, headers=headers)
                 status = None if r.status_code < 400 else str(r.status_code)
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
             step.record(op, (time.perf_counter() - t) * 1000, status)
 
-    async def step(self, clients: int, seconds: float, pid: int) -> tuple[Step, float, float, dict[str, float]]:
+    async def step(self, clients: int, seconds: float, pids: list[int]) -> tuple[Step, float, float, dict[str, float]]:
         """One step; returns it with the server's and this process's CPU seconds over the timed part, and
         the server's CPU seconds per thread group."""
         step = Step(clients)
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        async with httpx.AsyncClient(base_url=self.base, limits=limits, timeout=60) as http:
+        async with httpx.AsyncClient(limits=limits, timeout=60) as http:
             warm = Step(clients)  # open the connections and warm the server before the clock starts
             await asyncio.gather(*(self._client(http, i, warm, time.perf_counter() + 1.0) for i in range(clients)))
-            groups = thread_groups(pid)  # after the warm-up: every pool thread exists by now
-            threads0, cpu0, ccpu0 = thread_cpu_s(pid), proc_cpu_s(pid), time.process_time()
+            groups = {t: g for pid in pids for t, g in thread_groups(pid).items()}  # after the warm-up: all threads
+            threads0, cpu0, ccpu0 = all_threads_cpu_s(pids), total_cpu_s(pids), time.process_time()
             until = time.perf_counter() + seconds
             await asyncio.gather(*(self._client(http, i, step, until) for i in range(clients)))
-            cpu_s, ccpu_s = proc_cpu_s(pid) - cpu0, time.process_time() - ccpu0
-            by_group = cpu_by_group(threads0, thread_cpu_s(pid), groups)
+            cpu_s, ccpu_s = total_cpu_s(pids) - cpu0, time.process_time() - ccpu0
+            by_group = cpu_by_group(threads0, all_threads_cpu_s(pids), groups)
         return step, cpu_s, ccpu_s, by_group
 
 
@@ -270,37 +283,49 @@ def start_profiler(pid: int, out: Path) -> Any:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+async def _wait_healthy(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as probe:
+        for _ in range(600):
+            try:
+                if (await probe.get("/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+
+
 async def sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
     rng = random.Random(19)
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         keys, vocab = populate(data_dir, args.model_dir, args.memories, args.users, rng)
-        port = _port()
         extra = dict(kv.split("=", 1) for kv in args.env)
-        proc = start_server(data_dir, args.model_dir, port, extra)
+        procs: list[Any] = []
+        bases: list[str] = []
         spy = None
         try:
-            pid = proc.pid
-            base = f"http://127.0.0.1:{port}"
-            async with httpx.AsyncClient(base_url=base) as probe:
-                for _ in range(600):
-                    try:
-                        if (await probe.get("/health")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await asyncio.sleep(0.1)
+            for _ in range(args.servers):  # one after the other: the first one migrates the file
+                port = _port()
+                procs.append(start_server(data_dir, args.model_dir, port, extra))
+                bases.append(f"http://127.0.0.1:{port}")
+                await _wait_healthy(bases[-1])
+            pids = [p.pid for p in procs]
             mix = {op: float(w) for op, w in (kv.split("=") for kv in args.mix.split(","))}
-            load = Load(base, keys, vocab, seed=19, mix=mix)
+            load = Load(bases, keys, vocab, seed=19, mix=mix)
             if args.profile is not None:
-                spy = start_profiler(pid, args.profile)
+                spy = start_profiler(pids[0], args.profile)
             if not args.json:
-                print(f"# {args.memories} memories, {args.users} users, {args.seconds:g} s per step, "
-                      f"loadavg {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+                print(f"# {args.memories} memories, {args.users} users, {args.servers} server process(es),"
+                      f" {args.seconds:g} s per step, loadavg {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs",
+                      flush=True)  # fmt: skip
                 print(HEADER, flush=True)
             for clients in args.clients:
-                step, cpu_s, ccpu_s, by_group = await load.step(clients, args.seconds, pid)
-                s = summarise(step, args.seconds, cpu_s, ccpu_s, proc_rss_mb(pid), by_group)
+                step, cpu_s, ccpu_s, by_group = await load.step(clients, args.seconds, pids)
+                rss = [proc_rss_mb(pid) for pid in pids]
+                s = summarise(
+                    step, args.seconds, cpu_s, ccpu_s, (sum(r[0] for r in rss), sum(r[1] for r in rss)), by_group
+                )
                 s["loadavg"] = round(os.getloadavg()[0], 2)
                 results.append(s)
                 print(json.dumps(s) if args.json else _row(s), flush=True)
@@ -311,8 +336,9 @@ async def sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes the profile on SIGINT
                 spy.wait(timeout=60)
-            proc.terminate()
-            proc.wait(timeout=60)
+            for proc in procs:
+                proc.terminate()
+                proc.wait(timeout=60)
     return results
 
 
@@ -324,6 +350,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--mix", default=",".join(f"{op}={w}" for op, w in MIX), help="e.g. search=1 (weights)")
     parser.add_argument("--memories", type=int, default=800)
     parser.add_argument("--users", type=int, default=4)
+    parser.add_argument("--servers", type=int, default=1, help="server processes on one data dir (client i: i %% N)")
     parser.add_argument("--profile", type=Path, help="py-spy the server during the sweep (speedscope file)")
     parser.add_argument("--env", action="append", default=[], help="extra server setting NAME=VALUE")
     parser.add_argument("--json", action="store_true", help="one JSON object per step")

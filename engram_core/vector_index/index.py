@@ -135,11 +135,16 @@ class UserIndex:
 
 
 def best(ids: np.ndarray, scores: np.ndarray, n: int) -> list[tuple[int, float]]:
-    """The ``n`` highest ``scores`` as ``(id, score)``, best first (ties keep their order)."""
+    """The ``n`` highest ``scores`` as ``(id, score)``, best first (ties keep their order): always the first
+    ``n`` of the whole ranking, so a wider call extends a narrower one (the vector channel relies on it)."""
     n = min(n, len(scores))
     if n <= 0:
         return []
-    part = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+    part = np.arange(len(scores))
+    if n < len(scores):  # those above the n-th best score, then the first of those equal to it
+        kth = np.partition(scores, len(scores) - n)[len(scores) - n]
+        above = np.flatnonzero(scores > kth)
+        part = np.concatenate([above, np.flatnonzero(scores == kth)[: n - len(above)]])
     order = part[np.argsort(-scores[part], kind="stable")]
     return [(int(ids[i]), float(scores[i])) for i in order]
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engram_core.storage.database import Database
-from engram_core.vector_index.index import UserIndex, VectorIndex
+from engram_core.vector_index.index import UserIndex, VectorIndex, best
 
 
 def _unit(*xs: float) -> np.ndarray:
@@ -70,3 +70,17 @@ def test_lazy_load_then_incremental_sync(tmp_path: Path) -> None:
         assert vi.size(1) == 0
     finally:
         db.close()
+
+
+def test_best_is_a_prefix_of_the_whole_ranking_even_with_ties() -> None:
+    """The vector channel checks the scope on a first batch just above the limit and widens from there: a
+    narrower ``best`` must be the start of a wider one, ties included (hash embeddings tie a lot)."""
+    rng = np.random.default_rng(19)
+    for _ in range(300):
+        size = int(rng.integers(1, 80))
+        scores = rng.integers(0, 4, size).astype(np.float32)  # many ties
+        ids = np.arange(size) * 7
+        whole = best(ids, scores, size)
+        assert [s for _, s in whole] == sorted(scores.tolist(), reverse=True)
+        for n in range(1, size + 1):
+            assert best(ids, scores, n) == whole[:n]
