@@ -8,7 +8,8 @@ Per page it prints, in ms from navigation start (median and max of the loads):
 - ready: the page's data drawn (its marker element present, checked every animation frame): the memory list's
   rows, the graph's node list and canvas, the inbox count, the contradiction pairs, the key rows, the health
   charts; for Search, the results of one query typed after DOMContentLoaded.
-Then the time of one /metrics/prometheus scrape.
+Before the loads, the Graph page's GET /graph alone (without positions, laying out, cached); after them, the time
+of one /metrics/prometheus scrape.
 
     .venv/bin/python bench/ui_bench.py --memories 10000
 """
@@ -127,6 +128,18 @@ def measure(context: Any, base: str, page_name: str) -> dict[str, float]:
             "ready": float(ready)}  # fmt: skip
 
 
+def graph_api(base: str, headers: dict[str, str]) -> None:
+    """The Graph page's /graph request alone: without positions, then with them twice (the first lays the graph
+    out on the server, the second is answered from the layout cache)."""
+    url = f"{base}/graph?limit=300&entities=true"
+    for label, query in (("no positions", ""), ("positions, laid out", "&positions=true"),
+                         ("positions, cached", "&positions=true")):  # fmt: skip
+        t = time.perf_counter()
+        r = httpx.get(url + query, headers=headers, timeout=60)
+        r.raise_for_status()
+        print(f"GET /graph ({label}): {(time.perf_counter() - t) * 1000:.0f} ms, {r.json()['node_count']} nodes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--memories", type=int, default=10000)
@@ -148,6 +161,7 @@ def main() -> None:
             t = time.perf_counter()
             fill(base, headers, args.memories, args.links)
             print(f"stored {args.memories} memories, {args.links} links in {time.perf_counter() - t:.1f} s")
+            graph_api(base, headers)
             results: dict[str, list[dict[str, float]]] = {name: [] for name in args.pages.split(",")}
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])

@@ -60,7 +60,8 @@ class GraphRanker:
         """Stop the graph executor."""
         self._executor.shutdown(wait=True)
 
-    async def _compute(self, fn: Callable[[], T]) -> T:
+    async def compute(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the graph executor (networkx work: off the event loop, one at a time)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     async def refresh_pagerank(self, user_id: int) -> dict[str, Any]:
@@ -68,7 +69,7 @@ class GraphRanker:
         async with self._lock:
             started = datetime.now(UTC)
             edges, seen = await self.db.aread(lambda conn: _snapshot(conn, user_id))
-            scores = await self._compute(lambda: pagerank(build_graph(edges)))
+            scores = await self.compute(lambda: pagerank(build_graph(edges)))
             computed = datetime.now(UTC)
 
             def tx(conn: Any) -> None:
@@ -97,7 +98,7 @@ class GraphRanker:
         """Run Louvain over the user's graph and store each memory's community."""
         async with self._lock:
             edges, _ = await self.db.aread(lambda conn: _snapshot(conn, user_id))
-            parts = await self._compute(lambda: communities(build_graph(edges)))
+            parts = await self.compute(lambda: communities(build_graph(edges)))
 
             def tx(conn: Any) -> None:
                 conn.execute(

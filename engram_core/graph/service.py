@@ -9,7 +9,9 @@ from ..errors import NotFound
 from ..storage.database import Database
 from ..validation import Field, Schema
 from . import views
+from .layout import layout
 from .links import LINK_TYPES
+from .positions import LayoutCache, Positions
 from .ranking import GraphRanker
 
 __all__ = ["COMMUNITIES", "DETECT", "GRAPH", "GraphService", "NEIGHBORHOOD", "SEARCH", "TIMELINE"]
@@ -23,6 +25,13 @@ GRAPH = Schema(
     Field("tag", "str", max_len=100, help="Only memories with this tag (both ends of each link)."),
     Field("min_pagerank", "float", default=0.0, min=0.0, help="Only memories with at least this PageRank."),
     Field("entities", "bool", default=False, help="Also the entities the listed memories mention."),
+    Field(
+        "positions",
+        "bool",
+        default=False,
+        help="Also each node's x and y for drawing: communities as separate groups (seeded, the same graph always"
+        " gets the same picture; computed once per graph, cached until it changes).",
+    ),
 )
 SEARCH = Schema(
     Field("query", "text", required=True, max_len=2000),
@@ -45,12 +54,29 @@ class GraphService:
     def __init__(self, db: Database, ranker: GraphRanker) -> None:
         self.db = db
         self.ranker = ranker
+        self.layouts = LayoutCache()
 
     async def view(self, auth: AuthContext, query: Any) -> dict[str, Any]:
         """Nodes and edges of the caller's graph."""
         auth.require("read")
         q = GRAPH.parse(query)
-        return await self.db.aread(lambda conn: views.graph_view(conn, auth.user_id, q))
+        out = await self.db.aread(lambda conn: views.graph_view(conn, auth.user_id, q))
+        if q["positions"]:
+            placed = await self.positions(auth.user_id, out)
+            for n in out["nodes"]:
+                n["x"], n["y"] = placed[n["id"]]
+        return out
+
+    async def positions(self, user_id: int, graph: dict[str, Any]) -> Positions:
+        """The layout of a ``graph_view`` answer: from the cache, else computed on the graph executor."""
+        nodes = [(n["id"], n["community"]) for n in graph["nodes"]]
+        edges = [(e["source"], e["target"]) for e in graph["edges"]]
+        key = self.layouts.key(user_id, nodes, edges)
+        placed = self.layouts.get(key)
+        if placed is None:
+            placed = await self.ranker.compute(lambda: layout(nodes, edges))
+            self.layouts.put(key, placed)
+        return placed
 
     async def search(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """FTS seeds and their neighborhood."""

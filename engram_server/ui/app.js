@@ -147,6 +147,7 @@ function graphQuery() {
   if (String(f.get("tag") || "").trim()) q.set("tag", String(f.get("tag")).trim());
   if (Number(f.get("min_pagerank")) > 0) q.set("min_pagerank", f.get("min_pagerank"));
   if (f.get("entities")) q.set("entities", "true");
+  q.set("positions", "true");
   return q;
 }
 
@@ -166,6 +167,30 @@ async function loadCommunities() {
 function openFromGraph(id) {
   location.hash = "#memories";
   openMemory(id).catch((e) => showError(e.message));
+}
+
+// Node labels never overlap: in PageRank order (the order of /graph's nodes, then the entities), a node in view
+// shows its label (above it, LABEL_FONT px high, at most LABEL_PX wide whatever the zoom) when that box clears
+// every label shown so far. Zoomed out, only the best-ranked nodes' labels fit; zooming in makes room for more
+// (run again after each zoom or pan). The node under the pointer shows its label anyway.
+const LABEL_FONT = 11;
+const LABEL_PX = 110;
+const labelSize = (cy) => ({ "font-size": LABEL_FONT / cy.zoom(), "text-max-width": LABEL_PX / cy.zoom() + "px" });
+
+function declutter(cy) {
+  const shown = [];
+  const size = labelSize(cy);
+  const [w, h] = [cy.width(), cy.height()];
+  cy.batch(() => cy.nodes().forEach((n) => {
+    const p = n.renderedPosition();
+    const half = Math.min(LABEL_PX, 6.5 * String(n.data("label")).length) / 2;
+    const top = p.y - n.renderedHeight() / 2 - LABEL_FONT * 1.4;
+    const box = [p.x - half, top, p.x + half, p.y - n.renderedHeight() / 2];
+    const fits = box[2] > 0 && box[0] < w && box[3] > 0 && box[1] < h &&
+      !shown.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3]);
+    if (fits) { shown.push(box); n.style(size); }
+    n.toggleClass("labelled", fits);
+  }));
 }
 
 async function loadGraph() {
@@ -188,17 +213,33 @@ async function loadGraph() {
   const elist = $("#graph-entities");
   elist.replaceChildren();
   entities.forEach((e) => elist.append(el("li", `${e.name} (${e.entity_type}): ${e.memory_ids.map((i) => "#" + i).join(", ")}`, { "data-id": e.id })));
-  const elements = nodes.map((n) => ({ data: { id: String(n.id), label: n.label.slice(0, 40),
+  // Positions come with /graph (positions=true: communities as groups, laid out once on the server and cached),
+  // so the browser draws them as they are (preset layout) instead of running a force layout itself. An entity
+  // sits just above the centre of the memories that mention it.
+  const at = new Map(nodes.map((n) => [n.id, { x: n.x, y: n.y }]));
+  const centre = (ids) => {
+    const ps = ids.map((i) => at.get(i)).filter(Boolean);
+    return { x: ps.reduce((a, p) => a + p.x, 0) / ps.length, y: ps.reduce((a, p) => a + p.y, 0) / ps.length - 30 };
+  };
+  const elements = nodes.map((n) => ({ position: at.get(n.id), data: { id: String(n.id), label: n.label.slice(0, 60),
     color: n.community === null ? "#7a8a99" : PALETTE[n.community % PALETTE.length], size: 14 + 30 * ((n.pagerank || 0) / maxRank) } }))
     .concat((data.edges || []).map((e) => ({ data: { id: "e" + e.id, source: String(e.source), target: String(e.target) } })))
-    .concat(entities.map((e) => ({ group: "nodes", classes: "entity", data: { id: "entity-" + e.id, label: e.name.slice(0, 40), color: "#e0a030", size: 16 } })))
+    .concat(entities.map((e) => ({ group: "nodes", classes: "entity", position: centre(e.memory_ids),
+      data: { id: "entity-" + e.id, label: e.name.slice(0, 40), color: "#e0a030", size: 16 } })))
     .concat(entities.flatMap((e) => e.memory_ids.map((m) => ({ classes: "mention", data: { id: `m-${e.id}-${m}`, source: "entity-" + e.id, target: String(m) } }))));
   if (state.cy) state.cy.destroy();
-  state.cy = cytoscape({ container: $("#graph-canvas"), elements, layout: { name: "cose", animate: false },
-    style: [{ selector: "node", style: { "background-color": "data(color)", width: "data(size)", height: "data(size)", label: "data(label)", "font-size": 9 } },
+  state.cy = cytoscape({ container: $("#graph-canvas"), elements, layout: { name: "preset", fit: true, padding: 24 },
+    style: [{ selector: "node", style: { "background-color": "data(color)", width: "data(size)", height: "data(size)" } },
+      { selector: "node.labelled, node.hover", style: { label: "data(label)", "text-wrap": "ellipsis", color: "#1d232a" } },
+      { selector: "node.hover", style: { "text-background-color": "#fff", "text-background-opacity": 0.9, "z-index": 10 } },
       { selector: "node.entity", style: { shape: "diamond" } },
       { selector: "edge", style: { width: 1, "line-color": "#b8c2cc" } },
       { selector: "edge.mention", style: { "line-style": "dashed", "line-color": "#e0c080" } }] });
+  declutter(state.cy);
+  let queued = false;
+  state.cy.on("viewport", () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; declutter(state.cy); }); } });
+  state.cy.on("mouseover", "node", (evt) => evt.target.addClass("hover").style(labelSize(state.cy)));
+  state.cy.on("mouseout", "node", (evt) => evt.target.removeClass("hover"));
   state.cy.on("tap", "node", (evt) => {
     if (evt.target.hasClass("entity")) return;
     openFromGraph(Number(evt.target.id()));

@@ -158,6 +158,8 @@ def test_dashboard_in_headless_chromium(
     page.click("a[data-page=graph]")
     page.wait_for_selector(f"#graph-nodes li[data-id='{ids[0]}']")
     assert page.evaluate("state.cy.nodes().length") == 2 and page.evaluate("state.cy.edges().length") == 1
+    at = page.evaluate("state.cy.nodes().map((n) => [n.position('x'), n.position('y')])")
+    assert len({tuple(p) for p in at}) == 2  # laid out (preset positions from /graph), not piled at the origin
     assert "bob" not in page.inner_text("#graph-nodes")
     assert page.query_selector("#graph-canvas canvas") is not None
     shoot(page, "graph")
@@ -366,6 +368,12 @@ def test_graph_shows_entities_filters_and_opens_a_memory(
     assert page.evaluate("state.cy.nodes().length") == 7 and page.evaluate("state.cy.nodes('.entity').length") == 1
     assert page.evaluate("state.cy.edges('.mention').length") == 2
     assert "Roses (plant)" in page.inner_text("#graph-entities")
+    placed = httpx.get(f"{base}/graph", headers=h, params={"positions": "true"}).json()["nodes"]
+    drawn = page.evaluate(
+        "state.cy.nodes().not('.entity').map((n) => [Number(n.id()), n.position('x'), n.position('y')])"
+    )
+    assert sorted(map(tuple, drawn)) == sorted((n["id"], n["x"], n["y"]) for n in placed)  # drawn where /graph put them
+    assert len({(x, y) for _, x, y in drawn}) == 6 and page.evaluate("state.cy.nodes('.labelled').length") >= 1
     assert len(page.query_selector_all("#graph-filters select[name=community] option")) == 3  # every + two
     shoot(page, "graph-entities")
 

@@ -3,6 +3,7 @@ dedup, all per user."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -246,3 +247,32 @@ def test_graph_filters_by_tag_and_pagerank_and_lists_entities(api: Api) -> None:
     assert api.call("GET", "/graph", bob, params={"entities": "true"}).json()["entities"][0]["memory_ids"] == [bob_mem]
     bad = api.call("GET", "/graph", alice, params={"min_pagerank": "-1"})
     assert bad.status_code == 400 and bad.json()["field"] == "min_pagerank"
+
+
+def test_graph_positions_group_communities_and_are_cached_until_the_graph_changes(api: Api) -> None:
+    alice, bob = api.user("alice"), api.user("bob")
+    left = _chain(api, alice, ["red apples", "red cherries", "red strawberries"])
+    right = _chain(api, alice, ["blue sky", "blue ocean", "blue whale"])
+    for group in (left, right):
+        for i, s in enumerate(group):
+            for t in group[i + 1 :]:
+                _link(api, alice, s, t)
+    _link(api, bob, *_chain(api, bob, ["bob one", "bob two"]))
+    assert api.call("POST", "/admin/detect-communities", api.admin_key, json={}).status_code == 200
+    plain = api.call("GET", "/graph", alice).json()
+    assert all("x" not in n for n in plain["nodes"])  # only when asked for
+    got = api.call("GET", "/graph", alice, params={"positions": "true"}).json()
+    assert {k: v for k, v in got.items() if k != "nodes"} == {k: v for k, v in plain.items() if k != "nodes"}
+    assert [{k: v for k, v in n.items() if k not in ("x", "y")} for n in got["nodes"]] == plain["nodes"]
+    at = {n["id"]: (n["x"], n["y"]) for n in got["nodes"]}
+    assert set(at) == {*left, *right} and len(set(at.values())) == 6
+    near = max(math.dist(at[a], at[b]) for g in (left, right) for a in g for b in g)
+    assert near < min(math.dist(at[a], at[b]) for a in left for b in right)  # two separate groups
+    cache = api.engram.cognitive.graph.layouts
+    assert api.call("GET", "/graph", alice, params={"positions": "true"}).json() == got and len(cache) == 1
+    _link(api, alice, left[0], right[0])  # the graph changed: a new layout, never the cached one
+    again = api.call("GET", "/graph", alice, params={"positions": "true"}).json()
+    assert again["edge_count"] == 7 and len(cache) == 2
+    bobs = api.call("GET", "/graph", bob, params={"positions": "true"}).json()["nodes"]
+    assert len(bobs) == 2 and all("x" in n for n in bobs) and len(cache) == 3
+    assert api.call("GET", "/graph", bob, params={"positions": "maybe"}).status_code == 400
