@@ -194,7 +194,8 @@ function declutter(cy) {
 }
 
 async function loadGraph() {
-  await loadCommunities();
+  // The graph is drawn as soon as /graph answers; the community choices fill in beside it (both asked at once).
+  const choices = loadCommunities().catch((e) => showError(e.message));
   const data = await call("GET", "/graph?" + graphQuery().toString());
   const nodes = data.nodes || [];
   const entities = data.entities || [];
@@ -244,6 +245,7 @@ async function loadGraph() {
     if (evt.target.hasClass("entity")) return;
     openFromGraph(Number(evt.target.id()));
   });
+  await choices;
 }
 
 async function loadInbox() {

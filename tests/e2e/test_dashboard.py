@@ -374,7 +374,8 @@ def test_graph_shows_entities_filters_and_opens_a_memory(
     )
     assert sorted(map(tuple, drawn)) == sorted((n["id"], n["x"], n["y"]) for n in placed)  # drawn where /graph put them
     assert len({(x, y) for _, x, y in drawn}) == 6 and page.evaluate("state.cy.nodes('.labelled').length") >= 1
-    assert len(page.query_selector_all("#graph-filters select[name=community] option")) == 3  # every + two
+    # the community choices load beside the graph (not before it): every community + two
+    page.wait_for_function("document.querySelectorAll('#graph-filters select[name=community] option').length === 3")
     shoot(page, "graph-entities")
 
     def shown() -> set[int]:
