@@ -18,7 +18,7 @@ from ...model.fts import query_terms
 from ...personality.signals import Signal, rank_memories
 from ..filters import Scope
 
-__all__ = ["personality_search"]
+__all__ = ["newest_sql", "personality_search"]
 
 _MAX_TERMS = 8
 _SCAN = 1000
@@ -26,13 +26,25 @@ MIN_SCORE = 0.15
 """Weaker matches are left out: in rank fusion even a weak channel reorders the strong ones' ranks."""
 
 
+def newest_sql(scope: Scope, cond: str) -> str:
+    """The newest ``:scan`` signals matching ``cond``, then their memories by primary key within ``scope``.
+
+    CROSS JOIN keeps the (at most ``:scan``) signals as the outer loop; with a plain JOIN SQLite walked
+    every visible memory of the user and probed an automatic index on the signals (at 10k memories
+    2.7 -> 1.4 ms for a subject part, 6.5 -> 2.5 ms for the preference part; the walk grows with the user).
+    """
+    return (
+        "SELECT s.id, s.memory_id, s.type, s.subject, s.intensity, s.valence, m.created_at FROM"
+        " (SELECT id, memory_id, type, subject, intensity, valence FROM personality_signals s"
+        f" WHERE s.user_id = :user AND ({cond}) ORDER BY s.id DESC LIMIT :scan) s"
+        " CROSS JOIN memories m ON m.id = s.memory_id WHERE m.user_id = :user" + scope.where
+    )
+
+
 def _newest(conn: Any, scope: Scope, cond: str, params: dict[str, Any]) -> list[Any]:
     return list(
         conn.execute(
-            "SELECT s.id, s.memory_id, s.type, s.subject, s.intensity, s.valence, m.created_at FROM"
-            " (SELECT id, memory_id, type, subject, intensity, valence FROM personality_signals s"
-            f" WHERE s.user_id = :user AND ({cond}) ORDER BY s.id DESC LIMIT :scan) s"
-            " JOIN memories m ON m.id = s.memory_id WHERE m.user_id = :user" + scope.where,
+            newest_sql(scope, cond),
             params,
         )
     )
