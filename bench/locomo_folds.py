@@ -55,13 +55,10 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
         {"session_weight": 1.0},
         {"session_weight": 1.5},
     ],
-    # pseudo-relevance feedback: a second vector search from the query moved towards its best first hits
-    "feedback": [
-        {"feedback_weight": 0.0},
-        {"feedback_weight": 0.5, "feedback_beta": 1.0},
-        {"feedback_weight": 1.0, "feedback_beta": 1.0},
-        {"feedback_weight": 0.5, "feedback_beta": 0.5},
-    ],
+    # fusion: weight of the min-max score term next to RRF (0.1 today)
+    "score": [{"score_weight": 0.1}, {"score_weight": 0.05}, {"score_weight": 0.2}],
+    # session context: share of a top hit's score its neighbouring turns receive (0.3 today)
+    "context": [{"context_share": 0.3}, {"context_share": 0.15}, {"context_share": 0.5}],
     "names_wide": [{"name_boost": 0.0}, {"name_boost": 0.25}, {"name_boost": 0.5}],
     # names the query capitalises favour the memories that contain them
     "names": [{"name_boost": 0.0}, {"name_boost": 0.1}, {"name_boost": 0.25}],

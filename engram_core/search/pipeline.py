@@ -44,7 +44,6 @@ from ..storage.database import Database
 from ..timeutil import to_datetime
 from ..vector_index.index import VectorIndex
 from .boosts import VECTOR_FLOOR, BoostResult, passes_vector_floor
-from .channels.feedback import feedback_search
 from .channels.fts import fts_search
 from .channels.graph import graph_search
 from .channels.personality import personality_search
@@ -53,7 +52,7 @@ from .channels.vector import vector_search
 from .filters import Scope
 from .fold import Families, fold_hits, fold_lists
 from .fts_stats import FtsStats
-from .fusion import DEFAULT_K, SCORE_WEIGHT, SCORED_CHANNELS, Fused, fuse
+from .fusion import DEFAULT_K, SCORED_CHANNELS, Fused, fuse
 from .relevance import ABSTAIN_BELOW, memory_relevance, query_words, term_coverage
 from .relevance import TOP as RELEVANCE_TOP
 from .rescore import name_factor, query_names, session_bonus
@@ -105,13 +104,6 @@ class Outcome:
             body["degraded"] = {"reason": self.degraded, "skipped": ["vector"],
                                 "channels": sorted(self.channel_counts)}  # fmt: skip
         return body
-
-
-def _passes_floor(f: Fused[int], raw: dict[str, dict[int, float]]) -> bool:
-    """The vector-only floor, with the feedback channel counted as the vector channel it is a rerun of."""
-    channels = {"vector" if c == "feedback" else c for c in f.ranks}
-    cosines = [raw[c][f.id] for c in ("vector", "feedback") if f.id in raw.get(c, {})]
-    return passes_vector_floor(list(channels), max(cosines, default=None))
 
 
 def _ms(start: float) -> float:
@@ -207,19 +199,10 @@ class SearchPipeline:
             lists, families = fold_lists(conn, scope, lists)  # a fact's hit is its decomposed memory's
             timings["channels_ms"] = _ms(t)
             t = time.perf_counter()
-            seeds = fuse(lists, weights, DEFAULT_K, GRAPH_SEEDS)
-            # Vector hits under the floor do not count as found: they would be dropped after fusion.
-            found = {i for c, hits in lists.items() for i, s in hits if c != "vector" or s >= VECTOR_FLOOR}
-            tuning = self.tuning
-            if tuning.feedback_weight > 0 and qvec is not None and seeds:
-                evidence = [f.id for f in seeds if f.id in found]
-                ranked = feedback_search(conn, scope, index, qvec, evidence, tuning.feedback_beta, sizes["vector"],
-                                         model)  # fmt: skip
-                if ranked:
-                    lists["feedback"] = fold_hits(conn, scope, ranked, set())  # a fact counts as its family
-                    weights["feedback"] = tuning.feedback_weight * weights.get("vector", 1.0)
-                    found.update(i for i, s in lists["feedback"] if s >= VECTOR_FLOOR)
+            seeds = fuse(lists, weights, DEFAULT_K, GRAPH_SEEDS, score_weight=self.tuning.score_weight)
             if weights.get("graph", 0.0) > 0 and seeds:
+                # Vector hits under the floor do not count as found: they would be dropped after fusion.
+                found = {i for c, hits in lists.items() for i, s in hits if c != "vector" or s >= VECTOR_FLOOR}
                 graph = graph_search(conn, scope, {f.id: f.score for f in seeds}, sizes["graph"], found)
                 lists["graph"] = fold_hits(conn, scope, graph, found)  # a fact it reaches is its family's
             timings["graph_ms"] = _ms(t)
@@ -245,18 +228,18 @@ class SearchPipeline:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
         raw = {c: dict(hits) for c, hits in lists.items()}
         pool_size = max(q["limit"] * 3, self.settings.reranker_top_k, 30)
-        fused: list[Fused[int]] = fuse(lists, weights, DEFAULT_K)
-        fused = [f for f in fused if _passes_floor(f, raw)]
-        fused, raw["session"] = add_session_context(conn, scope, fused)
+        tuning = self.tuning
+        fused: list[Fused[int]] = fuse(lists, weights, DEFAULT_K, score_weight=tuning.score_weight)
+        fused = [f for f in fused if passes_vector_floor(list(f.ranks), raw.get("vector", {}).get(f.id))]
+        fused, raw["session"] = add_session_context(conn, scope, fused, share=tuning.context_share)
         fused = fused[:pool_size]
         rows = fetch_rows(conn, scope.user_id, [families.member(f.id) for f in fused])
         outdated = outdated_ids(conn, scope.user_id, rows)
         window = find_window(q["query"], now)
-        tuning = self.tuning
         clock = user_clock(rows.values(), now) if tuning.user_clock else now
         ideal = (
             sum(
-                weights.get(c, 1.0) * (1 / (DEFAULT_K + 1) + (SCORE_WEIGHT if c in SCORED_CHANNELS else 0.0))
+                weights.get(c, 1.0) * (1 / (DEFAULT_K + 1) + (tuning.score_weight if c in SCORED_CHANNELS else 0.0))
                 for c in lists
                 if lists[c]
             )

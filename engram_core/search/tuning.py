@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .boosts import RETRIEVABILITY_FLOOR
+from .channels.session import CONTEXT_SHARE
+from .fusion import SCORE_WEIGHT
 
 __all__ = ["Tuning"]
 
@@ -25,9 +27,9 @@ class Tuning:
             clock, so that an imported history (old real dates) is not faded as a whole.
         session_weight: Share of its session's score each candidate gains (:mod:`.rescore`); 0 is off.
         name_boost: Boost of memories containing the names a query mentions (:mod:`.rescore`); 0 is off.
-        feedback_weight: RRF weight (relative to the vector channel's) of the pseudo-relevance feedback
-            channel (:mod:`.channels.feedback`); 0 is off.
-        feedback_beta: How far that channel moves the query towards its seeds' mean vector.
+        score_weight: Weight of the min-max score term in fusion (:func:`.fusion.fuse`); 0 is plain RRF.
+        context_share: Share of a top result's fused score its session neighbours receive
+            (:mod:`.channels.session`); 0 is off.
         calibrated: ``score`` carries the query's absolute relevance (:mod:`.relevance`); False gives the
             old relative score (for comparison).
     """
@@ -36,6 +38,6 @@ class Tuning:
     user_clock: bool = False
     session_weight: float = 0.6
     name_boost: float = 0.25
-    feedback_weight: float = 0.0
-    feedback_beta: float = 1.0
+    score_weight: float = SCORE_WEIGHT
+    context_share: float = CONTEXT_SHARE
     calibrated: bool = True

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from engram_core.search.tuning import Tuning
 from tests.helpers import Api
 from tests.search_support import HashEmbedder, embed_all, engram_of
 
@@ -54,25 +52,6 @@ def test_vector_finds_a_paraphrase(api: Api) -> None:
     embed_all(engram)
     hit = _by_id(_search(api, key, query="bought car")["results"], mid)
     assert hit["channels"] == ["vector"] and hit["semantic_score"] > 0.5
-
-
-def test_feedback_finds_what_the_best_hit_shares_but_the_query_does_not(api: Api) -> None:
-    engram = engram_of(api)
-    engram.embedder = HashEmbedder()
-    key = api.admin_key
-    _seed(api, key)
-    hit = api.store(key, "I bought a boat and rented a mooring for the summer")
-    sibling = api.store(key, "Rented summer mooring fees invoice")
-    embed_all(engram)
-    assert sibling not in [r["id"] for r in _search(api, key, query="bought boat")["results"]]  # shares no word
-    engram.search.pipeline.tuning = replace(Tuning(), feedback_weight=1.0)
-    results = _search(api, key, path="/search/explain", query="bought boat")
-    assert results["results"][0]["id"] == hit
-    found = _by_id(results["results"], sibling)
-    assert "feedback" in found["channels"] and "fts" not in found["channels"] and found["semantic_score"] == 0.0
-    engram.search.pipeline.tuning = replace(Tuning(), feedback_weight=1.0, feedback_beta=0.0)
-    # beta 0: the moved query is the query itself, so the channel finds nothing new
-    assert sibling not in [r["id"] for r in _search(api, key, path="/search/explain", query="bought boat")["results"]]
 
 
 def test_graph_finds_a_linked_memory(api: Api) -> None:
