@@ -56,7 +56,7 @@ from .fusion import DEFAULT_K, SCORED_CHANNELS, Fused, fuse
 from .relevance import ABSTAIN_BELOW, memory_relevance, query_words, term_coverage
 from .relevance import TOP as RELEVANCE_TOP
 from .rescore import diversify, name_factor, query_names, session_bonus
-from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict, user_clock
+from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict, timeline_end, user_clock
 from .strategy import Strategy, strategy_for
 from .temporal import find_window
 from .tuning import Tuning
@@ -235,7 +235,7 @@ class SearchPipeline:
         fused = fused[:pool_size]
         rows = fetch_rows(conn, scope.user_id, [families.member(f.id) for f in fused])
         outdated = outdated_ids(conn, scope.user_id, rows)
-        window = find_window(q["query"], now)
+        window = find_window(q["query"], now, timeline_end(rows.values(), now))
         clock = user_clock(rows.values(), now) if tuning.user_clock else now
         ideal = (
             sum(

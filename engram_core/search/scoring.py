@@ -20,7 +20,7 @@ from ..timeutil import now_iso, to_datetime
 from .boosts import RETRIEVABILITY_FLOOR, BoostResult, apply_boosts
 from .temporal import TimeWindow, proximity_boost
 
-__all__ = ["boost_row", "fetch_rows", "outdated_ids", "result_dict", "row_decay", "user_clock"]
+__all__ = ["boost_row", "fetch_rows", "outdated_ids", "result_dict", "row_decay", "timeline_end", "user_clock"]
 
 _Retrievability = Callable[[Any, datetime], "tuple[float | None, float | None]"]
 
@@ -135,6 +135,23 @@ def user_clock(rows: Iterable[Any], now: datetime) -> datetime:
             continue
         try:
             moment = to_datetime(str(raw))
+        except ValueError:
+            continue
+        if newest is None or moment > newest:
+            newest = moment
+    return now if newest is None or newest > now else newest
+
+
+def timeline_end(rows: Iterable[Any], now: datetime) -> datetime:
+    """The newest ``created_at`` among the candidate rows (never after ``now``); ``now`` without any.
+
+    Where the user's memories end: a month a query names without a year ("in June") is read as its
+    latest occurrence up to here, so an imported history's June is its own, not this year's.
+    """
+    newest: datetime | None = None
+    for row in rows:
+        try:
+            moment = to_datetime(str(row["created_at"]))
         except ValueError:
             continue
         if newest is None or moment > newest:

@@ -9,6 +9,8 @@ query text                         window (start inclusive, end exclusive, UTC)
 ``May 7, 2023`` / ``7 May 2023``   that day (also ``May 7th 2023``, ``7th of May, 2023``, ``Sept``)
 ``May 2023``                       that calendar month
 ``in 2022`` (in/during/of/year)    that calendar year
+``in June`` (in/during/since/early/ that month in the latest year where it is not after ``timeline``
+late/mid/last + a month, no year)  (the user's newest memory: an imported history's June is its own)
 ``today`` / ``yesterday``          that day
 ``this/last week``                 the calendar week (Monday to Sunday) containing now / before it
 ``this/last month``                the calendar month containing now / before it
@@ -56,6 +58,7 @@ MONTHS: dict[str, int] = {  # month names and abbreviations -> 1..12 (the facts 
     for name in names
 }
 _MONTH_RX = "|".join(sorted(MONTHS, key=len, reverse=True))
+_MONTH_CAPS = "|".join(sorted((m.capitalize() for m in MONTHS), key=len, reverse=True))  # "in may I" is no month
 _NUMBER_WORDS = {
     "a": 1,
     "an": 1,
@@ -141,6 +144,13 @@ def _month_year(m: re.Match[str], now: datetime) -> TimeWindow | None:
     return TimeWindow(start, _next_month(start), m.group())
 
 
+def _month_only(m: re.Match[str], timeline: datetime) -> TimeWindow:
+    month = MONTHS[m["mon"].lower()]
+    year = timeline.year if month <= timeline.month else timeline.year - 1
+    start = _month_start(year, month)
+    return TimeWindow(start, _next_month(start), m.group())
+
+
 def _year(m: re.Match[str], now: datetime) -> TimeWindow:
     y = int(m["y"])
     return TimeWindow(_month_start(y, 1), _month_start(y + 1, 1), m.group())
@@ -195,22 +205,32 @@ _PATTERNS: tuple[tuple[re.Pattern[str], _Handler], ...] = tuple(
         (r"\b(?P<w>today|tonight|yesterday)\b", _named_day),
         (r"\b(?P<which>this|last|previous|past) (?P<unit>week|month|year)\b", _period),
         (r"\b(?:in|during|of|year|since) (?P<y>(?:19|20)\d\d)\b", _year),
+        (
+            rf"\b(?:in|during|since|early|late|mid|last)[- ](?P<mon>(?-i:{_MONTH_CAPS}))\b(?!\.?,? ?(?:of )?\d)",
+            _month_only,
+        ),
     )
 )
+_ON_TIMELINE = frozenset({_month_only})
+"""Handlers resolved against the user's timeline rather than the wall clock."""
 
 
-def find_window(query: str, now: datetime) -> TimeWindow | None:
+def find_window(query: str, now: datetime, timeline: datetime | None = None) -> TimeWindow | None:
     """The time window ``query`` names, relative to ``now``, or ``None`` if it names none.
 
     Args:
         query: Free text.
         now: The reference time; a naive datetime is taken as UTC.
+        timeline: Where the user's memories end (the newest one's date; default ``now``): a month named
+            without a year is its latest occurrence up to there.
     """
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    reference = now if timeline is None else min(now, timeline.replace(tzinfo=UTC) if timeline.tzinfo is None
+                                                 else timeline.astimezone(UTC))  # fmt: skip
     text = " ".join(query.split())
     for rx, handler in _PATTERNS:
         for m in rx.finditer(text):
-            window = handler(m, now)
+            window = handler(m, reference if handler in _ON_TIMELINE else now)
             if window is not None:
                 return window
     return None

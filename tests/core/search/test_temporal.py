@@ -63,6 +63,27 @@ def test_no_window(query: str) -> None:
     assert find_window(query, NOW) is None
 
 
+@pytest.mark.parametrize(
+    ("query", "timeline", "start"),
+    [
+        ("When did she go camping in June?", d(2023, 10, 20), d(2023, 6, 1)),  # an imported history's June
+        ("When did she go camping in June?", d(2023, 5, 20), d(2022, 6, 1)),  # not after the timeline's end
+        ("plans for mid-July", None, d(2023, 7, 1)),  # no timeline: the wall clock's latest July
+        ("what happened during December", d(2023, 12, 3), d(2023, 12, 1)),
+    ],
+)
+def test_month_without_year_on_the_users_timeline(query: str, timeline: datetime | None, start: datetime) -> None:
+    window = find_window(query, NOW, timeline)
+    assert window is not None and window.start == start and 28 <= window.days <= 31
+
+
+def test_month_words_that_are_not_months() -> None:
+    assert find_window("in may I ask what you did", NOW, d(2023, 10, 1)) is None
+    # a month with a day or a year is the dated patterns' (and never resolved on the timeline)
+    window = find_window("in June 3, 2021", NOW, d(2023, 10, 1))
+    assert window is not None and window.start == d(2021, 6, 3)
+
+
 def test_naive_now_is_utc() -> None:
     w = find_window("today", datetime(2024, 3, 13, 23, 0))
     assert w is not None and w.start == d(2024, 3, 13)
