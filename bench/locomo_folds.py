@@ -55,8 +55,8 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
         {"session_weight": 1.0},
         {"session_weight": 1.5},
     ],
-    # session diversity: the n-th result of a session already in the list is scaled by (1 - d) ** n
-    "diversity": [{"session_diversity": 0.0}, {"session_diversity": 0.1}, {"session_diversity": 0.2}],
+    # no lever: today's defaults alone (the fold figure of the default tuning)
+    "none": [{}],
     # fusion: weight of the min-max score term next to RRF (0.1 today)
     "score": [{"score_weight": 0.1}, {"score_weight": 0.05}, {"score_weight": 0.2}],
     # session context: share of a top hit's score its neighbouring turns receive (0.3 today)

@@ -55,7 +55,7 @@ from .fts_stats import FtsStats
 from .fusion import DEFAULT_K, SCORED_CHANNELS, Fused, fuse
 from .relevance import ABSTAIN_BELOW, memory_relevance, query_words, term_coverage
 from .relevance import TOP as RELEVANCE_TOP
-from .rescore import diversify, name_factor, query_names, session_bonus
+from .rescore import name_factor, query_names, session_bonus
 from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict, timeline_end, user_clock
 from .strategy import Strategy, strategy_for
 from .temporal import find_window
@@ -292,8 +292,7 @@ class SearchPipeline:
     def _rescore(
         self, query: str, boosted: dict[int, tuple[Fused[int], int, Any, BoostResult, float | None]]
     ) -> dict[int, float]:
-        """Fused id -> final score: boosted, times the name factor, plus the session bonus, diversified by
-        session (:mod:`.rescore`)."""
+        """Fused id -> final score: boosted, times the name factor, plus the session bonus (:mod:`.rescore`)."""
         tuning = self.tuning
         names = query_names(query) if tuning.name_boost > 0 else []
         out: dict[int, float] = {}
@@ -301,11 +300,11 @@ class SearchPipeline:
             factor = name_factor(row["content"], names, tuning.name_boost)
             result.multipliers["name"] = factor
             out[fid] = result.score * factor
-        sessions = {fid: item[2]["session_id"] for fid, item in boosted.items()}
         if tuning.session_weight > 0:
+            sessions = {fid: item[2]["session_id"] for fid, item in boosted.items()}
             for fid, bonus in session_bonus(out, sessions, tuning.session_weight).items():
                 out[fid] += bonus
-        return diversify(out, sessions, tuning.session_diversity)
+        return out
 
     def _relevance(
         self,

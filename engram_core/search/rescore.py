@@ -13,10 +13,6 @@ cost no extra query.
   word of the query nor a common question word) favours the memories that contain that name:
   ``x (1 + boost x the share of the query's names the memory contains)`` (``Tuning.name_boost``).
   No list of names is kept anywhere: names are whatever the query capitalises.
-* **Session diversity**: a question whose answer is spread over several conversations ("what books has
-  she read?") needs the top results to come from several sessions, while the session score pulls one
-  session's turns up together. Walking the results best first, the n-th result of a session already
-  represented is scaled by ``(1 - diversity) ** n`` (``Tuning.session_diversity``; 0 is off).
 """
 
 from __future__ import annotations
@@ -26,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["COMMON_WORDS", "SESSION_TOP", "diversify", "name_factor", "query_names", "session_bonus"]
+__all__ = ["COMMON_WORDS", "SESSION_TOP", "name_factor", "query_names", "session_bonus"]
 
 SESSION_TOP = 2
 """How many of a session's best candidates make its score."""
@@ -80,20 +76,3 @@ def session_bonus(
             members[sid].append(score)
     value = {sid: sum(sorted(v, reverse=True)[:top]) / top for sid, v in members.items()}
     return {mid: weight * value[sessions[mid]] for mid in scores if sessions.get(mid) is not None}
-
-
-def diversify(scores: Mapping[int, float], sessions: Mapping[int, Any], diversity: float) -> dict[int, float]:
-    """``scores`` with the n-th candidate (best first) of an already represented session scaled by
-    ``(1 - diversity) ** n``; candidates without a session keep their score."""
-    if diversity <= 0:
-        return dict(scores)
-    seen: dict[Any, int] = defaultdict(int)
-    out: dict[int, float] = {}
-    for mid in sorted(scores, key=lambda m: -scores[m]):
-        sid = sessions.get(mid)
-        if sid is None:
-            out[mid] = scores[mid]
-            continue
-        out[mid] = scores[mid] * (1.0 - diversity) ** seen[sid]
-        seen[sid] += 1
-    return out

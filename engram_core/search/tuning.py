@@ -27,8 +27,6 @@ class Tuning:
             clock, so that an imported history (old real dates) is not faded as a whole.
         session_weight: Share of its session's score each candidate gains (:mod:`.rescore`); 0 is off.
         name_boost: Boost of memories containing the names a query mentions (:mod:`.rescore`); 0 is off.
-        session_diversity: Each further result of an already represented session is scaled by ``1 - this``
-            (:func:`.rescore.diversify`); 0 is off.
         score_weight: Weight of the min-max score term in fusion (:func:`.fusion.fuse`); 0 is plain RRF.
         context_share: Share of a top result's fused score its session neighbours receive
             (:mod:`.channels.session`); 0 is off.
@@ -40,7 +38,6 @@ class Tuning:
     user_clock: bool = False
     session_weight: float = 0.6
     name_boost: float = 0.25
-    session_diversity: float = 0.0
     score_weight: float = SCORE_WEIGHT
     context_share: float = CONTEXT_SHARE
     calibrated: bool = True

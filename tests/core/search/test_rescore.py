@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from engram_core.search.boosts import retrievability_boost
-from engram_core.search.rescore import diversify, name_factor, query_names, session_bonus
+from engram_core.search.rescore import name_factor, query_names, session_bonus
 from engram_core.search.scoring import user_clock
 
 
@@ -51,12 +51,3 @@ def test_retrievability_floor() -> None:
     assert retrievability_boost(0.0, 0.7) == 0.7
     assert retrievability_boost(0.5, 1.0) == 1.0
     assert retrievability_boost(None, 0.5) == 1.0
-
-
-def test_diversify_scales_repeats_of_a_session() -> None:
-    scores = {1: 1.0, 2: 0.9, 3: 0.8, 4: 0.7, 5: 0.6}
-    sessions = {1: "a", 2: "a", 3: "a", 4: "b", 5: None}
-    out = diversify(scores, sessions, 0.5)
-    assert out == {1: 1.0, 2: 0.45, 3: 0.2, 4: 0.7, 5: 0.6}
-    assert sorted(out, key=lambda m: -out[m])[:3] == [1, 4, 5]  # the other sessions rise past a's repeats
-    assert diversify(scores, sessions, 0.0) == scores
