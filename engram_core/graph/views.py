@@ -176,18 +176,38 @@ def timeline(conn: Any, user_id: int, weeks: int) -> dict[str, Any]:
 
 
 def list_communities(conn: Any, user_id: int, limit: int) -> list[dict[str, Any]]:
-    """The user's communities, largest first, each with its top members by PageRank."""
+    """The user's communities, largest first, each with its top members by PageRank (three queries in all: the
+    communities, their top five ids by a window, the node shapes)."""
     sql = (
         "SELECT m.community, count(*) AS size, avg(m.pagerank) AS avg_pagerank FROM memories m"
         " WHERE m.user_id = :user AND m.community IS NOT NULL AND "
         + visible("m")
         + " GROUP BY m.community ORDER BY size DESC, m.community LIMIT :limit"
     )
-    out = []
-    for r in conn.execute(sql, {"user": user_id, "now": now_iso(), "limit": limit}).fetchall():
-        top = community_members(conn, user_id, r[0], 5)
-        out.append({"id": r[0], "size": r[1], "avg_pagerank": round(r[2] or 0.0, 6), "top": top})
-    return out
+    found = conn.execute(sql, {"user": user_id, "now": now_iso(), "limit": limit}).fetchall()
+    if not found:
+        return []
+    ranked = (
+        "SELECT id, community FROM (SELECT m.id, m.community, row_number() OVER (PARTITION BY m.community"
+        " ORDER BY m.pagerank DESC, m.id) AS place FROM memories m WHERE m.user_id = :user AND m.community IN ("
+        + ", ".join(str(int(r[0])) for r in found)
+        + ") AND "
+        + visible("m")
+        + ") WHERE place <= 5 ORDER BY community, place"
+    )
+    top: dict[int, list[int]] = {}
+    for memory_id, community in conn.execute(ranked, {"user": user_id, "now": now_iso()}):
+        top.setdefault(community, []).append(memory_id)
+    nodes = {n["id"]: n for n in node_dicts(conn, user_id, [i for ids in top.values() for i in ids])}
+    return [
+        {
+            "id": r[0],
+            "size": r[1],
+            "avg_pagerank": round(r[2] or 0.0, 6),
+            "top": [nodes[i] for i in top.get(r[0], [])],
+        }
+        for r in found
+    ]
 
 
 def community_members(conn: Any, user_id: int, community: int, limit: int) -> list[dict[str, Any]]:

@@ -276,3 +276,23 @@ def test_graph_positions_group_communities_and_are_cached_until_the_graph_change
     bobs = api.call("GET", "/graph", bob, params={"positions": "true"}).json()["nodes"]
     assert len(bobs) == 2 and all("x" in n for n in bobs) and len(cache) == 3
     assert api.call("GET", "/graph", bob, params={"positions": "maybe"}).status_code == 400
+
+
+def test_communities_list_their_five_best_ranked_visible_members(api: Api) -> None:
+    alice = api.user("alice")
+    hub, *spokes = _chain(api, alice, [f"star {i}" for i in range(8)])
+    pair = _chain(api, alice, ["pair one", "pair two"])
+    for i, s in enumerate(spokes):
+        _link(api, alice, s, hub)
+        for _ in range(i % 3):  # some spokes get links back: distinct ranks
+            _link(api, alice, hub, s)
+    _link(api, alice, *pair)
+    assert api.call("POST", "/graph/pagerank", alice).status_code == 200
+    assert api.call("POST", "/admin/detect-communities", api.admin_key, json={}).status_code == 200
+    assert api.call("DELETE", f"/memory/{hub}", alice).status_code == 200  # the best-ranked goes to the trash
+    star, two = api.call("GET", "/communities", alice).json()["communities"]
+    assert (star["size"], two["size"]) == (7, 2)  # the trashed hub is not counted
+    rank = {m: api.call("GET", f"/memory/{m}", alice).json()["pagerank"] for m in spokes}
+    best = sorted(spokes, key=lambda m: (-rank[m], m))[:5]
+    assert [m["id"] for m in star["top"]] == best and hub not in [m["id"] for m in star["top"]]
+    assert {m["id"] for m in two["top"]} == set(pair) and all("label" in m for m in star["top"])
