@@ -58,6 +58,16 @@ def node_dicts(conn: Any, user_id: int, ids: list[int]) -> list[dict[str, Any]]:
     ]
 
 
+def _best_ranked(conn: Any, user_id: int, ids: list[int], limit: int) -> list[int]:
+    """The ``limit`` highest-PageRank of the user's memories ``ids`` (only ids and ranks read: the rows' content
+    is read for those kept only)."""
+    if len(ids) <= limit:
+        return ids
+    marks = ", ".join("?" for _ in ids)
+    sql = f"SELECT id FROM memories WHERE user_id = ? AND id IN ({marks}) ORDER BY pagerank DESC, id LIMIT ?"
+    return [r[0] for r in conn.execute(sql, (user_id, *ids, limit))]
+
+
 def graph_view(conn: Any, user_id: int, q: dict[str, Any]) -> dict[str, Any]:
     """Nodes (linked memories, highest PageRank first, at most ``limit``) and the edges among them."""
     params: dict[str, Any] = {"user": user_id, "now": now_iso(), "min_weight": q["min_weight"]}
@@ -78,7 +88,7 @@ def graph_view(conn: Any, user_id: int, q: dict[str, Any]) -> dict[str, Any]:
         params["min_pagerank"] = q["min_pagerank"]
     edges = [_edge(r) for r in conn.execute(sql, params)]
     ids = sorted({e["source"] for e in edges} | {e["target"] for e in edges})
-    nodes = node_dicts(conn, user_id, ids)[: q["limit"]]
+    nodes = node_dicts(conn, user_id, _best_ranked(conn, user_id, ids, q["limit"]))
     kept = {n["id"] for n in nodes}
     edges = [e for e in edges if e["source"] in kept and e["target"] in kept]
     out: dict[str, Any] = {"nodes": nodes, "edges": edges, "node_count": len(nodes), "edge_count": len(edges)}
