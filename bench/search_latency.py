@@ -162,7 +162,7 @@ def _filled(
     t0 = time.perf_counter()
     key, vocab = populate(data_dir, model_dir, n, rng, distinct)
     fill_s = time.perf_counter() - t0
-    saved.write_text(json.dumps({"key": key, "vocab": vocab}))
+    saved.write_text(json.dumps({"key": key, "vocab": vocab, "distinct": min(distinct, n) if distinct > 0 else n}))
     return data_dir, key, vocab, fill_s
 
 
@@ -185,6 +185,7 @@ def run(
         base = keep or Path(tmp)
         base.mkdir(parents=True, exist_ok=True)
         data_dir, key, vocab, fill_s = _filled(base, n, model_dir, rng, distinct)
+        distinct = json.loads((base / f"data-{n}.json").read_text()).get("distinct")  # None: not recorded
         port = _port()
         env = {**os.environ, "ENGRAM_DATA_DIR": str(data_dir), "ENGRAM_PORT": str(port),
                "ENGRAM_EMBEDDING_MODEL_DIR": str(model_dir), "ENGRAM_SEARCH_CACHE_SIZE": "0",
@@ -196,8 +197,8 @@ def run(
         proc = subprocess.Popen([sys.executable, "-m", "engram_core.cli", "serve"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
-            base = f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+            url = f"http://127.0.0.1:{port}"
+            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
                 for _ in range(200):
                     try:
                         if client.get("/health").status_code == 200:
@@ -237,7 +238,7 @@ def run(
     p50, p95 = _quantiles(wall)
     bare_p50, bare_p95 = _quantiles(unit)
     return {"n": n, "queries": queries, "index": "lancedb" if lance else "memory", "lance_ready_s": lance_ready_s,
-            "fill_s": round(fill_s, 1), "distinct_vectors": distinct or n, "load_average": load,
+            "fill_s": round(fill_s, 1), "distinct_vectors": distinct, "load_average": load,
             "ratio_p50": round(p50 / bare_p50, 2), "ratio_p95": round(p95 / bare_p50, 2),
             "bare_embed_p50_ms": bare_p50, "bare_embed_p95_ms": bare_p95, "http_p50_ms": p50, "http_p95_ms": p95,
             "split_p50_ms": {k: _quantiles(v)[0] for k, v in split.items()},
