@@ -21,6 +21,7 @@ from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingService
 from .errors import EmbeddingDown
 from .intelligence.affect import score_in_tx as score_affect
+from .intelligence.affect import warm as warm_affect
 from .intelligence.facts_service import FactsService
 from .intelligence.services import IntelligenceServices
 from .intelligence.understanding import (
@@ -96,6 +97,7 @@ class Engram:
         self.ingest = IngestService(db, settings, self.memories, self.jobs)
         # Decomposition, structured facts, contradictions, affect: a durable job after each store/update.
         self.understanding = Understanding(db, settings, self.vectors, self.llm)
+        self.memories.before_write(warm_affect)  # scored before the write, so the transaction only writes it
         self.memories.in_write_tx(score_affect)  # valence/arousal, in the store transaction itself
         if settings.understand_on_store:
             self.memories.in_write_tx(enqueue_understand, many=enqueue_understand_many)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..memories.written import WrittenMemory
 
-__all__ = ["Affect", "score", "score_in_tx"]
+__all__ = ["Affect", "score", "score_in_tx", "warm"]
 
 # word: (valence -1..1, arousal 0..1). Stems match by prefix when marked with a trailing "*".
 _LEXICON: dict[str, tuple[float, float]] = {
@@ -114,9 +115,19 @@ def score(text: str) -> Affect:
     return Affect(round(max(-1.0, min(1.0, valence)), 4), round(max(0.0, min(1.0, arousal)), 4), len(valences))
 
 
+@lru_cache(maxsize=512)
+def _scored(text: str) -> Affect:
+    return score(text)
+
+
+def warm(text: str) -> None:
+    """Score ahead, outside the write transaction (a ``before_write`` hook), so ``score_in_tx`` only writes."""
+    _scored(text)
+
+
 def score_in_tx(conn: Any, memory: WrittenMemory) -> None:
-    """The store/update transaction hook: write the memory's valence and arousal with it (microseconds)."""
-    affect = score(memory.content)
+    """The store/update transaction hook: write the memory's valence and arousal with it."""
+    affect = _scored(memory.content)
     conn.execute(
         "UPDATE memories SET valence = ?, arousal = ? WHERE id = ? AND user_id = ?",
         (affect.valence, affect.arousal, memory.id, memory.user_id),

@@ -6,6 +6,7 @@ Caches and indexes follow every committed change through the database's change f
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from . import reads, writes
 from .dedup import boost_duplicate, find_recent_duplicate
 from .schemas import FORGET, LIST, STORE, TAGS, TRASH, UPDATE
 from .simhash import fingerprint, wordless
-from .written import BatchTxHook, TxHook, WrittenMemory
+from .written import BatchTxHook, PreparedBatch, TxHook, WrittenMemory
 
 __all__ = ["MemoryService"]
 
@@ -47,7 +48,8 @@ class MemoryService:
         self._purge_hooks.append(hook)
 
     def before_write(self, hook: Callable[[str], None]) -> None:
-        """Call ``hook(content)`` before a store/update transaction (pure work kept off the write thread)."""
+        """Call ``hook(content)`` before a store/update transaction (pure work kept off the write thread; for a
+        ``store_many`` batch it runs in a worker thread, so it must be thread-safe)."""
         self._prepare_hooks.append(hook)
 
     def in_write_tx(self, hook: TxHook, *, many: BatchTxHook | None = None) -> None:
@@ -153,16 +155,49 @@ class MemoryService:
         per body: ``{"stored": True, "id", ...}`` or ``{"stored": False, "duplicate": True, "existing_id"}``.
         ``dedup=False`` skips the near-duplicate check; ``in_tx(conn, results)`` runs last in the same
         transaction (links, flags on other rows: the caller's change commits with the stores or not at all).
+        It is ``prepare_many`` then ``write_many``.
         """
+        return await self.write_many(auth, await self.prepare_many(auth, bodies), dedup=dedup, in_tx=in_tx)
+
+    async def prepare_many(self, auth: AuthContext, bodies: list[Any]) -> PreparedBatch:
+        """The part of ``store_many`` before its transaction: validate, embed (one bulk call) and, in a worker
+        thread at the same time, the pure per-text work (SimHash, ``before_write`` hooks). Writes nothing, so
+        a caller may prepare the next batch while the previous one is written (the ingest's pipeline)."""
         auth.require("write")
         parsed = [STORE.parse(b) for b in bodies]
         for fields in parsed:
             fields.pop("embedding", None)
-        vectors = await self.vectors.embed([f["content"] for f in parsed], defer=True) if parsed else None
-        deferred = bool(parsed) and vectors is None and self.vectors.enabled  # the endpoint is down: backfilled
-        for fields in parsed:
+        if not parsed:
+            return PreparedBatch([], None, False, [], [])
+        texts = [f["content"] for f in parsed]
+        vectors, (fps, distances) = await asyncio.gather(
+            self.vectors.embed(texts, defer=True), asyncio.to_thread(self._precompute, texts)
+        )
+        deferred = vectors is None and self.vectors.enabled  # the endpoint is down: backfilled
+        return PreparedBatch(parsed, vectors, deferred, fps, distances)
+
+    def _precompute(self, texts: list[str]) -> tuple[list[int], list[int]]:
+        """SimHash and the near-duplicate distance of each text, and the ``before_write`` hooks (pure)."""
+        fps, distances = [], []
+        for text in texts:
+            fps.append(fingerprint(text))
+            # Wordless text has no SimHash features to be near: only the same text is its duplicate.
+            distances.append(0 if wordless(text) else self.settings.dedup_distance)
             for prepare in self._prepare_hooks:
-                prepare(fields["content"])
+                prepare(text)
+        return fps, distances
+
+    async def write_many(
+        self,
+        auth: AuthContext,
+        batch: PreparedBatch,
+        *,
+        dedup: bool = True,
+        in_tx: Callable[[Any, list[dict[str, Any]]], object] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The transaction of ``store_many`` for a batch ``prepare_many`` made (see ``store_many``)."""
+        auth.require("write")
+        parsed, vectors, deferred = batch.parsed, batch.vectors, batch.deferred
         quota = self.settings.memory_quota
 
         def tx(conn: Any) -> list[dict[str, Any]]:
@@ -170,9 +205,8 @@ class MemoryService:
             written_all: list[WrittenMemory] = []
             batched = len(parsed) > 1 and bool(self._batch_hooks)
             for i, fields in enumerate(parsed):
-                fp = fingerprint(fields["content"])
-                max_distance = 0 if wordless(fields["content"]) else self.settings.dedup_distance
-                dup = find_recent_duplicate(conn, auth.user_id, fp, max_distance) if dedup else None
+                fp = batch.fingerprints[i]
+                dup = find_recent_duplicate(conn, auth.user_id, fp, batch.distances[i]) if dedup else None
                 if dup is not None:
                     boost_duplicate(conn, auth, dup[0], dup[1])
                     out.append({"stored": False, "duplicate": True, "existing_id": dup[0], "distance": dup[1]})

@@ -1,4 +1,5 @@
-"""The row values in-transaction hooks get for a memory a store or update just wrote (no re-read)."""
+"""The row values in-transaction hooks get for a memory a store or update just wrote (no re-read), and a
+batch made ready for a ``store_many`` transaction before it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BatchTxHook", "TxHook", "WrittenMemory"]
+__all__ = ["BatchTxHook", "PreparedBatch", "TxHook", "WrittenMemory"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,17 @@ class WrittenMemory:
     category: str
     embedded: bool
     replaces: int | None = None  # the version this one superseded (an update), else None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """Bodies ``MemoryService.prepare_many`` validated and embedded, ready for ``write_many``'s transaction."""
+
+    parsed: list[dict[str, Any]]
+    vectors: Any  # float32 rows, one per body; None without a model or with the endpoint down
+    deferred: bool  # the endpoint was down: stored without vectors, embedded later by the backfill
+    fingerprints: list[int]  # SimHash of each body
+    distances: list[int]  # the near-duplicate distance allowed for each body (0: wordless text)
 
 
 #: Runs inside every store/update transaction with the written row: ``hook(conn, memory)``.

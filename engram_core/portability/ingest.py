@@ -3,19 +3,22 @@
 ``submit`` checks the upload (format by content, parse, zip safety: a clear 400 for each refusal), keeps it
 under ``<data dir>/ingest/`` and enqueues an ``ingest`` job in one transaction. The job parses the file
 again (deterministically: the same chunks in the same order) and stores ``ENGRAM_INGEST_BATCH`` chunks per
-transaction through ``MemoryService.store_many`` (vectors embedded together, outside the transaction); the
-same transaction adds the chunks to their document's or conversation's episode and advances the job's
-cursor. A crash between batches resumes at the cursor: no chunk stored twice, none lost. Between batches
-the job yields, so interactive searches get the embedder and the write thread in turn.
+transaction (``MemoryService.prepare_many`` then ``write_many``: vectors embedded together, outside the
+transaction); the same transaction adds the chunks to their document's or conversation's episode and
+advances the job's cursor. The next batch is embedded while one is written (a pipeline of two stages). A
+crash between batches resumes at the cursor: no chunk stored twice, none lost. Between batches the job
+yields, and its embeddings go in the embedder's bulk lane, so interactive searches are not starved.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..jobs.queue import JobQueue, enqueue
 from ..memories.schemas import STORE
 from ..memories.service import MemoryService
+from ..memories.written import PreparedBatch
 from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import now_iso
@@ -33,6 +37,16 @@ from .formats import Document, Splitter, detect, parse
 __all__ = ["IngestService"]
 
 OVERLAP_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One batch ready to write: how many items it covers, the document of each body, the refusals."""
+
+    size: int
+    owners: list[int]
+    failed: list[str]
+    ready: PreparedBatch | None  # None: every item of the batch was refused
 
 
 class IngestService:
@@ -110,20 +124,35 @@ class IngestService:
         auth = AuthContext(user_id=user_id, scopes=("read", "write"))
         batch = max(1, self.settings.ingest_batch)
         state.setdefault("started_at", time.time() - float(state.get("elapsed", 0.0)))
-        while state["cursor"] < len(items):
-            cancel = await self.db.aread(lambda c: c.execute(
-                "SELECT json_extract(result, '$.cancel') FROM jobs WHERE id = ?", (job_id,)).fetchone()[0])  # fmt: skip
-            if cancel:
-                state["cancel"] = True
-                break
-            start = state["cursor"]
-            await self._batch(auth, job_id, payload, docs, items[start : start + batch], state)
-            await asyncio.sleep(0)  # let interactive requests in between batches
+        # A pipeline of two stages: the next batch is validated and embedded while this one is written (the
+        # write thread and the embed threads work at once). Only the write advances the cursor, in the batch's
+        # own transaction, so a crash or a cancel throws away only the embedding done ahead, never a stored chunk.
+        ahead: asyncio.Task[_Prepared] | None = None
+        try:
+            while state["cursor"] < len(items):
+                if await self.db.aread(lambda c: _cancelled(c, job_id)):
+                    state["cancel"] = True
+                    break
+                start = state["cursor"]
+                ready = await (
+                    ahead if ahead is not None else self._prepare(auth, payload, docs, items[start : start + batch])
+                )
+                following = items[start + batch : start + 2 * batch]
+                ahead = asyncio.ensure_future(self._prepare(auth, payload, docs, following)) if following else None
+                await self._write(auth, job_id, docs, ready, state)
+                await asyncio.sleep(0)  # let interactive requests in between batches
+        finally:
+            if ahead is not None:  # the job stops (cancelled, failed, done): drop the batch embedded ahead
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await ahead
         path.unlink(missing_ok=True)
         return {**state, "cancelled": bool(state.get("cancel"))}
 
-    async def _batch(self, auth: AuthContext, job_id: int, payload: dict[str, Any], docs: list[Document],
-                     items: list[Any], state: dict[str, Any]) -> None:  # fmt: skip
+    async def _prepare(
+        self, auth: AuthContext, payload: dict[str, Any], docs: list[Document], items: list[Any]
+    ) -> _Prepared:
+        """A batch's store bodies (a chunk the store schema refuses is counted failed) and their vectors."""
         bodies: list[dict[str, Any]] = []
         owners: list[int] = []
         failed: list[str] = []
@@ -141,8 +170,16 @@ class IngestService:
                 continue
             bodies.append(body)
             owners.append(doc_index)
+        ready = await self.memories.prepare_many(auth, bodies) if bodies else None
+        return _Prepared(len(items), owners, failed, ready)
+
+    async def _write(
+        self, auth: AuthContext, job_id: int, docs: list[Document], batch: _Prepared, state: dict[str, Any]
+    ) -> None:
+        """Store a prepared batch, add it to its episodes and advance the cursor: one transaction."""
+        owners, failed = batch.owners, batch.failed
         new = dict(state)
-        new["cursor"] = state["cursor"] + len(items)
+        new["cursor"] = state["cursor"] + batch.size
         new["failed"] = state["failed"] + len(failed)
         new["errors"] = (state.get("errors", []) + failed)[-20:]
         new["bytes_done"] = int(state["bytes"] * new["cursor"] / max(1, state["found"]))
@@ -175,8 +212,8 @@ class IngestService:
             conn.execute("UPDATE jobs SET result = ?, progress = ?, updated_at = ? WHERE id = ?",
                          (json.dumps(new), progress, now, job_id))  # fmt: skip
 
-        if bodies:
-            await self.memories.store_many(auth, bodies, in_tx=in_tx)
+        if batch.ready is not None:
+            await self.memories.write_many(auth, batch.ready, in_tx=in_tx)
         else:
             await self.db.awrite(lambda conn: in_tx(conn, []))
         state.clear()
@@ -207,6 +244,10 @@ class IngestService:
 
         await self.db.awrite(tx)
         return await self.job(job_id, user_id)
+
+
+def _cancelled(conn: Any, job_id: int) -> bool:
+    return bool(conn.execute("SELECT json_extract(result, '$.cancel') FROM jobs WHERE id = ?", (job_id,)).fetchone()[0])
 
 
 def _view(job: dict[str, Any]) -> dict[str, Any]:
