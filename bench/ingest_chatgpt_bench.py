@@ -15,6 +15,14 @@ from a seeded generator, all distinct (no near-duplicates: every message is stor
 4. The bare embedder again: the machine is shared, so two bare runs bracket the ingest; the ratio uses their
    mean. The load average is printed at the start and at the end. ``--quick``: one bare run (before the
    ingest) and no wait for the follow-ups (the job rows still queued are printed).
+
+``--rounds N`` (for a loaded, shared machine, where the load moves by 2x within minutes): the messages are cut
+into N exports of their own (distinct seeds) and each round runs the bare embedder and the ingest on one of
+them back to back, alternating which goes first; the ratio is over the sums. The follow-up jobs each ingest
+queues are discarded unrun (the job queue is stopped after each ingest), so nothing else runs in between.
+Each round also prints the process's CPU time per message of both (all threads): on a machine whose other load
+takes cores away, the ratio of CPU times says what the wall-clock ratio would be where the embedder has both
+cores, if the ingest's extra work overlaps the embedding.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -108,7 +117,54 @@ async def queued(engram: Engram) -> int:
     return int(await engram.db.aread(lambda c: c.execute(sql).fetchone()[0]))
 
 
+async def ingest(engram: Engram, data: bytes) -> tuple[float, dict[str, Any]]:
+    """Submit ``data`` and wait until its job is done: (seconds, the job's ingest view)."""
+    t0 = time.perf_counter()
+    made = await engram.ingest.submit(AuthContext.local(1), data, {"filename": "conversations.json"})
+    while (job := await engram.ingest.job(made["job_id"], None))["status"] not in ("done", "failed"):
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - t0, job["ingest"]
+
+
+async def rounds(engram: Engram, args: argparse.Namespace) -> None:
+    await engram.start()
+    await engram.jobs.stop()  # started per ingest, stopped after it
+    batch = engram.settings.ingest_batch
+    size = args.messages // args.rounds
+    warm = export(batch * 2, seed=15)[1]
+    await bare(engram, warm, batch)
+    bare_total = ingest_total = 0.0
+    for r in range(args.rounds):
+        data, texts = export(size, seed=16 + r)
+        docs = engram.ingest._parse(data, "conversations.json", None)
+        chunks = [c.content for d in docs for c in d.chunks]
+        took_bare = took = cpu_bare = cpu = 0.0
+        for step in ("bare", "ingest") if r % 2 == 0 else ("ingest", "bare"):
+            cpu0 = time.process_time()
+            if step == "bare":
+                took_bare = await bare(engram, chunks, batch)
+                cpu_bare = time.process_time() - cpu0
+                continue
+            await engram.jobs.start()
+            took, view = await ingest(engram, data)
+            cpu = time.process_time() - cpu0
+            await engram.jobs.stop()  # a follow-up claimed meanwhile is left 'running': dropped with the rest
+            await engram.db.awrite(lambda c: c.execute("DELETE FROM jobs WHERE status IN ('queued', 'running')"))
+        bare_total += took_bare
+        ingest_total += took
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"round {r + 1}: bare {len(chunks) / took_bare:.1f} texts/s, ingest {len(texts) / took:.1f} messages/s"
+              f" (stored {view['stored']}, duplicates {view['duplicates']}, failed {view['failed']}),"
+              f" ratio {took_bare / took:.2f}; CPU ms a message: bare {1000 * cpu_bare / len(chunks):.1f},"
+              f" ingest {1000 * cpu / len(texts):.1f}; load {load}")  # fmt: skip
+    print(f"ratio ingest / bare embedder over {args.rounds} rounds of {size} messages: {bare_total / ingest_total:.2f}")
+    await engram.stop()
+
+
 async def run(engram: Engram, args: argparse.Namespace) -> None:
+    if args.rounds > 1:
+        await rounds(engram, args)
+        return
     await engram.start()
     auth = AuthContext.local(1)
     batch = engram.settings.ingest_batch
@@ -149,6 +205,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true", help="one bare run, before; no wait for the follow-ups")
+    parser.add_argument("--rounds", type=int, default=1, help="N back-to-back bare/ingest rounds (see the docstring)")
     args = parser.parse_args()
     with scratch_engram() as engram:
         print(f"model {engram.vectors.fingerprint}; batch {engram.settings.ingest_batch}; {os.cpu_count()} cores;"

@@ -5,9 +5,10 @@
 The same export as ``ingest_chatgpt_bench.py``. The bare embedder runs once before the ingest; then the stages
 of ``IngestService`` / ``MemoryService.store_many`` / the write thread are wrapped with wall-clock counters
 (the wrappers are installed on the instance and module names the code calls through, nothing else changes) and
-the ingest runs to its end. Printed per stage: seconds, calls, ms per message. Stages nest (``ingest_batch``
-holds ``store_many``, which holds ``embed`` and the write), so the column does not add up; ``tx_total`` is every
-write transaction of the run (the ingest's and the job queue's), measured by the write thread.
+the ingest runs to its end. Printed per stage: seconds, calls, ms per message. Stages nest (``ingest prepare``
+holds ``prepare_many``, which holds ``embed``; ``ingest write`` holds ``write_many``) and the prepare of the
+next batch overlaps the write of the current one, so the column does not add up; ``tx_total`` is every write
+transaction of the run (the ingest's and the job queue's), measured by the write thread.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def atimed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 def instrument(engram: Engram) -> None:
     svc = engram.memories
     svc.vectors.embed = atimed("embed", svc.vectors.embed)  # type: ignore[method-assign]
-    svc._prepare_hooks[:] = [timed(f"before_write {h.__name__}", h) for h in svc._prepare_hooks]
+    svc._prepare_hooks[:] = [timed(f"before_write {h.__module__}.{h.__name__}", h) for h in svc._prepare_hooks]
     svc._tx_hooks[:] = [timed(f"in_write_tx {h.__name__}", h) for h in svc._tx_hooks]
     for k, h in list(svc._batch_hooks.items()):
         svc._batch_hooks[k] = timed(f"in_write_tx (batch) {h.__name__}", h)
@@ -79,16 +80,18 @@ def instrument(engram: Engram) -> None:
         CALLS["tx_total"] += 1
 
     engram.db.on_transaction = on_tx
-    store_many = svc.store_many
+    write_many = svc.write_many
 
-    async def store_many_timed(auth: AuthContext, bodies: list[Any], **kwargs: Any) -> Any:
+    async def write_many_timed(auth: AuthContext, batch: Any, **kwargs: Any) -> Any:
         if kwargs.get("in_tx") is not None:
             kwargs["in_tx"] = timed("ingest in_tx (episodes, cursor)", kwargs["in_tx"])
-        return await store_many(auth, bodies, **kwargs)
+        return await write_many(auth, batch, **kwargs)
 
-    svc.store_many = atimed("store_many", store_many_timed)  # type: ignore[method-assign]
+    svc.write_many = atimed("write_many (queue wait + transaction)", write_many_timed)  # type: ignore[method-assign]
+    svc.prepare_many = atimed("prepare_many (embed, SimHash, hooks)", svc.prepare_many)  # type: ignore[method-assign]
     engram.ingest._parse = timed("parse", engram.ingest._parse)  # type: ignore[method-assign]
-    engram.ingest._batch = atimed("ingest_batch", engram.ingest._batch)  # type: ignore[method-assign]
+    engram.ingest._prepare = atimed("ingest prepare (one batch ahead)", engram.ingest._prepare)  # type: ignore[method-assign]
+    engram.ingest._write = atimed("ingest write", engram.ingest._write)  # type: ignore[method-assign]
 
 
 async def run(engram: Engram, messages: int) -> None:

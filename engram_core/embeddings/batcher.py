@@ -147,4 +147,7 @@ class EmbedBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._dispatchers = []
-        self.executor.shutdown(wait=False)
+        # Queued work is cancelled and the call in progress (one bulk chunk or one query batch) is waited
+        # for: an embed thread still inside onnxruntime when the interpreter exits aborts the process
+        # ("terminate called without an active exception"), e.g. a job's embedding cut short by a stop.
+        await asyncio.to_thread(self.executor.shutdown, wait=True, cancel_futures=True)
