@@ -51,15 +51,20 @@ def _timeout() -> float:
         return 3.0
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a URL's hostname) names this machine: 127.x.y.z, localhost (and *.localhost), ::1
+    (not a DNS name like 127.example.com). The one rule for "reach Engram without a proxy", shared by this
+    hook and ``engram_client.client``."""
     host = host.lower()
-    return host in ("localhost", "::1") or host.endswith(".localhost") or host.startswith("127.")
+    octets = host.split(".")
+    ipv4 = len(octets) == 4 and octets[0] == "127" and all(o.isdigit() for o in octets)
+    return ipv4 or host in ("localhost", "::1") or host.endswith(".localhost")
 
 
 def _opener(url: str) -> urllib.request.OpenerDirector:
     """An opener without any proxy for a loopback Engram (urllib would send even a 127.0.0.1 request through
     ``http_proxy`` / ``HTTPS_PROXY`` unless ``no_proxy`` names it); a remote Engram keeps the environment's."""
-    if _is_loopback(urllib.parse.urlsplit(url).hostname or ""):
+    if is_loopback(urllib.parse.urlsplit(url).hostname or ""):
         return urllib.request.build_opener(urllib.request.ProxyHandler({}))
     return urllib.request.build_opener()
 

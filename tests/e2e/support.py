@@ -22,6 +22,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+PROXY_VARS = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+
+
+def dead_proxy_env(**extra: str) -> dict[str, str]:
+    """This process's environment with every proxy variable at a dead loopback port (nothing listens) and no
+    NO_PROXY, plus ``extra``: a request that goes through a proxy fails, one made directly does not."""
+    dead = f"http://127.0.0.1:{free_port()}"  # the socket that held the port is closed
+    env = {
+        k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "http_proxy", "https_proxy", "all_proxy")
+    }
+    return {**env, **dict.fromkeys(PROXY_VARS, dead), **extra}
+
+
 def engram(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run ``engram ARGS`` with ``env``; output captured as text."""
     return subprocess.run([sys.executable, "-m", "engram_core.cli", *args], env=env, capture_output=True,

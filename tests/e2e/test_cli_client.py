@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.support import free_port, live_server, start_server
+from tests.e2e.support import dead_proxy_env, free_port, live_server, start_server
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +123,18 @@ def test_bootstrap_claims_a_fresh_server(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_a_loopback_engram_is_reached_past_the_environments_proxy(server: tuple[str, dict[str, str]]) -> None:
+    """Issue 13: every proxy variable names a dead loopback port (nothing listens, no NO_PROXY); the verbs still
+    reach the live loopback server, by 127.0.0.1 and by localhost (httpx would send them through the proxy)."""
+    base, h = server
+    env = dead_proxy_env(ENGRAM_API_KEY=h["Authorization"].split()[1])
+    cmd = [sys.executable, "-m", "engram_core.cli"]
+    stored = subprocess.run([*cmd, "store", "The proxied laptop keeps its memories local", "--json"],
+                            capture_output=True, text=True, timeout=60, env={**env, "ENGRAM_URL": base})  # fmt: skip
+    assert stored.returncode == 0, stored.stderr
+    found = subprocess.run([*cmd, "search", "proxied laptop memories", "--json"], capture_output=True, text=True,
+                           timeout=60, env={**env, "ENGRAM_URL": base.replace("127.0.0.1", "localhost")})  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert json.loads(stored.stdout)["id"] in [r["id"] for r in json.loads(found.stdout)["results"]]

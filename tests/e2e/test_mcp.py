@@ -23,7 +23,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from engram_client.mcp_server import TOOLS
-from tests.e2e.support import live_server
+from tests.e2e.support import dead_proxy_env, live_server
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +145,32 @@ def test_raw_initialize_over_stdio(live: tuple[str, dict[str, str]]) -> None:
     assert answers[3]["result"]["isError"] is False
     listed = httpx.get(base + "/list", headers=h).json()["results"]
     assert "Raw JSON-RPC clients can store memories" in [m["content"] for m in listed]
+
+
+def test_stdio_reaches_a_loopback_engram_past_the_environments_proxy(live: tuple[str, dict[str, str]]) -> None:
+    """Issue 13: `engram mcp` with every proxy variable at a dead loopback port (no NO_PROXY) still reaches the
+    live loopback server: a tool call stores a memory (httpx would have sent it through the proxy)."""
+    base, h = live
+    env = dead_proxy_env(ENGRAM_URL=base, ENGRAM_API_KEY=h["Authorization"].split()[1])
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2024-11-05",
+            "capabilities": {}, "clientInfo": {"name": "proxied", "version": "0.1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "memory_store", "arguments": {"content": "MCP behind a corporate proxy still stores locally"}}},
+    ]  # fmt: skip
+    with subprocess.Popen([sys.executable, "-m", "engram_core.cli", "mcp"], env=env, stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:  # fmt: skip
+        assert proc.stdin and proc.stdout
+        for message in messages:
+            proc.stdin.write(json.dumps(message) + "\n")
+            proc.stdin.flush()
+            answer = json.loads(proc.stdout.readline()) if "id" in message else None
+        proc.stdin.close()
+        proc.wait(timeout=15)
+    assert answer and answer["result"]["isError"] is False, answer
+    listed = httpx.get(base + "/list", headers=h).json()["results"]
+    assert "MCP behind a corporate proxy still stores locally" in [m["content"] for m in listed]
 
 
 async def _as_other_user(base: str, key: str, their_id: int) -> None:
