@@ -62,6 +62,7 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
     # session context: share of a top hit's score its neighbouring turns receive (0.3 today)
     "context": [{"context_share": 0.3}, {"context_share": 0.15}, {"context_share": 0.5}],
     "names_wide": [{"name_boost": 0.0}, {"name_boost": 0.25}, {"name_boost": 0.5}],
+    "names_wider": [{"name_boost": 0.0}, {"name_boost": 0.5}, {"name_boost": 0.75}, {"name_boost": 1.0}],
     # names the query capitalises favour the memories that contain them
     "names": [{"name_boost": 0.0}, {"name_boost": 0.1}, {"name_boost": 0.25}],
 }

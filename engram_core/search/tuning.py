@@ -37,7 +37,7 @@ class Tuning:
     retrievability_floor: float = RETRIEVABILITY_FLOOR
     user_clock: bool = False
     session_weight: float = 0.6
-    name_boost: float = 0.25
+    name_boost: float = 0.5
     score_weight: float = SCORE_WEIGHT
     context_share: float = CONTEXT_SHARE
     calibrated: bool = True
