@@ -17,7 +17,12 @@ is one clock for every process on the machine).
 
 Usage::
 
-    PYTHONPATH=. python bench/proxy_bench.py --model-dir DIR [--n 10000] [--requests 200] [--keep DIR]
+    PYTHONPATH=. python bench/proxy_bench.py --model-dir DIR [--n 10000] [--requests 200] [--keep DIR] [--think S]
+
+``--think S`` waits S seconds before each exchange, as a user reading the answer and typing the next message
+would. Back to back (0, the default) each exchange's extraction (an LLM call and the stores it makes, off
+the request path) has not finished when the next request comes, so the work piles up and every request,
+and the reference search with it, shares the CPU with it.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ def _serve(data_dir: Path, model_dir: Path, provider: str) -> tuple[subprocess.P
     sys.exit("engram serve did not start")
 
 
-def run(n: int, requests: int, model_dir: Path, keep: Path | None) -> dict[str, Any]:
+def run(n: int, requests: int, model_dir: Path, keep: Path | None, think: float = 0.0) -> dict[str, Any]:
     rng = random.Random(7)
     base_dir = keep or Path(tempfile.mkdtemp(prefix="proxy-bench-"))
     data_dir, key, vocab, fill_s = _filled(base_dir, n, model_dir, rng)
@@ -91,6 +96,7 @@ def run(n: int, requests: int, model_dir: Path, keep: Path | None) -> dict[str, 
                     hop(fake.url + "/chat/completions", {})
                 via, direct, search = [], [], []
                 for _ in range(requests):
+                    time.sleep(think)  # a user reading and typing (the exchange's extraction runs meanwhile)
                     via.append(hop(base + "/v1/chat/completions", headers))
                     direct.append(hop(fake.url + "/chat/completions", {}))
                     t = time.monotonic()  # reference: a plain /search for a query of the same kind
@@ -115,7 +121,7 @@ def run(n: int, requests: int, model_dir: Path, keep: Path | None) -> dict[str, 
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    return {"n": n, "requests": requests, "fill_s": round(fill_s, 1),
+    return {"n": n, "requests": requests, "think_s": think, "fill_s": round(fill_s, 1),
             "added_before_first_byte_ms": _q(added), "via_engram_ms": _q(via), "direct_ms": _q(direct),
             "search_reference_ms": _q(search),
             "server_overhead_ms": _q(server), "server_retrieval_ms": _q(retrieval),
@@ -129,8 +135,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--keep", type=Path, help="keep and reuse filled data dirs here")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="seconds between exchanges (0: back to back, extraction piles up)"
+    )
     args = parser.parse_args(argv)
-    for k, v in run(args.n, args.requests, args.model_dir, args.keep).items():
+    for k, v in run(args.n, args.requests, args.model_dir, args.keep, args.think).items():
         print(f"{k}: {v}", flush=True)
 
 
