@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from engram_server.cli import GRACEFUL_SHUTDOWN_SECONDS
 from tests.e2e.sse_client import read_events
 from tests.e2e.support import admin_key, free_port, start_server
 
@@ -178,3 +179,24 @@ def test_a_slow_client_is_dropped_and_resumes_without_loss(env: dict[str, str]) 
                     got.append(int(item["id"]))
         assert got == ids
     next(server, None)
+
+
+def test_a_stop_with_a_stream_still_open_ends_promptly(env: dict[str, str]) -> None:
+    """SIGTERM while a client still holds an SSE stream open (a stream never ends by itself): the server stops
+    within its graceful-shutdown bound, with uvicorn's exit for a handled SIGTERM (0, or the signal re-raised)."""
+    base = f"http://127.0.0.1:{env['ENGRAM_PORT']}"
+    proc = start_server(env)
+    headers = {"Authorization": f"Bearer {admin_key(env)}"}
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as c, c.stream("GET", "/axon/stream") as stream:
+            assert stream.status_code == 200
+            next(read_events(stream))  # the stream is live (a heartbeat or an event)
+            started = time.monotonic()
+            proc.terminate()
+            code = proc.wait(timeout=30)
+            took = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code in (0, -15) and took < GRACEFUL_SHUTDOWN_SECONDS + 10, (code, took)
