@@ -148,14 +148,20 @@ def test_pagerank_ranks_a_hub_above_a_leaf(api: Api) -> None:
     assert weeks["total_memories"] == 4 and weeks["total_links"] == 4
 
 
-def test_louvain_separates_two_disconnected_clusters(api: Api) -> None:
-    alice, bob = api.user("alice"), api.user("bob")
-    left = _chain(api, alice, ["red apples", "red cherries", "red strawberries"])
-    right = _chain(api, alice, ["blue sky", "blue ocean", "blue whale"])
+def _two_cliques(api: Api, key: str, link_type: str = "related") -> tuple[list[int], list[int]]:
+    """Two disconnected groups of three memories, every pair within a group linked."""
+    left = _chain(api, key, ["red apples", "red cherries", "red strawberries"])
+    right = _chain(api, key, ["blue sky", "blue ocean", "blue whale"])
     for group in (left, right):
         for i, s in enumerate(group):
             for t in group[i + 1 :]:
-                _link(api, alice, s, t, "extends")
+                _link(api, key, s, t, link_type)
+    return left, right
+
+
+def test_louvain_separates_two_disconnected_clusters(api: Api) -> None:
+    alice, bob = api.user("alice"), api.user("bob")
+    left, right = _two_cliques(api, alice, "extends")
     bob_group = _chain(api, bob, ["bob one", "bob two"])
     _link(api, bob, bob_group[0], bob_group[1])
     r = api.call("POST", "/admin/detect-communities", api.admin_key, json={})
@@ -251,12 +257,7 @@ def test_graph_filters_by_tag_and_pagerank_and_lists_entities(api: Api) -> None:
 
 def test_graph_positions_group_communities_and_are_cached_until_the_graph_changes(api: Api) -> None:
     alice, bob = api.user("alice"), api.user("bob")
-    left = _chain(api, alice, ["red apples", "red cherries", "red strawberries"])
-    right = _chain(api, alice, ["blue sky", "blue ocean", "blue whale"])
-    for group in (left, right):
-        for i, s in enumerate(group):
-            for t in group[i + 1 :]:
-                _link(api, alice, s, t)
+    left, right = _two_cliques(api, alice)
     _link(api, bob, *_chain(api, bob, ["bob one", "bob two"]))
     assert api.call("POST", "/admin/detect-communities", api.admin_key, json={}).status_code == 200
     plain = api.call("GET", "/graph", alice).json()
