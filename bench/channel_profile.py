@@ -7,7 +7,10 @@ questions). Prints p50/p95/max per channel and the slowest FTS queries with thei
 
 Usage::
 
-    PYTHONPATH=. python bench/channel_profile.py --keep DIR --n 100000 --model-dir DIR [--queries 200]
+    PYTHONPATH=. python bench/channel_profile.py --keep DIR --n 100000 --model-dir DIR [--queries 200] [--chat]
+
+``--chat``: whole chat messages of 8-24 words (the chat proxy's queries) instead of 3-7-word searches.
+``embed`` is one query embedding at a time, as a search makes it.
 """
 
 from __future__ import annotations
@@ -34,29 +37,36 @@ from engram_core.search.schemas import SEARCH
 from engram_core.settings import Settings
 
 
-def _queries(keep: Path, n: int, count: int) -> list[str]:
+def _queries(keep: Path, n: int, count: int, chat: bool = False) -> list[str]:
     facts = json.loads((keep / f"data-{n}.json").read_text())
     rng = random.Random(11)
     _vocabulary(rng)
     vocab = facts["vocab"]
     for _ in range(n):
         _text(rng, vocab)
+    if chat:  # the chat proxy's kind of query: a whole message of 8-24 words
+        return [_text(rng, vocab) for _ in range(count)]
     pool = vocab[:400] + COMMON
     queries = [" ".join(rng.choice(pool) for _ in range(rng.randint(2, 6))) for _ in range(count)]
     return [q + " " + rng.choice(vocab) for q in queries]
 
 
-def run(keep: Path, n: int, model_dir: Path, count: int) -> None:
-    queries = _queries(keep, n, count)
+def run(keep: Path, n: int, model_dir: Path, count: int, chat: bool = False) -> None:
+    queries = _queries(keep, n, count, chat)
     engram = Engram.open(Settings.for_data_dir(keep / f"data-{n}", embedding_model_dir=model_dir))
     embedder = engram.embedder
     if embedder is None:
         sys.exit(f"no embedding model: {engram.vectors.reason}")
     model = str(embedder.fingerprint)
     engram.search.index.use_model(model, int(embedder.dim))
-    vectors = np.asarray(embedder.embed(queries), dtype=np.float32)
+    embedder.embed(queries[:4])  # warm
+    times: dict[str, list[float]] = {"embed": [], "vector": [], "fts": [], "personality": []}
+    vectors = []
+    for query in queries:  # one at a time, as a search embeds its query
+        t = time.perf_counter()
+        vectors.append(np.asarray(embedder.embed([query])[0], dtype=np.float32))
+        times["embed"].append((time.perf_counter() - t) * 1000)
     common = engram.search.pipeline.fts_stats
-    times: dict[str, list[float]] = {"vector": [], "fts": [], "personality": []}
     slow: list[tuple[float, str]] = []
 
     def timed(name: str, fn: Any, *args: Any, **kw: Any) -> float:
@@ -91,8 +101,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--model-dir", required=True, type=Path)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--chat", action="store_true", help="chat-length queries (8-24 words), as the proxy sends")
     args = parser.parse_args(argv)
-    run(args.keep, args.n, args.model_dir, args.queries)
+    run(args.keep, args.n, args.model_dir, args.queries, args.chat)
 
 
 if __name__ == "__main__":

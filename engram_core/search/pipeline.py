@@ -6,10 +6,13 @@
    searches and stores that arrive while the embed threads are busy, never on the event loop), when an
    embedder is loaded; without one the vector channel is off and the others carry the search. A remote
    embedder that is down (``EmbeddingDown``) does the same, and the response says ``degraded``.
-3. **Channels**, all in one read snapshot on a read-pool thread: the vector index is synced first (see
-   :mod:`~engram_core.vector_index.index`), then vector, FTS and personality (only for questions of the
-   preference or generalization type: about tastes, values, habits); the graph channel expands from
-   the top seeds of a first fusion of those three.
+3. **Channels** on read-pool threads. FTS and personality (only for questions of the preference or
+   generalization type: about tastes, values, habits) need no vector: they run in their own read while
+   the query is embedded (a chat message of 20 words costs ~10 ms of embedding and ~10 ms of these two
+   channels, so the overlap halves that part of the latency). Then, in a second read, the vector index
+   is synced (see :mod:`~engram_core.vector_index.index`), the vector channel runs, and the graph channel
+   expands from the top seeds of a first fusion of the three. A memory written between the two reads is
+   at most missing from one channel's list.
 4. **Fusion**: weighted RRF (k = 60) of the four lists plus a min-max normalised score term for the
    relevance-scored channels (BM25, cosine), see :func:`~engram_core.search.fusion.fuse`.
 5. **Session context** (:mod:`~engram_core.search.channels.session`): the neighbours of the top
@@ -147,14 +150,19 @@ class SearchPipeline:
         qvec: np.ndarray | None = None
         model = ""
         degraded: str | None = None
-        if strategy.weights.get("vector", 0.0) > 0:
-            try:
-                qvec, model = await self._embed(query)
-            except EmbeddingDown as exc:  # keyword, graph and personality channels carry the search
-                degraded = exc.message
-        timings["embed_ms"] = _ms(t0)
+        # The keyword channels need no vector: they run on a read thread while the query is embedded.
+        keyword = asyncio.wrap_future(self.db.submit_read(self._keyword_stage(scope, q, strategy, timings)))
+        try:
+            if strategy.weights.get("vector", 0.0) > 0:
+                try:
+                    qvec, model = await self._embed(query)
+                except EmbeddingDown as exc:  # keyword, graph and personality channels carry the search
+                    degraded = exc.message
+            timings["embed_ms"] = _ms(t0)
+        finally:
+            lists = await keyword  # also when the embedding failed: the read is not left running unawaited
         now = to_datetime(scope.now)
-        stage = self._stage(scope, q, strategy, qvec, model, now, explain, timings)
+        stage = self._stage(scope, q, strategy, qvec, model, now, explain, timings, lists)
         results, records, counts, pool = await self.db.aread(stage)
         results, records = await self._rerank(query, results, records, pool, timings)
         results = results[:limit]
@@ -164,6 +172,31 @@ class SearchPipeline:
         if self.on_timings is not None:
             self.on_timings(timings)
         return Outcome(results, strategy, timings, records[: len(results)] if explain else [], counts, degraded)
+
+    def _keyword_stage(
+        self, scope: Scope, q: dict[str, Any], strategy: Strategy, timings: dict[str, float]
+    ) -> Callable[[Any], dict[str, list[tuple[int, float]]]]:
+        """The channels that need no query vector: FTS, and personality for questions about tastes."""
+        query: str = q["query"]
+        sizes = {c: max(n, q["limit"]) for c, n in strategy.candidates.items()}
+        preference = strategy.mix.get("preference", 0.0) > 0
+        # Personality signals answer questions about tastes, values and habits. On other questions even a
+        # small RRF weight reorders the strong channels' close top ranks (on LoCoMo it cost 6 points of
+        # recall@1 and gained nothing at 10), so the channel runs only when the strategy mixes these in.
+        personal = preference or strategy.mix.get("generalization", 0.0) > 0
+        run_personality = personal and strategy.weights.get("personality", 0.0) > 0
+
+        def run(conn: Any) -> dict[str, list[tuple[int, float]]]:
+            t = time.perf_counter()
+            lists = {"fts": fts_search(conn, scope, query, sizes["fts"], self.fts_stats)}
+            if run_personality:
+                lists["personality"] = personality_search(
+                    conn, scope, query, sizes["personality"], preference=preference
+                )
+            timings["keyword_ms"] = _ms(t)
+            return lists
+
+        return run
 
     def _stage(
         self,
@@ -175,15 +208,10 @@ class SearchPipeline:
         now: datetime,
         explain: bool,
         timings: dict[str, float],
+        keyword: dict[str, list[tuple[int, float]]],
     ) -> Any:
-        query: str = q["query"]
         sizes = {c: max(n, q["limit"]) for c, n in strategy.candidates.items()}
         weights = dict(strategy.weights)
-        preference = strategy.mix.get("preference", 0.0) > 0
-        # Personality signals answer questions about tastes, values and habits. On other questions even a
-        # small RRF weight reorders the strong channels' close top ranks (on LoCoMo it cost 6 points of
-        # recall@1 and gained nothing at 10), so the channel runs only when the strategy mixes these in.
-        personal = preference or strategy.mix.get("generalization", 0.0) > 0
 
         def run(conn: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int], int]:
             t = time.perf_counter()
@@ -191,11 +219,7 @@ class SearchPipeline:
             lists: dict[str, list[tuple[int, float]]] = {}
             if qvec is not None:
                 lists["vector"] = vector_search(conn, scope, index, qvec, sizes["vector"], model)
-            lists["fts"] = fts_search(conn, scope, query, sizes["fts"], self.fts_stats)
-            if personal and weights.get("personality", 0.0) > 0:
-                lists["personality"] = personality_search(
-                    conn, scope, query, sizes["personality"], preference=preference
-                )
+            lists.update(keyword)
             lists, families = fold_lists(conn, scope, lists)  # a fact's hit is its decomposed memory's
             timings["channels_ms"] = _ms(t)
             t = time.perf_counter()

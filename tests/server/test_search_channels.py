@@ -115,7 +115,8 @@ def test_explain_has_every_channel_rank_and_every_multiplier(api: Api) -> None:
         " VALUES (1, ?, ?, 'extends', 1.0, '2024-01-01T00:00:00.000000Z')", (a, b)))  # fmt: skip
     embed_all(engram)
     body = _search(api, key, "/search/explain", query="Which quokka budget meeting do I love?", limit=30)
-    assert set(body["timings"]) >= {"embed_ms", "channels_ms", "graph_ms", "fuse_ms", "rerank_ms", "total_ms"}
+    stages = {"embed_ms", "keyword_ms", "channels_ms", "graph_ms", "fuse_ms", "rerank_ms", "total_ms"}
+    assert set(body["timings"]) >= stages
     assert body["strategy"]["weights"] and body["vector_search"]["enabled"]
     top = next(e for e in body["explain"] if e["id"] == a)
     assert set(top["channels"]) == {"vector", "fts", "personality"}
