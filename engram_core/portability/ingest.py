@@ -1,8 +1,10 @@
 """Bulk ingestion as a durable, resumable, cancellable job.
 
 ``submit`` checks the upload (format by content, parse, zip safety: a clear 400 for each refusal), keeps it
-under ``<data dir>/ingest/`` and enqueues an ``ingest`` job in one transaction. The job parses the file
-again (deterministically: the same chunks in the same order) and stores ``ENGRAM_INGEST_BATCH`` chunks per
+under ``<data dir>/ingest/`` and enqueues an ``ingest`` job in one transaction. The job uses the documents
+``submit`` parsed when it runs in the same process soon after (the last ``PARSED_KEPT`` submits are kept in
+memory); otherwise (a restart, a resume) it parses the file again (deterministically: the same chunks in the
+same order). It stores ``ENGRAM_INGEST_BATCH`` chunks per
 transaction (``MemoryService.prepare_many`` then ``write_many``: vectors embedded together, outside the
 transaction); the same transaction adds the chunks to their document's or conversation's episode and
 advances the job's cursor. The next batch is embedded while one is written (a pipeline of two stages). A
@@ -37,6 +39,7 @@ from .formats import Document, Splitter, detect, parse
 __all__ = ["IngestService"]
 
 OVERLAP_FRACTION = 0.1
+PARSED_KEPT = 2  # submits whose parsed documents are kept for their job (the queue runs one ingest at a time)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class IngestService:
         self.jobs = jobs
         self.dir = settings.data_dir / "ingest"
         self.limits = ZipLimits(max_total_bytes=max(settings.max_upload_bytes * 8, 64 * 1024 * 1024))
+        self._parsed: dict[str, list[Document]] = {}  # upload token -> what submit parsed (oldest first)
         jobs.register("ingest", self._run)
 
     def splitter(self) -> Splitter:
@@ -97,9 +101,13 @@ class IngestService:
             conn.execute("UPDATE jobs SET result = ? WHERE id = ?", (json.dumps(state), job_id))
             return job_id
 
+        self._parsed[token] = docs  # before the job can start; dropped below if the enqueue fails
+        while len(self._parsed) > PARSED_KEPT:
+            self._parsed.pop(next(iter(self._parsed)))
         try:
             job_id = await self.db.awrite(tx)
         except BaseException:
+            self._parsed.pop(token, None)
             path.unlink(missing_ok=True)
             raise
         return {"job_id": job_id, "status": "queued", "format": fmt, "found": found, "documents": len(docs),
@@ -115,11 +123,13 @@ class IngestService:
             raise LookupError(f"ingest job {token} has no row")
         job_id, state = int(row[0]), json.loads(row[1] or "{}")
         path = self.dir / f"{token}.upload"
+        docs = self._parsed.pop(token, None)
         if state.get("cancel"):
             path.unlink(missing_ok=True)
             return {**state, "cancelled": True}
-        data = await asyncio.to_thread(path.read_bytes)
-        docs = await asyncio.to_thread(self._parse, data, str(payload["name"]), payload.get("format"))
+        if docs is None:  # submitted before a restart, or pushed out by later submits: parse the kept upload
+            data = await asyncio.to_thread(path.read_bytes)
+            docs = await asyncio.to_thread(self._parse, data, str(payload["name"]), payload.get("format"))
         items = [(i, c) for i, d in enumerate(docs) for c in d.chunks]
         auth = AuthContext(user_id=user_id, scopes=("read", "write"))
         batch = max(1, self.settings.ingest_batch)

@@ -154,3 +154,34 @@ def test_ingest_stream_reports_progress_until_done(api: Api) -> None:
         events = [line for line in resp.iter_lines() if line.startswith("event: ")]
     assert events[-1] == "event: done"
     assert len(_memories(api, key)) == 12
+
+
+class _Forgetful(dict[str, Any]):
+    """An ``IngestService._parsed`` that keeps nothing: the job runs as after a restart."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+
+def test_the_job_uses_what_submit_parsed_and_parses_the_upload_again_after_a_restart(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest = api.engram.ingest  # type: ignore[union-attr]
+    parsed: list[str] = []
+    real = ingest._parse
+    monkeypatch.setattr(ingest, "_parse", lambda data, name, fmt: parsed.append(name) or real(data, name, fmt))
+    export = files.chatgpt(3, 5)
+    alice = api.user("alice")
+    assert _finish(api, alice, _upload(api, alice, "conversations.json", export).json()["job_id"])["stored"] == 15
+    assert parsed == ["conversations.json"]  # at submit only: the job took the submit's documents
+    assert ingest._parsed == {}
+    monkeypatch.setattr(ingest, "_parsed", _Forgetful())
+    bob = api.user("bob")
+    assert _finish(api, bob, _upload(api, bob, "conversations.json", export).json()["job_id"])["stored"] == 15
+    assert parsed == ["conversations.json"] * 3  # submit, then the job from the kept upload
+
+    def rows(key: str) -> list[tuple[Any, ...]]:
+        return sorted((m["content"], m["created_at"], m["session_id"], m["category"], m["source"], tuple(m["tags"]))
+                      for m in _memories(api, key))  # fmt: skip
+
+    assert rows(alice) == rows(bob)
