@@ -173,11 +173,14 @@ class Step:
     clients: int
     latencies: dict[str, list[float]] = field(default_factory=lambda: {op: [] for op, _ in MIX})
     errors: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.perf_counter)
+    error_at: list[float] = field(default_factory=list)  # seconds into the step when each error's request began
 
     def record(self, op: str, ms: float, status: str | None) -> None:
         self.latencies[op].append(ms)
         if status is not None:
             self.errors[f"{op}:{status}"] += 1
+            self.error_at.append(round(time.perf_counter() - ms / 1000 - self.started, 2))
 
 
 class Load:
@@ -224,6 +227,7 @@ class Load:
             await asyncio.gather(*(self._client(http, i, warm, time.perf_counter() + 1.0) for i in range(clients)))
             groups = {t: g for pid in pids for t, g in thread_groups(pid).items()}  # after the warm-up: all threads
             threads0, cpu0, ccpu0 = all_threads_cpu_s(pids), total_cpu_s(pids), time.process_time()
+            step.started = time.perf_counter()
             until = time.perf_counter() + seconds
             await asyncio.gather(*(self._client(http, i, step, until) for i in range(clients)))
             cpu_s, ccpu_s = total_cpu_s(pids) - cpu0, time.process_time() - ccpu0
@@ -249,6 +253,7 @@ def summarise(
         "rss_mb": round(rss[0], 1),
         "peak_rss_mb": round(rss[1], 1),
         "errors": dict(step.errors),
+        "error_at_s": step.error_at[:20],
         "server_cpu_ms_per_req_by_thread": {g: round(c * 1000 / max(1, total), 2) for g, c in by_group.items()},
     }
     for op, values in step.latencies.items():
@@ -261,7 +266,8 @@ def _row(s: dict[str, Any]) -> str:
     return (
         f"| {s['clients']} | {s['rps']} | {s['p50_ms']} / {s['p95_ms']} / {s['p99_ms']} "
         f"| {search['p50_ms']} / {search['p99_ms']} | {s['server_cpu_ms_per_req']} | {s['client_cpu_ms_per_req']} "
-        f"| {s['rss_mb']} | {sum(s['errors'].values())} {s['errors'] or ''} |"
+        f"| {s['rss_mb']} | {sum(s['errors'].values())} {s['errors'] or ''}"
+        f"{' at ' + str(s['error_at_s']) + ' s' if s['error_at_s'] else ''} |"
     )
 
 

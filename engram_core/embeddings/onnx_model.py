@@ -27,6 +27,9 @@ __all__ = ["OnnxEmbedder", "OnnxGraph", "load_graph", "load_tokenizer", "make_se
 
 log = logging.getLogger("engram.embeddings")
 _COUNT_SLICE = 16_384  # count_tokens splits longer texts so a pathological input stays linear
+# A batch is cut before an encoding longer than its first (shortest) one x PAD_SLACK + PAD_TOKENS.
+PAD_SLACK = 1.25
+PAD_TOKENS = 2
 _OUTPUT_PREFERENCE = ("sentence_embedding", "dense_vecs", "last_hidden_state", "token_embeddings")
 
 
@@ -87,10 +90,22 @@ class OnnxGraph:
     outputs: list[str]
 
     def batches(self, encodings: Sequence[Encoding]) -> Iterator[list[int]]:
-        """Indices into ``encodings`` in batches of ``batch_size``, shortest first so padding stays small."""
+        """Indices into ``encodings`` in batches of at most ``batch_size``, shortest first, and cut where a
+        longer encoding would pad the batch too much (``PAD_SLACK``): a padded token costs as much as a real
+        one, so a micro-batch of short queries and a store's longer text runs as two calls, not one padded
+        to the longest (mixed batches of the load bench: 9.7 -> 6.4 ms of CPU a text)."""
         order = sorted(range(len(encodings)), key=lambda j: len(encodings[j].ids))
-        for start in range(0, len(order), self.batch_size):
-            yield order[start : start + self.batch_size]
+        batch: list[int] = []
+        for j in order:
+            if batch and (
+                len(batch) >= self.batch_size
+                or len(encodings[j].ids) > len(encodings[batch[0]].ids) * PAD_SLACK + PAD_TOKENS
+            ):
+                yield batch
+                batch = []
+            batch.append(j)
+        if batch:
+            yield batch
 
     def feeds(self, encodings: Sequence[Encoding]) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """The padded inputs the graph takes (``input_ids``, the mask and token types if it has them), and the mask."""

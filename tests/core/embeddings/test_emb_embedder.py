@@ -63,6 +63,22 @@ def test_batching_and_order_do_not_change_results(tiny_models: dict[str, TinyMod
     assert np.abs(one - reversed_).max() < 1e-5
 
 
+def test_batches_are_cut_where_padding_would_grow(tiny_models: dict[str, TinyModel]) -> None:
+    """Short queries and a long text in one call: two model runs, the short ones not padded to the long one."""
+    emb = _embedder(tiny_models["bert"], batch_size=4)
+    texts = ["the cat", "a dog", " ".join(CORPUS[:3]), "the cat sat", "dogs", "mice", "owls"]
+    encodings = [emb._tok.encode(t) for t in texts]
+    batches = list(emb._graph.batches(encodings))
+    assert sorted(j for b in batches for j in b) == list(range(len(texts)))
+    assert all(len(b) <= 4 for b in batches)
+    for b in batches:
+        lengths = [len(encodings[j].ids) for j in b]
+        assert lengths == sorted(lengths) and max(lengths) <= min(lengths) * 1.25 + 2
+    assert [2] in batches  # the long text runs alone
+    alone = np.vstack([emb.embed([t]) for t in texts])
+    assert np.abs(emb.embed(texts) - alone).max() < 1e-5
+
+
 def test_single_text_is_not_padded(tiny_models: dict[str, TinyModel]) -> None:
     emb = _embedder(tiny_models["bert"])
     enc = emb._tok.encode("the cat")
