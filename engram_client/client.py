@@ -17,8 +17,9 @@ from typing import Any
 
 import httpx
 
+from engram_core.loopback import direct_mounts
+
 from .errors import Unreachable, error_for
-from .hook import is_loopback
 
 __all__ = ["DEFAULT_URL", "EngramClient"]
 
@@ -28,18 +29,6 @@ DEFAULT_URL = "http://127.0.0.1:4200"
 def _fields(**fields: Any) -> dict[str, Any]:
     """The given fields without the ones left as None."""
     return {k: v for k, v in fields.items() if v is not None}
-
-
-def direct_mounts(url: str) -> dict[str, httpx.AsyncBaseTransport | None]:
-    """For a loopback Engram (``hook.is_loopback``), its host mounted on the client's own direct transport,
-    so ``http_proxy`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` never carry a request to this machine (httpx, like
-    urllib, would send even a 127.0.0.1 request through them unless ``NO_PROXY`` names it). Nothing else of
-    ``trust_env`` changes (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` still apply); a remote URL gets no mount and
-    keeps the environment's proxy. The same rule as ``NO_PROXY=<host>``: a host mount wins over scheme ones."""
-    host = httpx.URL(url).host
-    if not is_loopback(host):
-        return {}
-    return {f"all://[{host}]" if ":" in host else f"all://{host}": None}  # None: the client's own transport
 
 
 class EngramClient:

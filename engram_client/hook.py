@@ -53,8 +53,9 @@ def _timeout() -> float:
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (a URL's hostname) names this machine: 127.x.y.z, localhost (and *.localhost), ::1
-    (not a DNS name like 127.example.com). The one rule for "reach Engram without a proxy", shared by this
-    hook and ``engram_client.client``."""
+    (not a DNS name like 127.example.com). The rule for "reach Engram without a proxy"; this module is
+    standard library only and self-contained, so the server's copy is ``engram_core.loopback`` (a test
+    holds the two to the same answers)."""
     host = host.lower()
     octets = host.split(".")
     ipv4 = len(octets) == 4 and octets[0] == "127" and all(o.isdigit() for o in octets)

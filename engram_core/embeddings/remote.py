@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import EmbeddingDown, Unavailable
 from ..llm.limits import CircuitBreaker
+from ..loopback import direct_mounts
 from ..retrying import Transient, post, retrying
 from ..settings import Settings
 from ..tls import tls_context
@@ -82,7 +83,9 @@ class RemoteEmbedder:
         headers = {"Content-Type": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self._client = httpx.Client(timeout=self.timeout, headers=headers, verify=tls_context())
+        self._client = httpx.Client(
+            timeout=self.timeout, headers=headers, verify=tls_context(), mounts=direct_mounts(self.url)
+        )
         self._lock = threading.Lock()
         self.requests = 0
         self.failures = 0

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from ..errors import LlmUnavailable
+from ..loopback import direct_mounts
 from ..retrying import Transient, apost, async_retrying
 from ..settings import Settings
 from ..tls import tls_context
@@ -71,6 +72,7 @@ class LlmClient:
         self.model = settings.llm_model.strip()
         self.configured = bool(self.url and self.model)
         self.chat_url, self.models_url = _endpoints(self.url) if self.url else ("", "")
+        self._mounts = direct_mounts(self.url)  # a local model server is asked directly, whatever the proxy env
         self.timeout = max(0.1, settings.llm_timeout_seconds)
         self.retries = max(0, settings.llm_max_retries)
         self.breaker = CircuitBreaker(threshold=3, cooldown=30.0)
@@ -109,7 +111,7 @@ class LlmClient:
         if json_mode:
             payload["response_format"] = {"type": "json_object"}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, verify=tls_context()) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=tls_context(), mounts=self._mounts) as client:
                 async for attempt in async_retrying(self.retries, self.backoff):
                     with attempt:
                         response = await apost(
@@ -158,7 +160,9 @@ class LlmClient:
         if self._probe is not None and now - self._probe[0] < REACHABLE_TTL:
             return self._probe[1], self._probe[2]
         try:
-            async with httpx.AsyncClient(timeout=min(self.timeout, 3.0), verify=tls_context()) as client:
+            async with httpx.AsyncClient(
+                timeout=min(self.timeout, 3.0), verify=tls_context(), mounts=self._mounts
+            ) as client:
                 response = await client.get(self.models_url, headers=self._headers())
             ok, why = response.status_code < 500, None if response.status_code < 500 else f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:

@@ -27,6 +27,7 @@ import httpx
 
 from ..auth.context import AuthContext
 from ..errors import Invalid, ProviderFailed, ProviderTimeout
+from ..loopback import direct_mounts
 from ..tls import tls_context
 from ..validation import TEXT_PATTERN, Field, Schema
 from .deps import ProxyDeps
@@ -126,7 +127,13 @@ class ProxyService:
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
             t = self.settings.proxy_timeout_seconds
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(t, connect=min(t, 10.0)), verify=tls_context())
+            # providers on this machine (Ollama, vLLM, llama.cpp) are asked directly, whatever the proxy env says
+            local = direct_mounts(
+                self.settings.proxy_openai_url, self.settings.proxy_anthropic_url, self.settings.llm_url
+            )
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(t, connect=min(t, 10.0)), verify=tls_context(), mounts=local
+            )
         return self._client
 
     async def close(self) -> None:

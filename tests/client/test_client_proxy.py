@@ -15,6 +15,7 @@ import pytest
 
 from engram_client.client import EngramClient
 from engram_client.hook import is_loopback
+from engram_core import loopback
 from tests.e2e.support import PROXY_VARS, free_port
 
 
@@ -59,9 +60,17 @@ async def _health(url: str) -> object:
         return await engram.health()
 
 
-def test_loopback_hosts_and_nothing_else() -> None:
-    assert all(map(is_loopback, ["127.0.0.1", "127.8.9.10", "LocalHost", "engram.localhost", "::1"]))
-    assert not any(map(is_loopback, ["127.example.com", "10.0.0.1", "engram.invalid", "::ffff:10.0.0.1", ""]))
+@pytest.mark.parametrize("rule", [is_loopback, loopback.is_loopback], ids=["hook", "core"])
+def test_loopback_hosts_and_nothing_else(rule: object) -> None:
+    """The hook's standalone rule and the core's (the server's outgoing clients, EngramClient) agree."""
+    assert callable(rule)
+    assert all(map(rule, ["127.0.0.1", "127.8.9.10", "LocalHost", "engram.localhost", "::1"]))
+    assert not any(map(rule, ["127.example.com", "10.0.0.1", "engram.invalid", "::ffff:10.0.0.1", ""]))
+
+
+def test_direct_mounts_name_only_loopback_hosts() -> None:
+    mounts = loopback.direct_mounts("http://127.0.0.1:11434/v1", "http://[::1]:8000", "https://api.openai.com/v1", "")
+    assert mounts == {"all://127.0.0.1": None, "all://[::1]": None}
 
 
 def test_a_loopback_engram_is_reached_directly(

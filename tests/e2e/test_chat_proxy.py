@@ -17,6 +17,7 @@ import uvicorn
 
 from engram_core.settings import Settings
 from engram_server.app import create_app
+from tests.e2e.support import PROXY_VARS, free_port
 from tests.fake_openai import FakeAnthropic, FakeOpenAI
 
 PROVIDER_KEY = "sk-provider-secret-0123456789abcdef"
@@ -147,6 +148,22 @@ def test_injection_off_forwards_the_messages_untouched(live: Live) -> None:
     assert live.fake.chat_requests()[-1]["messages"] == messages
     [entry] = live.logs(1)
     assert entry["injected"] is False and entry["memories"] == [] and entry["tokens_injected"] == 0
+
+
+def test_a_provider_on_this_machine_is_asked_directly_whatever_the_proxy_env_says(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every proxy variable names a dead loopback port when the server makes its provider client (on the
+    first chat): the fake provider on 127.0.0.1 still gets the request (through the proxy it would be a 502)."""
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name in PROXY_VARS:
+        monkeypatch.setenv(name, f"http://127.0.0.1:{free_port()}")
+    body = {"model": "m", "messages": [{"role": "user", "content": "hello"}]}
+    with httpx.Client(trust_env=False, timeout=20) as direct:  # this test's own request: no proxy either
+        r = direct.post(live.base + "/v1/chat/completions", json=body, headers=live.headers())
+    assert r.status_code == 200, r.text
+    assert live.fake.chat_requests()[-1]["messages"][-1] == {"role": "user", "content": "hello"}
 
 
 def test_extraction_stores_the_new_fact_after_the_answer(live: Live) -> None:

@@ -13,7 +13,7 @@ from engram_core.embeddings.base import Embedder
 from engram_core.embeddings.remote import RemoteEmbedder, embeddings_url
 from engram_core.errors import EmbeddingDown, Unavailable
 from engram_core.settings import Settings
-from tests.e2e.support import free_port
+from tests.e2e.support import PROXY_VARS, free_port
 from tests.fake_openai import FakeOpenAI, hashed_vector
 
 
@@ -46,6 +46,20 @@ def test_vectors_come_back_in_input_order_in_batches_with_model_and_key(tmp_path
         assert all(body["model"] == "fake-embed" and "dimensions" not in body for _, body in fake.requests)
         assert all(h["authorization"] == "Bearer sk-embed" for h in fake.headers)
         assert embedder.embed([]).shape == (0, 24)
+        embedder.close()
+
+
+def test_a_local_embedder_is_asked_directly_whatever_the_proxy_env_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every proxy variable names a dead loopback port; the embedding server on loopback still answers."""
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name in PROXY_VARS:
+        monkeypatch.setenv(name, f"http://127.0.0.1:{free_port()}")
+    with FakeOpenAI(dim=8) as fake:
+        embedder = _connect(_settings(tmp_path, fake.url.replace("127.0.0.1", "localhost")))
+        assert embedder.embed(["hello"]).shape == (1, 8)
         embedder.close()
 
 

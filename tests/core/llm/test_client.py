@@ -12,6 +12,7 @@ from engram_core.errors import LlmUnavailable
 from engram_core.llm.client import LlmClient, parse_json_reply
 from engram_core.llm.limits import CircuitBreaker, TokenBudget
 from engram_core.settings import Settings
+from tests.e2e.support import PROXY_VARS, free_port
 from tests.fake_openai import FakeOpenAI
 
 
@@ -135,3 +136,20 @@ def test_budget_window_slides() -> None:
 
 def test_parse_json_reply_finds_the_object_in_prose() -> None:
     assert parse_json_reply('Here you go: {"a": [1, 2]} hope it helps') == {"a": [1, 2]}
+
+
+def test_a_local_llm_is_asked_directly_whatever_the_proxy_env_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every proxy variable names a dead loopback port: an LLM on 127.0.0.1 / localhost still answers (a
+    request sent through the proxy would fail to connect)."""
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name in PROXY_VARS:
+        monkeypatch.setenv(name, f"http://127.0.0.1:{free_port()}")
+    with FakeOpenAI(reply=lambda body: "direct") as fake:
+        for url in (fake.url, fake.url.replace("127.0.0.1", "localhost")):
+            client = _client(tmp_path, url, llm_max_retries=0)
+            assert asyncio.run(client.chat([{"role": "user", "content": "hi"}])) == "direct"
+            assert asyncio.run(client.reachable()) == (True, None)
+        assert len(fake.chat_requests()) == 2
