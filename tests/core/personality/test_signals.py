@@ -133,3 +133,27 @@ def test_synthesize_profile() -> None:
     assert prefs[0]["subject"] == "jazz" and prefs[0]["count"] == 2
     assert profile["identity"][0]["subject"] == "teacher"
     assert profile["value"] == []
+
+
+_PIECES = (
+    "Honesty is really important to me", "family means everything TO US", "my garden is the world to me!",
+    "this is important to mention", "I love hiking", "we decided to move", "it is essential to use",
+    "talk to me", "Kindness are so important to Us.", "the user feels anxious", "as a nurse, I work nights",
+    "trust is important to meet", "is important to me", "Ownership is essential to us, because",
+    "I'm not a fan of rain", "to me", "our goal is to sail", "ſpeed means a lot to uſ", "I am", "x",
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=30), min_size=1, max_size=8), st.sampled_from(". ,;!?\n"))
+def test_skipping_a_rule_whose_needed_text_is_absent_finds_the_same_signals(parts: list[str], sep: str) -> None:
+    from engram_core.personality.signals import _NEEDS, _extract
+
+    assert _NEEDS  # the prefilter is in use
+    text = sep.join(parts)
+    assert extract_signals(text) == _extract(text, {})
+
+
+def test_the_value_rule_with_the_subject_first_still_matches_in_any_case() -> None:
+    found = extract_signals("My sister's health IS REALLY IMPORTANT TO ME. Walks are essential to us")
+    assert [(s.type, s.subject) for s in found] == [("value", "My sister's health"), ("value", "Walks")]
