@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 import sqlite3
 import statistics
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engram_core.memories.simhash import (
@@ -158,3 +159,44 @@ def test_find_duplicate_stops_at_an_exact_match() -> None:
         raise AssertionError("scanned past an exact match")
 
     assert find_duplicate(fp, candidates()) == ("first", 0)
+
+
+_WORDS = ("the", "harbour", "pump", "Lisbon", "invoice", "ﬁne", "ÉCOLE", "straße", "東京", "42", "a_b", "naïve", "x")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS) | st.text(min_size=1, max_size=12), min_size=1, max_size=80))
+def test_the_numpy_vote_gives_the_simhash_package_fingerprint(words: list[str]) -> None:
+    from simhash import Simhash
+
+    counts = features(" ".join(words))
+    if counts and max(counts.values()) < 256:  # the package overflows a uint8 beyond (see below)
+        assert fingerprint(" ".join(words)) == to_signed(Simhash(dict(counts), f=64).value)
+
+
+def test_the_numpy_vote_matches_the_package_on_many_texts_and_heavy_weights() -> None:
+    from simhash import Simhash
+
+    rng = random.Random(16)
+    vocab = [f"w{i}" for i in range(300)] + list(_WORDS)
+    texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 120))) for _ in range(3000)]
+    texts += ["spam " * n for n in (1, 2, 49, 50, 51, 60, 200, 255)] + ["a b " * 70 + "c d e", "ab " * 30 + "cd " * 90]
+    for text in texts:
+        assert fingerprint(text) == to_signed(Simhash(dict(features(text)), f=64).value), text
+
+
+def test_a_word_repeated_hundreds_of_times_has_a_fingerprint() -> None:
+    # simhash.Simhash raised OverflowError for a feature weighing 256 or more (a uint8 times the weight).
+    assert distance(fingerprint("spam " * 300), fingerprint("spam " * 299)) == 0
+    assert fingerprint("spam " * 300) != fingerprint("eggs " * 300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=8), st.integers(1, 255), min_size=1, max_size=40))
+def test_the_vote_of_any_weighted_features_is_the_packages(counts: dict[str, int]) -> None:
+    from simhash import Simhash
+
+    from engram_core.memories.simhash import _vote
+
+    # Even totals too (a text's features always weigh 2n - 1), so a bit voted by exactly half is not set.
+    assert _vote(Counter(counts)) == Simhash(counts, f=64).value
