@@ -12,6 +12,14 @@ request task that never ended (seen once: a server with no connection left idle 
 minutes after a test's SSE stream had closed) held the process forever. Writes are unaffected: each runs
 whole on the write thread, and the lifespan then stops the background work and closes the database."""
 
+KEEP_ALIVE_SECONDS = 75
+"""How long an idle kept-alive connection stays open (uvicorn's default is 5 s). It must outlast the idle
+expiry of the clients' connection pools (httpx 5 s, aiohttp 15 s, Node 4-5 s): a server that closes an idle
+connection at the same moment a client reuses it resets the request the client just sent (``ReadError``).
+With the event loop busy (64 concurrent agents on 2 cores) that window is tens of milliseconds wide:
+bench/load.py saw 0-3 ReadErrors in about half its 64-client runs with 5 s. With 75 s (nginx's default)
+the client always gives up an idle connection first."""
+
 
 def serve_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="engram serve", description="Run the Engram server.")
@@ -52,7 +60,8 @@ def serve_main(argv: list[str]) -> int:
         app = create_app(settings, engram)
         print(f"engram: serving {settings.db_path} on http://{settings.host}:{settings.port}", flush=True)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                    access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)  # fmt: skip
+                    access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+                    timeout_keep_alive=KEEP_ALIVE_SECONDS)  # fmt: skip
     finally:
         engram.close()
     return 0

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import time
 from pathlib import Path
 
 import httpx
 
+from engram_server.cli import KEEP_ALIVE_SECONDS
 from tests.e2e.support import engram
 
 
@@ -33,3 +37,21 @@ def test_keys_cli_lists_without_secrets(tmp_path: Path) -> None:
     key = engram("keys", "create", "--admin", env=env).stdout.strip().splitlines()[-1]
     listed = engram("keys", "list", env=env)
     assert listed.returncode == 0 and "admin" in listed.stdout and key not in listed.stdout
+
+
+def test_an_idle_connection_outlasts_a_client_pools_expiry(server: tuple[str, dict[str, str]]) -> None:
+    """The server keeps an idle connection longer than httpx's 5 s pool expiry, so a client never reuses one
+    the server is closing at that moment (the 64-client ReadErrors); uvicorn's own default closed it at 5 s."""
+    assert KEEP_ALIVE_SECONDS > 15
+    host, port = server[0].removeprefix("http://").split(":")
+    request = f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        time.sleep(6.0)
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):  # raised: open, nothing to read, still kept alive
+            assert sock.recv(1, socket.MSG_PEEK) != b"", "the server closed the idle connection"
+        sock.setblocking(True)
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
