@@ -3,7 +3,9 @@
 Setup: a temporary data dir is filled through the library with ``--memories`` memories (MiniLM vectors)
 spread over ``--users`` users, each with its own key; then ``engram serve`` (uvicorn) runs on a free
 loopback port with the result cache off and the rate limits out of the way. For each step of the
-``--clients`` sweep, that many asyncio clients (one httpx connection pool, keep-alive) send requests
+``--clients`` sweep, that many asyncio clients (each its own httpx client and kept-alive connection, as
+that many agent processes would; ``--shared-pool``: one pool for all, which costs the client 2-3x the CPU
+per request at 64 clients) send requests
 back to back for ``--seconds``: 70% ``POST /search``, 25% ``POST /memories`` (store), 5% ``GET /list``,
 each client acting as user ``client % users``. The same server serves every step (stores accumulate).
 
@@ -184,8 +186,11 @@ class Step:
 
 
 class Load:
-    def __init__(self, bases: list[str], keys: list[str], vocab: list[str], seed: int, mix: dict[str, float]) -> None:
+    def __init__(
+        self, bases: list[str], keys: list[str], vocab: list[str], seed: int, mix: dict[str, float], shared_pool: bool
+    ) -> None:
         self.mix = mix
+        self.shared_pool = shared_pool
         self.bases = bases  # client i talks to server i % len(bases)
         self.keys = keys
         self.vocab = vocab
@@ -221,15 +226,20 @@ class Load:
         """One step; returns it with the server's and this process's CPU seconds over the timed part, and
         the server's CPU seconds per thread group."""
         step = Step(clients)
-        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        async with contextlib.AsyncExitStack() as stack:
+            if self.shared_pool:  # one pool of ``clients`` connections for all (before 2026-12-02 14:50)
+                limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+                one = await stack.enter_async_context(httpx.AsyncClient(limits=limits, timeout=60))
+                https = [one] * clients
+            else:  # each agent its own client and connection, as N agent processes would have
+                https = [await stack.enter_async_context(httpx.AsyncClient(timeout=60)) for _ in range(clients)]
             warm = Step(clients)  # open the connections and warm the server before the clock starts
-            await asyncio.gather(*(self._client(http, i, warm, time.perf_counter() + 1.0) for i in range(clients)))
+            await asyncio.gather(*(self._client(https[i], i, warm, time.perf_counter() + 1.0) for i in range(clients)))
             groups = {t: g for pid in pids for t, g in thread_groups(pid).items()}  # after the warm-up: all threads
             threads0, cpu0, ccpu0 = all_threads_cpu_s(pids), total_cpu_s(pids), time.process_time()
             step.started = time.perf_counter()
             until = time.perf_counter() + seconds
-            await asyncio.gather(*(self._client(http, i, step, until) for i in range(clients)))
+            await asyncio.gather(*(self._client(https[i], i, step, until) for i in range(clients)))
             cpu_s, ccpu_s = total_cpu_s(pids) - cpu0, time.process_time() - ccpu0
             by_group = cpu_by_group(threads0, all_threads_cpu_s(pids), groups)
         return step, cpu_s, ccpu_s, by_group
@@ -318,7 +328,7 @@ async def sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
                 await _wait_healthy(bases[-1])
             pids = [p.pid for p in procs]
             mix = {op: float(w) for op, w in (kv.split("=") for kv in args.mix.split(","))}
-            load = Load(bases, keys, vocab, seed=19, mix=mix)
+            load = Load(bases, keys, vocab, seed=19, mix=mix, shared_pool=args.shared_pool)
             if args.profile is not None:
                 spy = start_profiler(pids[0], args.profile)
             if not args.json:
@@ -360,6 +370,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--profile", type=Path, help="py-spy the server during the sweep (speedscope file)")
     parser.add_argument("--env", action="append", default=[], help="extra server setting NAME=VALUE")
     parser.add_argument("--json", action="store_true", help="one JSON object per step")
+    parser.add_argument(
+        "--shared-pool", action="store_true", help="all clients share one httpx pool (the bench before 2026-12-02)"
+    )
     args = parser.parse_args(argv)
     args.clients = [int(c) for c in args.clients.split(",")]
     asyncio.run(sweep(args))
