@@ -92,8 +92,9 @@ def instrument(engram: Engram) -> None:
     svc._tx_hooks[:] = [timed(f"in_write_tx {h.__name__}", h) for h in svc._tx_hooks]
     for k, h in list(svc._batch_hooks.items()):
         svc._batch_hooks[k] = timed(f"in_write_tx (batch) {h.__name__}", h)
-    for name in ("find_recent_duplicate", "fingerprint"):
-        setattr(memory_service, name, timed(name, getattr(memory_service, name)))
+    for name in ("find_recent_duplicate", "find_recent_duplicates", "fingerprint"):
+        if hasattr(memory_service, name):  # the batch lookup is newer than the bench
+            setattr(memory_service, name, timed(name, getattr(memory_service, name)))
     memory_writes.insert_memory = timed("insert_memory", memory_writes.insert_memory)  # type: ignore[assignment]
     engram.db._pre_commit = [timed(f"before_commit {getattr(h, '__qualname__', h)}", h) for h in engram.db._pre_commit]
 

@@ -20,6 +20,7 @@ from .crypto.database import open_database
 from .embeddings.manager import EmbeddingManager
 from .embeddings.service import EmbeddingService
 from .errors import EmbeddingDown
+from .intelligence.affect import columns as affect_columns
 from .intelligence.affect import score_in_tx as score_affect
 from .intelligence.affect import warm as warm_affect
 from .intelligence.facts_service import FactsService
@@ -98,7 +99,8 @@ class Engram:
         # Decomposition, structured facts, contradictions, affect: a durable job after each store/update.
         self.understanding = Understanding(db, settings, self.vectors, self.llm)
         self.memories.before_write(warm_affect)  # scored before the write, so the transaction only writes it
-        self.memories.in_write_tx(score_affect)  # valence/arousal, in the store transaction itself
+        # valence/arousal in the store transaction itself: in a new memory's INSERT, an UPDATE of a new version
+        self.memories.in_write_tx(score_affect, columns=affect_columns)
         if settings.understand_on_store:
             self.memories.in_write_tx(enqueue_understand, many=enqueue_understand_many)
         self.jobs.register(UNDERSTAND_JOB, self.understanding.understand_job, background=True)

@@ -125,6 +125,12 @@ def warm(text: str) -> None:
     _scored(text)
 
 
+def columns(text: str) -> dict[str, float]:
+    """The columns ``score_in_tx`` writes, for a store to put in its INSERT (``in_write_tx(columns=...)``)."""
+    affect = _scored(text)
+    return {"valence": affect.valence, "arousal": affect.arousal}
+
+
 def score_in_tx(conn: Any, memory: WrittenMemory) -> None:
     """The store/update transaction hook: write the memory's valence and arousal with it."""
     affect = _scored(memory.content)

@@ -19,10 +19,10 @@ from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import now_iso, to_datetime
 from . import reads, writes
-from .dedup import boost_duplicate, find_recent_duplicate
+from .dedup import BANDS, boost_duplicate, find_recent_duplicate, find_recent_duplicates
 from .schemas import FORGET, LIST, STORE, TAGS, TRASH, UPDATE
-from .simhash import fingerprint, wordless
-from .written import BatchTxHook, PreparedBatch, TxHook, WrittenMemory
+from .simhash import distance, fingerprint, wordless
+from .written import BatchTxHook, ColumnsHook, PreparedBatch, TxHook, WrittenMemory
 
 __all__ = ["MemoryService"]
 
@@ -39,6 +39,7 @@ class MemoryService:
         self.vectors = vectors
         self._tx_hooks: list[TxHook] = []
         self._batch_hooks: dict[int, BatchTxHook] = {}  # index in _tx_hooks -> its form for a batch
+        self._column_hooks: dict[int, ColumnsHook] = {}  # index in _tx_hooks -> the columns it writes, ahead
         self._prepare_hooks: list[Callable[[str], None]] = []
         self._purge_hooks: list[PurgeHook] = []
         self.on_timings: Callable[[dict[str, float]], None] | None = None  # store stage seconds (metrics)
@@ -52,15 +53,27 @@ class MemoryService:
         ``store_many`` batch it runs in a worker thread, so it must be thread-safe)."""
         self._prepare_hooks.append(hook)
 
-    def in_write_tx(self, hook: TxHook, *, many: BatchTxHook | None = None) -> None:
+    def in_write_tx(self, hook: TxHook, *, many: BatchTxHook | None = None, columns: ColumnsHook | None = None) -> None:
         """Call ``hook(conn, memory)`` inside every store/update transaction with the written row's values
         (:class:`~engram_core.memories.written.WrittenMemory`): durable follow-ups, no re-read.
 
         ``many(conn, memories)``: the same follow-up for all the memories a ``store_many`` transaction
-        wrote, called once after they are all written (one job for a batch instead of one per memory)."""
+        wrote, called once after they are all written (one job for a batch instead of one per memory).
+        ``columns(content)``: for a hook that only sets columns of the memory's own row, those columns (pure,
+        thread-safe): a new memory (``store``, ``store_many``) is inserted with them, computed before its
+        transaction, and ``hook`` is not called for it (an UPDATE fewer); an update's new version still is."""
         if many is not None:
             self._batch_hooks[len(self._tx_hooks)] = many
+        if columns is not None:
+            self._column_hooks[len(self._tx_hooks)] = columns
         self._tx_hooks.append(hook)
+
+    def _columns(self, content: str) -> dict[str, Any]:
+        """The ``in_write_tx(columns=...)`` hooks' columns for a new memory with ``content``."""
+        out: dict[str, Any] = {}
+        for columns in self._column_hooks.values():
+            out.update(columns(content))
+        return out
 
     def run_tx_hooks(self, conn: Any, written: WrittenMemory) -> None:
         """Run the in-transaction hooks for a memory written by other code in the same transaction (sync)."""
@@ -105,6 +118,7 @@ class MemoryService:
         mark = time.perf_counter()
         for prepare in self._prepare_hooks:
             prepare(fields["content"])
+        computed = self._columns(fields["content"])
         timings["prepare"] = time.perf_counter() - mark
 
         def tx(conn: Any) -> dict[str, Any]:
@@ -115,10 +129,11 @@ class MemoryService:
                              "distance": dup[1]}  # fmt: skip
             created_at = fields.get("created_at") or now_iso()
             state = initial_state(to_datetime(created_at))
-            extra = {"simhash": fp, **state.to_row(), **vector_columns}
+            extra = {"simhash": fp, **state.to_row(), **vector_columns, **computed}
             written = writes.insert_memory(conn, auth, {**fields, "created_at": created_at}, quota=quota, extra=extra)
-            for hook in self._tx_hooks:
-                hook(conn, written)
+            for k, hook in enumerate(self._tx_hooks):
+                if k not in self._column_hooks:
+                    hook(conn, written)
             return {
                 "stored": True,
                 "id": written.id,
@@ -168,24 +183,26 @@ class MemoryService:
         for fields in parsed:
             fields.pop("embedding", None)
         if not parsed:
-            return PreparedBatch([], None, False, [], [])
+            return PreparedBatch([], None, False, [], [], [])
         texts = [f["content"] for f in parsed]
-        vectors, (fps, distances) = await asyncio.gather(
+        vectors, (fps, distances, columns) = await asyncio.gather(
             self.vectors.embed(texts, defer=True), asyncio.to_thread(self._precompute, texts)
         )
         deferred = vectors is None and self.vectors.enabled  # the endpoint is down: backfilled
-        return PreparedBatch(parsed, vectors, deferred, fps, distances)
+        return PreparedBatch(parsed, vectors, deferred, fps, distances, columns)
 
-    def _precompute(self, texts: list[str]) -> tuple[list[int], list[int]]:
-        """SimHash and the near-duplicate distance of each text, and the ``before_write`` hooks (pure)."""
-        fps, distances = [], []
+    def _precompute(self, texts: list[str]) -> tuple[list[int], list[int], list[dict[str, Any]]]:
+        """SimHash, the near-duplicate distance and the hooks' columns of each text, and the ``before_write``
+        hooks (pure)."""
+        fps, distances, columns = [], [], []
         for text in texts:
             fps.append(fingerprint(text))
             # Wordless text has no SimHash features to be near: only the same text is its duplicate.
             distances.append(0 if wordless(text) else self.settings.dedup_distance)
             for prepare in self._prepare_hooks:
                 prepare(text)
-        return fps, distances
+            columns.append(self._columns(text))
+        return fps, distances, columns
 
     async def write_many(
         self,
@@ -204,9 +221,17 @@ class MemoryService:
             out: list[dict[str, Any]] = []
             written_all: list[WrittenMemory] = []
             batched = len(parsed) > 1 and bool(self._batch_hooks)
+            fps, distances = batch.fingerprints, batch.distances
+            # The near-duplicates among the rows there before this batch, for all of it in one query; a body near
+            # one stored earlier in this batch is checked again on its own below (those rows are new).
+            before = find_recent_duplicates(conn, auth.user_id, fps, distances) if dedup else [None] * len(parsed)
+            stored_fps: list[int] = []
+            next_id = writes.next_memory_id(conn) if parsed else 0
             for i, fields in enumerate(parsed):
                 fp = batch.fingerprints[i]
-                dup = find_recent_duplicate(conn, auth.user_id, fp, batch.distances[i]) if dedup else None
+                dup = before[i]
+                if dedup and (distances[i] >= BANDS or any(distance(fp, o) <= distances[i] for o in stored_fps)):
+                    dup = find_recent_duplicate(conn, auth.user_id, fp, distances[i])  # a window scan, or new rows
                 if dup is not None:
                     boost_duplicate(conn, auth, dup[0], dup[1])
                     out.append({"stored": False, "duplicate": True, "existing_id": dup[0], "distance": dup[1]})
@@ -214,12 +239,14 @@ class MemoryService:
                 created_at = fields.get("created_at") or now_iso()
                 state = initial_state(to_datetime(created_at))
                 columns = self.vectors.columns(vectors[i] if vectors is not None else None)
-                extra = {"simhash": fp, **state.to_row(), **columns}
+                extra = {"simhash": fp, **state.to_row(), **columns, **batch.columns[i]}
                 row = {**fields, "created_at": created_at}
-                written = writes.insert_memory(conn, auth, row, quota=quota, extra=extra)
+                written = writes.insert_memory(conn, auth, row, quota=quota, extra=extra, memory_id=next_id)
+                next_id = written.id + 1
                 written_all.append(written)
+                stored_fps.append(fp)
                 for k, hook in enumerate(self._tx_hooks):
-                    if not (batched and k in self._batch_hooks):
+                    if not (batched and k in self._batch_hooks) and k not in self._column_hooks:
                         hook(conn, written)
                 out.append({"stored": True, "id": written.id, "created_at": created_at,
                             "embedded": "embedding" in columns,

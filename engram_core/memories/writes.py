@@ -26,6 +26,7 @@ __all__ = [
     "forget",
     "insert_memory",
     "move_to_trash",
+    "next_memory_id",
     "purge",
     "replace_tags",
     "restore",
@@ -42,6 +43,16 @@ _COPIED = (
 )  # fmt: skip
 
 
+def next_memory_id(conn: Any) -> int:
+    """The id SQLite gives the next memory inserted without one: ``memories`` is AUTOINCREMENT, so one above the
+    largest id the table has ever held (``sqlite_sequence``) or holds."""
+    row = conn.execute(
+        "SELECT max(coalesce((SELECT max(id) FROM memories), 0),"
+        " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'memories'), 0)) + 1"
+    ).fetchone()
+    return int(row[0])
+
+
 def insert_memory(
     conn: Any,
     auth: AuthContext,
@@ -49,11 +60,14 @@ def insert_memory(
     *,
     quota: int = 0,
     extra: dict[str, Any] | None = None,
+    memory_id: int | None = None,
 ) -> WrittenMemory:
     """Insert a new memory (version 1, its own root). ``extra`` holds computed columns (simhash, ...).
 
     ``quota`` is the default memory quota (ENGRAM_MEMORY_QUOTA); a per-user override in ``user_quotas``
-    wins. Over the limit raises ``QuotaExceeded`` before anything is written.
+    wins. Over the limit raises ``QuotaExceeded`` before anything is written. ``memory_id``: the id the
+    row gets, which must be ``next_memory_id`` (a batch knows its ids ahead): the row is inserted with its
+    ``root_id`` instead of given it by an UPDATE after; the row is the same.
     """
     check_space(conn, auth.user_id, fields.get("space_id"))
     check_memory_quota(conn, auth.user_id, quota)  # the user's override, else ``quota`` (0: none)
@@ -74,11 +88,14 @@ def insert_memory(
         "updated_at": now,
     }
     columns.update(extra or {})
+    if memory_id is not None:
+        columns.update(id=memory_id, root_id=memory_id)
     names = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
     cur = conn.execute(f"INSERT INTO memories ({names}) VALUES ({marks})", tuple(columns.values()))
-    memory_id = int(cur.lastrowid)
-    conn.execute("UPDATE memories SET root_id = ? WHERE id = ?", (memory_id, memory_id))
+    if memory_id is None:
+        memory_id = int(cur.lastrowid)
+        conn.execute("UPDATE memories SET root_id = ? WHERE id = ?", (memory_id, memory_id))
     audit.record(conn, auth, "memory.store", "memory", memory_id, {"category": columns["category"]})
     return _written(memory_id, columns)
 

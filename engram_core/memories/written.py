@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BatchTxHook", "PreparedBatch", "TxHook", "WrittenMemory"]
+__all__ = ["BatchTxHook", "ColumnsHook", "PreparedBatch", "TxHook", "WrittenMemory"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +31,14 @@ class PreparedBatch:
     deferred: bool  # the endpoint was down: stored without vectors, embedded later by the backfill
     fingerprints: list[int]  # SimHash of each body
     distances: list[int]  # the near-duplicate distance allowed for each body (0: wordless text)
+    columns: list[dict[str, Any]]  # each body's columns from the ``in_write_tx(columns=...)`` hooks
 
 
 #: Runs inside every store/update transaction with the written row: ``hook(conn, memory)``.
 TxHook = Callable[[Any, WrittenMemory], object]
+
+#: The columns a ``TxHook`` would write for a new memory, from its text (pure: computed before the write).
+ColumnsHook = Callable[[str], dict[str, Any]]
 
 #: The same follow-up for several memories one transaction wrote (``store_many``): ``hook(conn, memories)``,
 #: e.g. one durable job for the batch instead of one job per memory.
