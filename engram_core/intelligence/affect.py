@@ -55,6 +55,7 @@ _LEXICON: dict[str, tuple[float, float]] = {
 }  # fmt: skip
 _EXACT = {w: v for w, v in _LEXICON.items() if not w.endswith("*")}
 _STEMS = sorted(((w[:-1], v) for w, v in _LEXICON.items() if w.endswith("*")), key=lambda p: -len(p[0]))
+_STEM_PREFIXES = tuple(stem for stem, _ in _STEMS)  # one C-level test rejects most words before the loop
 _NEGATORS = frozenset({"not", "no", "never", "none", "nothing", "neither", "nor", "without", "hardly", "barely"})
 _INTENSIFIERS = frozenset({"very", "really", "so", "extremely", "incredibly", "super", "totally", "absolutely"})
 _WORD = re.compile(r"[A-Za-z']+")
@@ -79,6 +80,8 @@ class Affect:
 def _lookup(word: str) -> tuple[float, float] | None:
     if word in _EXACT:
         return _EXACT[word]
+    if not word.startswith(_STEM_PREFIXES):
+        return None
     for stem, value in _STEMS:
         if word.startswith(stem):
             return value
