@@ -91,7 +91,13 @@ DECLARATIONS: tuple[Setting, ...] = (
         0,
         "Embed threads running model calls side by side (queries, stores, reranking). 0: one per core.",
     ),
-    _S("ENGRAM_EMBED_BATCH_SIZE", "int", 32, "Most texts per onnxruntime call when embedding (a batch is also cut before a text much longer than its shortest, so short queries are not padded to a long text)."),
+    _S(
+        "ENGRAM_EMBED_BATCH_SIZE",
+        "int",
+        32,
+        "Most texts per onnxruntime call when embedding (a batch is also cut before a text much longer than its"
+        " shortest, so short queries are not padded to a long text).",
+    ),
     _S("ENGRAM_MAX_SEQ_LENGTH", "int", 256, "Longest token sequence fed to a model (capped by its window)."),
     _S(
         "ENGRAM_EMBEDDING_API_URL",
