@@ -44,12 +44,19 @@ def _edges(conn: Any, user_id: int, ids: list[int]) -> list[tuple[int, int, floa
     ).fetchall()
     wanted = set(ids)
     out: list[tuple[int, int, float]] = []
+    append = out.append
+    # The type's multiplier once per link type, not per row: the second hop reads ~1,000 rows a search once
+    # stores have linked up (``edge_weight`` per row was ~0.3 ms of it); the same product as ``edge_weight``.
+    factor: dict[str, float] = {}
     for src, dst, kind, weight in rows:
-        w = edge_weight(str(kind), float(weight) if weight and weight > 0 else 1.0)
+        mult = factor.get(kind)
+        if mult is None:
+            mult = factor[kind] = edge_weight(str(kind), 1.0)
+        w = mult * (float(weight) if weight and weight > 0 else 1.0)
         if src in wanted:
-            out.append((int(src), int(dst), w))
+            append((src, dst, w))
         if dst in wanted:
-            out.append((int(dst), int(src), w))
+            append((dst, src, w))
     return out
 
 
@@ -80,11 +87,15 @@ def graph_search(
     for src, dst, w in _edges(conn, scope.user_id, list(seed_w)):
         if dst != src:
             first[dst] += seed_w[src] * w
-    second: dict[int, float] = defaultdict(float)
+    second: dict[int, float] = {}
     hop1 = [i for i in first if i not in seed_w]
+    # ~2,000 directed edges a search once stores have linked up: one set lookup each (a self-link's ``dst``
+    # is its ``src``, in ``first``), the hop's factor per source once; the same sums in the same order.
+    reached = first.keys() | seed_w.keys()
+    half = {i: SECOND_HOP * first[i] for i in hop1[:200]}
     for src, dst, w in _edges(conn, scope.user_id, hop1[:200]):
-        if dst != src and dst not in first and dst not in seed_w:
-            second[dst] += SECOND_HOP * first[src] * w
+        if dst not in reached:
+            second[dst] = second.get(dst, 0.0) + half[src] * w
     raw: dict[int, float] = defaultdict(float)
     for table in (first, second):
         for i, s in table.items():
