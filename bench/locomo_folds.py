@@ -61,6 +61,43 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
     "score": [{"score_weight": 0.1}, {"score_weight": 0.05}, {"score_weight": 0.2}],
     # session context: share of a top hit's score its neighbouring turns receive (0.3 today)
     "context": [{"context_share": 0.3}, {"context_share": 0.15}, {"context_share": 0.5}],
+    # candidate pools: every channel's k and the fused pool that is boosted, x1 (today) / x2 / x3
+    "pool": [{"candidate_scale": 1.0}, {"candidate_scale": 2.0}, {"candidate_scale": 3.0}],
+    # session context: more seeds lend to their neighbours, and further neighbours receive
+    "neighbours": [
+        {"context_seeds": 10, "context_window": 2},
+        {"context_seeds": 20, "context_window": 2},
+        {"context_seeds": 10, "context_window": 3},
+        {"context_seeds": 20, "context_window": 3},
+    ],
+    # session context: a decomposed turn's facts (same session and date, the next ids) count as its
+    # neighbours (today) or not
+    "facts": [{"context_facts": True}, {"context_facts": False}],
+    # session context without facts, at lower shares (the share 0.3 was chosen with facts as neighbours)
+    "facts_share": [
+        {"context_facts": True, "context_share": 0.3},
+        {"context_facts": False, "context_share": 0.1},
+        {"context_facts": False, "context_share": 0.2},
+        {"context_facts": False, "context_share": 0.3},
+    ],
+    # query expansion: BM25 of the query plus the words its best first-round hits share, fused at this
+    # share of the keyword channel's weight
+    # (corpus-wide: a second BM25 search over every memory; too slow at 100k, see expand_pool)
+    "expand": [{"expand": 0.0}, {"expand": 0.5, "expand_pool": False}, {"expand": 1.0, "expand_pool": False}],
+    "expand2": [{"expand": 0.0}, {"expand": 1.0, "expand_pool": False}],
+    # expansion that ranks only the candidates the channels found (query + shared words, any word)
+    "expand_pool": [
+        {"expand": 0.0},
+        {"expand": 1.0, "expand_pool": True},
+        {"expand": 2.0, "expand_pool": True},
+    ],
+    "expand_pool_wide": [{"expand": 0.0}] + [{"expand": w, "expand_pool": True} for w in (2.0, 3.0, 4.0)],
+    "speaker3": [{"speaker_boost": 0.0}, {"speaker_boost": 0.25}, {"speaker_boost": 1.0}],
+    "expand_wide": [{"expand": 0.0}] + [{"expand": w, "expand_pool": False} for w in (1.0, 1.5, 2.0, 3.0)],
+    # speaker: a turn whose speaker label is a name the query mentions (on top of the name boost)
+    "speaker": [{"speaker_boost": 0.0}, {"speaker_boost": 0.25}, {"speaker_boost": 0.5}, {"speaker_boost": 1.0}],
+    # the graph channel's second hop: 0.5 today, off, as strong as the first
+    "hop2": [{"second_hop": 0.5}, {"second_hop": 0.0}, {"second_hop": 1.0}],
     "names_wide": [{"name_boost": 0.0}, {"name_boost": 0.25}, {"name_boost": 0.5}],
     "names_wider": [{"name_boost": 0.0}, {"name_boost": 0.5}, {"name_boost": 0.75}, {"name_boost": 1.0}],
     # names the query capitalises favour the memories that contain them

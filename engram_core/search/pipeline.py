@@ -11,14 +11,16 @@
    the query is embedded (a chat message of 20 words costs ~10 ms of embedding and ~10 ms of these two
    channels, so the overlap halves that part of the latency). Then, in a second read, the vector index
    is synced (see :mod:`~engram_core.vector_index.index`), the vector channel runs, and the graph channel
-   expands from the top seeds of a first fusion of the three. A memory written between the two reads is
-   at most missing from one channel's list.
+   expands from the top seeds of a first fusion of the three, and the ``expand`` channel (:mod:`.expand`)
+   ranks the candidates found so far by the query's words plus the words its three best seeds share. A
+   memory written between the two reads is at most missing from one channel's list.
 4. **Fusion**: weighted RRF (k = 60) of the four lists plus a min-max normalised score term for the
    relevance-scored channels (BM25, cosine), see :func:`~engram_core.search.fusion.fuse`.
 5. **Session context** (:mod:`~engram_core.search.channels.session`): the neighbours of the top
    results in the same ``session_id`` (the turn before and after) receive a share of their score.
 6. **Boosts** per row (:mod:`~engram_core.search.scoring`), then the vector-only floor; then the
-   session-level score and the query-name boost (:mod:`~engram_core.search.rescore`), with the measured
+   session-level score, the query-name boost and the named speaker's own turns' boost
+   (:mod:`~engram_core.search.rescore`), with the measured
    constants of :class:`~engram_core.search.tuning.Tuning`.
 7. **Rerank** (optional): when ``reranker`` is loaded and enabled, the top ``reranker_top_k`` are
    rescored as ``0.7 x cross-encoder + 0.3 x fused`` (fused normalised to the best one); the rest keep
@@ -52,14 +54,16 @@ from .channels.graph import graph_search
 from .channels.personality import personality_search
 from .channels.session import add_session_context
 from .channels.vector import vector_search
+from .expand import SEEDS as EXPAND_SEEDS
+from .expand import expansion_terms, rank_among
 from .filters import Scope
 from .fold import Families, fold_hits, fold_lists
 from .fts_stats import FtsStats
 from .fusion import DEFAULT_K, SCORED_CHANNELS, Fused, fuse
 from .relevance import ABSTAIN_BELOW, memory_relevance, query_words, term_coverage
 from .relevance import TOP as RELEVANCE_TOP
-from .rescore import name_factor, query_names, session_bonus
-from .scoring import boost_row, fetch_rows, links_of, outdated_ids, result_dict, timeline_end, user_clock
+from .rescore import name_factor, query_names, session_bonus, speaker_factor
+from .scoring import boost_row, contents_of, fetch_rows, links_of, outdated_ids, result_dict, timeline_end, user_clock
 from .strategy import Strategy, strategy_for
 from .temporal import find_window
 from .tuning import Tuning
@@ -178,7 +182,8 @@ class SearchPipeline:
     ) -> Callable[[Any], dict[str, list[tuple[int, float]]]]:
         """The channels that need no query vector: FTS, and personality for questions about tastes."""
         query: str = q["query"]
-        sizes = {c: max(n, q["limit"]) for c, n in strategy.candidates.items()}
+        scale = self.tuning.candidate_scale
+        sizes = {c: max(round(n * scale), q["limit"]) for c, n in strategy.candidates.items()}
         preference = strategy.mix.get("preference", 0.0) > 0
         # Personality signals answer questions about tastes, values and habits. On other questions even a
         # small RRF weight reorders the strong channels' close top ranks (on LoCoMo it cost 6 points of
@@ -210,7 +215,9 @@ class SearchPipeline:
         timings: dict[str, float],
         keyword: dict[str, list[tuple[int, float]]],
     ) -> Any:
-        sizes = {c: max(n, q["limit"]) for c, n in strategy.candidates.items()}
+        query: str = q["query"]
+        scale = self.tuning.candidate_scale
+        sizes = {c: max(round(n * scale), q["limit"]) for c, n in strategy.candidates.items()}
         weights = dict(strategy.weights)
 
         def run(conn: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int], int]:
@@ -224,10 +231,18 @@ class SearchPipeline:
             timings["channels_ms"] = _ms(t)
             t = time.perf_counter()
             seeds = fuse(lists, weights, DEFAULT_K, GRAPH_SEEDS, score_weight=self.tuning.score_weight)
+            if self.tuning.expand > 0 and seeds and weights.get("fts", 0.0) > 0:
+                top = [f.id for f in seeds[:EXPAND_SEEDS]]
+                expanded = self._expand(conn, scope, query, top, lists, sizes["fts"])
+                if expanded:
+                    lists["expand"] = expanded
+                    weights["expand"] = self.tuning.expand * weights["fts"]
             if weights.get("graph", 0.0) > 0 and seeds:
                 # Vector hits under the floor do not count as found: they would be dropped after fusion.
                 found = {i for c, hits in lists.items() for i, s in hits if c != "vector" or s >= VECTOR_FLOOR}
-                graph = graph_search(conn, scope, {f.id: f.score for f in seeds}, sizes["graph"], found)
+                graph = graph_search(
+                    conn, scope, {f.id: f.score for f in seeds}, sizes["graph"], found, self.tuning.second_hop
+                )
                 lists["graph"] = fold_hits(conn, scope, graph, found)  # a fact it reaches is its family's
             timings["graph_ms"] = _ms(t)
             t = time.perf_counter()
@@ -237,6 +252,27 @@ class SearchPipeline:
             return results, records, {c: len(v) for c, v in lists.items()}, pool
 
         return run
+
+    def _expand(
+        self,
+        conn: Any,
+        scope: Scope,
+        query: str,
+        seeds: list[int],
+        lists: dict[str, list[tuple[int, float]]],
+        limit: int,
+    ) -> list[tuple[int, float]]:
+        """The ``expand`` channel (:mod:`.expand`): BM25 of the query plus the words its best hits share."""
+        tuning = self.tuning
+        contents = [r["content"] for r in fetch_rows(conn, scope.user_id, seeds).values()]
+        added = expansion_terms(query, contents)
+        if not added:
+            return []
+        if tuning.expand_pool:  # rank the candidates the channels found, never the whole corpus
+            found = sorted({i for hits in lists.values() for i, _ in hits})
+            return rank_among(contents_of(conn, scope.user_id, found), [*query_words(query), *added], limit)
+        hits = fts_search(conn, scope, " ".join([query, *added]), limit, self.fts_stats)
+        return fold_hits(conn, scope, hits, set())
 
     def _fuse_and_score(
         self,
@@ -251,11 +287,14 @@ class SearchPipeline:
         families: Families,
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
         raw = {c: dict(hits) for c, hits in lists.items()}
-        pool_size = max(q["limit"] * 3, self.settings.reranker_top_k, 30)
         tuning = self.tuning
+        pool_size = round(max(q["limit"] * 3, self.settings.reranker_top_k, 30) * tuning.candidate_scale)
         fused: list[Fused[int]] = fuse(lists, weights, DEFAULT_K, score_weight=tuning.score_weight)
         fused = [f for f in fused if passes_vector_floor(list(f.ranks), raw.get("vector", {}).get(f.id))]
-        fused, raw["session"] = add_session_context(conn, scope, fused, share=tuning.context_share)
+        fused, raw["session"] = add_session_context(
+            conn, scope, fused, seeds=tuning.context_seeds, share=tuning.context_share,
+            window=tuning.context_window, facts=tuning.context_facts,
+        )  # fmt: skip
         fused = fused[:pool_size]
         rows = fetch_rows(conn, scope.user_id, [families.member(f.id) for f in fused])
         outdated = outdated_ids(conn, scope.user_id, rows)
@@ -308,7 +347,11 @@ class SearchPipeline:
                     for c in f.channels
                 }
                 record["multipliers"] = boosted.multipliers
-                record["session_bonus"] = round(combined - boosted.score * boosted.multipliers.get("name", 1.0), 8)
+                record["session_bonus"] = round(
+                    combined
+                    - boosted.score * boosted.multipliers.get("name", 1.0) * boosted.multipliers.get("speaker", 1.0),
+                    8,
+                )
             scored.append((combined, result, record))
         scored.sort(key=lambda item: -item[0])
         return [r for _, r, _ in scored], [e for _, _, e in scored], len(scored)
@@ -318,12 +361,15 @@ class SearchPipeline:
     ) -> dict[int, float]:
         """Fused id -> final score: boosted, times the name factor, plus the session bonus (:mod:`.rescore`)."""
         tuning = self.tuning
-        names = query_names(query) if tuning.name_boost > 0 else []
+        names = query_names(query) if tuning.name_boost > 0 or tuning.speaker_boost > 0 else []
         out: dict[int, float] = {}
         for fid, (_, _, row, result, _) in boosted.items():
             factor = name_factor(row["content"], names, tuning.name_boost)
             result.multipliers["name"] = factor
-            out[fid] = result.score * factor
+            speaker = speaker_factor(row["content"], names, tuning.speaker_boost)
+            if speaker != 1.0:
+                result.multipliers["speaker"] = speaker
+            out[fid] = result.score * factor * speaker
         if tuning.session_weight > 0:
             sessions = {fid: item[2]["session_id"] for fid, item in boosted.items()}
             for fid, bonus in session_bonus(out, sessions, tuning.session_weight).items():

@@ -13,6 +13,10 @@ cost no extra query.
   word of the query nor a common question word) favours the memories that contain that name:
   ``x (1 + boost x the share of the query's names the memory contains)`` (``Tuning.name_boost``).
   No list of names is kept anywhere: names are whatever the query capitalises.
+* **Speaker boost**: a chat turn stored with its speaker label ("Anna: I went to Paris", the label
+  ``engram_core.intelligence.decompose.speaker_of`` reads) whose speaker is one of the query's names is
+  that person's own statement, which is what a question about them asks for, rather than another
+  speaker's remark to them ("Thanks, Anna!"): ``x (1 + boost)`` (``Tuning.speaker_boost``; 0 is off).
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["COMMON_WORDS", "SESSION_TOP", "name_factor", "query_names", "session_bonus"]
+__all__ = ["COMMON_WORDS", "SESSION_TOP", "name_factor", "query_names", "session_bonus", "speaker_factor"]
 
 SESSION_TOP = 2
 """How many of a session's best candidates make its score."""
 
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
+# a speaker label as decompose.speaker_of reads one, every word of it capitalised ("Anna", "Dr. Lee")
+_SPEAKER = re.compile(r"^([A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,3}):\s+")
 _COMMON_WORDS = (
     "i a an the what when where who whom whose which why how did does do is are was were has have had can could"
     " would should will shall may might must if in on at of for to from by with about and or but not this that"
@@ -57,6 +63,14 @@ def name_factor(content: str, names: Sequence[str], boost: float) -> float:
         return 1.0
     found = sum(1 for n in names if re.search(rf"\b{re.escape(n)}\b", content))
     return 1.0 + boost * found / len(names)
+
+
+def speaker_factor(content: str, names: Sequence[str], boost: float) -> float:
+    """``1 + boost`` when ``content`` opens with a speaker label one of ``names`` is a word of, else 1.0."""
+    if not names or boost <= 0:
+        return 1.0
+    label = _SPEAKER.match(content)
+    return 1.0 + boost if label and not set(label.group(1).split()).isdisjoint(names) else 1.0
 
 
 def session_bonus(

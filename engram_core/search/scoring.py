@@ -20,7 +20,16 @@ from ..timeutil import now_iso, to_datetime
 from .boosts import RETRIEVABILITY_FLOOR, BoostResult, apply_boosts
 from .temporal import TimeWindow, proximity_boost
 
-__all__ = ["boost_row", "fetch_rows", "outdated_ids", "result_dict", "row_decay", "timeline_end", "user_clock"]
+__all__ = [
+    "boost_row",
+    "contents_of",
+    "fetch_rows",
+    "outdated_ids",
+    "result_dict",
+    "row_decay",
+    "timeline_end",
+    "user_clock",
+]
 
 _Retrievability = Callable[[Any, datetime], "tuple[float | None, float | None]"]
 
@@ -74,6 +83,15 @@ def fetch_rows(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, Any]:
         (json.dumps([int(i) for i in ids]), user_id),
     ).fetchall()
     return {int(r["id"]): r for r in rows}
+
+
+def contents_of(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, str]:
+    """The content of the memories ``ids`` (the user's only), by id."""
+    rows = conn.execute(
+        "SELECT m.id, m.content FROM json_each(?) j CROSS JOIN memories m ON m.id = j.value WHERE m.user_id = ?",
+        (json.dumps([int(i) for i in ids]), user_id),
+    ).fetchall()
+    return {int(r[0]): str(r[1]) for r in rows}
 
 
 def outdated_ids(conn: Any, user_id: int, ids: Iterable[int]) -> dict[int, float]:

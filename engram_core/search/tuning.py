@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .boosts import RETRIEVABILITY_FLOOR
-from .channels.session import CONTEXT_SHARE
+from .channels.graph import SECOND_HOP
+from .channels.session import CONTEXT_SEEDS, CONTEXT_SHARE, CONTEXT_WINDOW
 from .fusion import SCORE_WEIGHT
 
 __all__ = ["Tuning"]
@@ -27,9 +28,23 @@ class Tuning:
             clock, so that an imported history (old real dates) is not faded as a whole.
         session_weight: Share of its session's score each candidate gains (:mod:`.rescore`); 0 is off.
         name_boost: Boost of memories containing the names a query mentions (:mod:`.rescore`); 0 is off.
+        speaker_boost: Boost of chat turns whose speaker label is a name the query mentions
+            (:mod:`.rescore`); 0 is off.
         score_weight: Weight of the min-max score term in fusion (:func:`.fusion.fuse`); 0 is plain RRF.
         context_share: Share of a top result's fused score its session neighbours receive
             (:mod:`.channels.session`); 0 is off.
+        context_seeds: How many of the best fused results lend score to their session neighbours.
+        context_window: How many positions each side of a seed count as its session context.
+        context_facts: Whether fact memories (decomposed from a turn, same session and ``created_at``) count
+            as session neighbours.
+        candidate_scale: Multiplier of every channel's candidate count and of the fused pool that is
+            boosted and rescored (1.0 today; more candidates cost a few rows read, never a corpus scan).
+        second_hop: Weight of a graph path's second edge (:mod:`.channels.graph`); 0 is 1 hop only.
+        expand: Weight of the ``expand`` channel (:mod:`.expand`: the query's words plus the words its best
+            first-round hits share) relative to the keyword channel's; 0 is off.
+        expand_pool: The expansion ranks only the candidates the channels found, by their own text (no
+            index read); False runs it as a second BM25 query over the whole corpus (+70 ms p50 at 100k
+            memories, and no better on LoCoMo held out).
         calibrated: ``score`` carries the query's absolute relevance (:mod:`.relevance`); False gives the
             old relative score (for comparison).
     """
@@ -38,6 +53,14 @@ class Tuning:
     user_clock: bool = False
     session_weight: float = 0.6
     name_boost: float = 0.5
+    speaker_boost: float = 1.0
     score_weight: float = SCORE_WEIGHT
     context_share: float = CONTEXT_SHARE
+    context_seeds: int = CONTEXT_SEEDS
+    context_window: int = CONTEXT_WINDOW
+    context_facts: bool = True
+    candidate_scale: float = 1.0
+    second_hop: float = SECOND_HOP
+    expand: float = 2.0
+    expand_pool: bool = True
     calibrated: bool = True

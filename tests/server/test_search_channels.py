@@ -119,7 +119,7 @@ def test_explain_has_every_channel_rank_and_every_multiplier(api: Api) -> None:
     assert set(body["timings"]) >= stages
     assert body["strategy"]["weights"] and body["vector_search"]["enabled"]
     top = next(e for e in body["explain"] if e["id"] == a)
-    assert set(top["channels"]) == {"vector", "fts", "personality"}
+    assert set(top["channels"]) - {"expand"} == {"vector", "fts", "personality"}
     for info in top["channels"].values():
         assert info["rank"] >= 1 and "score" in info and info["contribution"] > 0
     assert set(top["multipliers"]) == {
@@ -239,3 +239,64 @@ def test_faceted_counts_follow_writes(api: Api) -> None:
     assert categories() == {"work": 1, "sport": 1}  # the write dropped the cached counts
     assert api.call("DELETE", f"/memory/{mid}", key).status_code == 200
     assert categories() == {"work": 1}
+
+
+def test_session_context_can_skip_the_facts_of_a_decomposed_turn(api: Api) -> None:
+    """``Tuning.context_facts=False``: a decomposed turn's facts (same session and date, the next ids) are not
+    its neighbours, so the turn shows once and its real next turn is the direct neighbour."""
+    from dataclasses import replace
+
+    from engram_core.search.tuning import Tuning
+
+    api.engram.search.pipeline.tuning = replace(Tuning(), context_facts=False)  # the option (not the default)
+    key = api.admin_key
+    _seed(api, key)
+    turn = api.store(
+        key,
+        "Hi there! I adopted a greyhound named Comet last spring. My sister teaches violin in Oslo. Thanks!",
+        session_id="chat-1",
+        created_at="2023-05-08T13:56:00Z",
+    )
+    portal = api.client.portal
+    assert portal is not None
+    portal.call(api.engram.jobs.drain)
+    facts = [ln["target_id"] for ln in api.call("GET", f"/links/{turn}", key).json()["outgoing"]
+             if ln["link_type"] == "has_fact"]  # fmt: skip
+    assert len(facts) == 2
+    after = api.store(
+        key, "He sleeps on the sofa all afternoon", session_id="chat-1", created_at="2023-05-08T13:56:00Z"
+    )
+    later = api.store(key, "Unrelated remark about the rainy weather", session_id="chat-1",
+                      created_at="2023-05-08T13:56:00Z")  # fmt: skip
+    results = _search(api, key, query="greyhound Comet")["results"]
+    ids = [r["id"] for r in results]
+    family = [r["id"] for r in results if r["id"] in {turn, *facts}]
+    assert len(family) == 1  # the turn (or one of its facts) shows once, not again as a session neighbour
+    assert _by_id(results, after)["channels"] == ["session"]
+    assert ids.index(after) < ids.index(later)  # the next turn is the direct neighbour, not a fact
+
+
+def test_expand_finds_what_the_best_hits_share_and_the_query_does_not_say(api: Api) -> None:
+    from dataclasses import replace
+
+    from engram_core.search.tuning import Tuning
+
+    key = api.admin_key
+    _seed(api, key)
+    shelf = api.store(key, "Tim: My shelf is full of books, mostly fantasy series")
+    lent = api.store(key, "Tim: Lent two books to a friend, both fantasy epics")
+    saga = api.store(key, "The fantasy saga kept me up all night")  # no word of the query
+    results = _search(api, key, query="Which books did Tim buy?")["results"]
+    # the default ranks only what the channels found: both hits share "fantasy", the saga is not searched
+    assert {shelf, lent} <= {r["id"] for r in results if "expand" in r["channels"]}
+    assert saga not in [r["id"] for r in results]
+    pipeline = api.engram.search.pipeline
+    pipeline.tuning = replace(Tuning(), expand_pool=False)  # corpus-wide: the shared word finds the saga
+    try:
+        found = _search(api, key, query="What books did Tim buy?")["results"]  # another query: not cached
+        assert _by_id(found, saga)["channels"] == ["expand"]
+        pipeline.tuning = replace(Tuning(), expand=0.0)
+        found = _search(api, key, query="Which books has Tim bought?")["results"]
+        assert found and not any("expand" in r["channels"] for r in found)
+    finally:
+        pipeline.tuning = Tuning()

@@ -4,7 +4,7 @@ From the top fused seeds (each carrying its fused score, normalised so the best 
 followed in both directions over ``memory_links``:
 
 * 1 hop: ``seed_weight x type_weight x link_weight x pagerank_factor``
-* 2 hops: the same product along both edges, times 0.5.
+* 2 hops: the same product along both edges, times :data:`SECOND_HOP` (``Tuning.second_hop``).
 
 Type weights are the graph ranking's (:func:`engram_core.graph.rank.edge_weight`): ``caused_by`` 2.0,
 ``updates``/``corrects`` 1.5, ``extends``/``contradicts`` 1.3, any other type 1.0; a link without a
@@ -71,7 +71,12 @@ def _visible(conn: Any, scope: Scope, ids: list[int]) -> dict[int, float]:
 
 
 def graph_search(
-    conn: Any, scope: Scope, seeds: Mapping[int, float], limit: int, exclude: Collection[int] = ()
+    conn: Any,
+    scope: Scope,
+    seeds: Mapping[int, float],
+    limit: int,
+    exclude: Collection[int] = (),
+    second_hop: float = SECOND_HOP,
 ) -> list[tuple[int, float]]:
     """``(memory_id, score)`` best first: neighbours (1 and 2 hops) of ``seeds`` (id -> weight).
 
@@ -88,11 +93,11 @@ def graph_search(
         if dst != src:
             first[dst] += seed_w[src] * w
     second: dict[int, float] = {}
-    hop1 = [i for i in first if i not in seed_w]
+    hop1 = [i for i in first if i not in seed_w] if second_hop > 0 else []
     # ~2,000 directed edges a search once stores have linked up: one set lookup each (a self-link's ``dst``
     # is its ``src``, in ``first``), the hop's factor per source once; the same sums in the same order.
     reached = first.keys() | seed_w.keys()
-    half = {i: SECOND_HOP * first[i] for i in hop1[:200]}
+    half = {i: second_hop * first[i] for i in hop1[:200]}
     for src, dst, w in _edges(conn, scope.user_id, hop1[:200]):
         if dst not in reached:
             second[dst] = second.get(dst, 0.0) + half[src] * w

@@ -34,14 +34,17 @@ CONTEXT_WINDOW = 2
 
 _NEIGHBOURS = (
     "SELECT m.id FROM memories m WHERE m.user_id = :user AND m.session_id = :sid"
-    " AND (m.created_at, m.id) {cmp} (:at, :id){where} ORDER BY m.created_at {order}, m.id {order} LIMIT :w"
+    " AND (m.created_at, m.id) {cmp} (:at, :id){facts}{where} ORDER BY m.created_at {order}, m.id {order} LIMIT :w"
 )
 
 
 def session_neighbours(
-    conn: Any, scope: Scope, seeds: Sequence[int], window: int = CONTEXT_WINDOW
+    conn: Any, scope: Scope, seeds: Sequence[int], window: int = CONTEXT_WINDOW, *, facts: bool = True
 ) -> dict[int, list[tuple[int, int]]]:
-    """Seed id -> ``[(neighbour_id, distance)]``: up to ``window`` visible memories each side, same session."""
+    """Seed id -> ``[(neighbour_id, distance)]``: up to ``window`` visible memories each side, same session.
+
+    ``facts``: whether fact memories (``is_fact``) count as neighbours.
+    """
     if not seeds or window <= 0:
         return {}
     rows = conn.execute(
@@ -53,7 +56,9 @@ def session_neighbours(
     for seed, sid, at in rows:
         found: list[tuple[int, int]] = []
         for cmp, order in (("<", "DESC"), (">", "ASC")):
-            sql = _NEIGHBOURS.format(cmp=cmp, order=order, where=scope.where)
+            sql = _NEIGHBOURS.format(
+                cmp=cmp, order=order, where=scope.where, facts="" if facts else " AND m.is_fact = 0"
+            )
             params = scope.bind(sid=sid, at=at, id=seed, w=window)
             found.extend((int(r[0]), step) for step, r in enumerate(conn.execute(sql, params), start=1))
         out[int(seed)] = found
@@ -68,6 +73,7 @@ def add_session_context(
     seeds: int = CONTEXT_SEEDS,
     share: float = CONTEXT_SHARE,
     window: int = CONTEXT_WINDOW,
+    facts: bool = True,
 ) -> tuple[list[Fused[int]], dict[int, float]]:
     """``fused`` with session context added and re-sorted, and what each memory received (id -> score).
 
@@ -77,7 +83,7 @@ def add_session_context(
     if not fused or seeds <= 0 or share <= 0:
         return fused, {}
     top = fused[:seeds]
-    neighbours = session_neighbours(conn, scope, [f.id for f in top], window)
+    neighbours = session_neighbours(conn, scope, [f.id for f in top], window, facts=facts)
     if not neighbours:
         return fused, {}
     gained: dict[int, float] = defaultdict(float)

@@ -51,3 +51,13 @@ def test_retrievability_floor() -> None:
     assert retrievability_boost(0.0, 0.7) == 0.7
     assert retrievability_boost(0.5, 1.0) == 1.0
     assert retrievability_boost(None, 0.5) == 1.0
+
+
+def test_speaker_factor_favours_the_named_persons_own_turns() -> None:
+    from engram_core.search.rescore import speaker_factor
+
+    assert speaker_factor("Anna: I went to Paris", ["Anna"], 0.5) == 1.5
+    assert speaker_factor("Bob: Thanks, Anna!", ["Anna"], 0.5) == 1.0  # a remark to her, not her own
+    assert speaker_factor("Anna Lee: I stayed home", ["Lee", "Paris"], 0.5) == 1.5  # a word of the label
+    assert speaker_factor("I went to Paris: loved it", ["Paris"], 0.5) == 1.0  # no label
+    assert speaker_factor("Anna: I went", [], 0.5) == 1.0 and speaker_factor("Anna: I went", ["Anna"], 0.0) == 1.0
