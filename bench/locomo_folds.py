@@ -92,6 +92,13 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
         {"expand": 2.0, "expand_pool": True},
     ],
     "expand_pool_wide": [{"expand": 0.0}] + [{"expand": w, "expand_pool": True} for w in (2.0, 3.0, 4.0)],
+    # the expansion's seeds (best first-round hits read) and most words added: 3 / 5 today
+    "expand_shape": [
+        {"expand_seeds": 3, "expand_terms": 5},
+        {"expand_seeds": 5, "expand_terms": 5},
+        {"expand_seeds": 3, "expand_terms": 10},
+        {"expand_seeds": 5, "expand_terms": 10},
+    ],
     "speaker3": [{"speaker_boost": 0.0}, {"speaker_boost": 0.25}, {"speaker_boost": 1.0}],
     "expand_wide": [{"expand": 0.0}] + [{"expand": w, "expand_pool": False} for w in (1.0, 1.5, 2.0, 3.0)],
     # speaker: a turn whose speaker label is a name the query mentions (on top of the name boost)

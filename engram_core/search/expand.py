@@ -30,11 +30,11 @@ from .rescore import COMMON_WORDS
 
 __all__ = ["MIN_SHARED", "SEEDS", "TERMS", "expansion_terms", "rank_among"]
 
-SEEDS = 3
+SEEDS = 5
 """How many of the first fusion's best hits are read for expansion words."""
 MIN_SHARED = 2
 """In how many of those hits a word must occur to be added."""
-TERMS = 5
+TERMS = 10
 """Most words added to the query."""
 _MIN_LEN = 4
 _WORDS = re.compile(r"[a-z0-9]+")

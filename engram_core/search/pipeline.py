@@ -12,7 +12,7 @@
    channels, so the overlap halves that part of the latency). Then, in a second read, the vector index
    is synced (see :mod:`~engram_core.vector_index.index`), the vector channel runs, and the graph channel
    expands from the top seeds of a first fusion of the three, and the ``expand`` channel (:mod:`.expand`)
-   ranks the candidates found so far by the query's words plus the words its three best seeds share. A
+   ranks the candidates found so far by the query's words plus the words its best seeds share. A
    memory written between the two reads is at most missing from one channel's list.
 4. **Fusion**: weighted RRF (k = 60) of the four lists plus a min-max normalised score term for the
    relevance-scored channels (BM25, cosine), see :func:`~engram_core.search.fusion.fuse`.
@@ -54,7 +54,6 @@ from .channels.graph import graph_search
 from .channels.personality import personality_search
 from .channels.session import add_session_context
 from .channels.vector import vector_search
-from .expand import SEEDS as EXPAND_SEEDS
 from .expand import expansion_terms, rank_among
 from .filters import Scope
 from .fold import Families, fold_hits, fold_lists
@@ -232,7 +231,7 @@ class SearchPipeline:
             t = time.perf_counter()
             seeds = fuse(lists, weights, DEFAULT_K, GRAPH_SEEDS, score_weight=self.tuning.score_weight)
             if self.tuning.expand > 0 and seeds and weights.get("fts", 0.0) > 0:
-                top = [f.id for f in seeds[:EXPAND_SEEDS]]
+                top = [f.id for f in seeds[: self.tuning.expand_seeds]]
                 expanded = self._expand(conn, scope, query, top, lists, sizes["fts"])
                 if expanded:
                     lists["expand"] = expanded
@@ -265,7 +264,7 @@ class SearchPipeline:
         """The ``expand`` channel (:mod:`.expand`): BM25 of the query plus the words its best hits share."""
         tuning = self.tuning
         contents = [r["content"] for r in fetch_rows(conn, scope.user_id, seeds).values()]
-        added = expansion_terms(query, contents)
+        added = expansion_terms(query, contents, tuning.expand_terms)
         if not added:
             return []
         if tuning.expand_pool:  # rank the candidates the channels found, never the whole corpus

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from .boosts import RETRIEVABILITY_FLOOR
 from .channels.graph import SECOND_HOP
 from .channels.session import CONTEXT_SEEDS, CONTEXT_SHARE, CONTEXT_WINDOW
+from .expand import SEEDS as EXPAND_SEEDS
+from .expand import TERMS as EXPAND_TERMS
 from .fusion import SCORE_WEIGHT
 
 __all__ = ["Tuning"]
@@ -45,6 +47,8 @@ class Tuning:
         expand_pool: The expansion ranks only the candidates the channels found, by their own text (no
             index read); False runs it as a second BM25 query over the whole corpus (+70 ms p50 at 100k
             memories, and no better on LoCoMo held out).
+        expand_seeds: How many of the first fusion's best hits give the expansion its words.
+        expand_terms: Most words the expansion adds.
         calibrated: ``score`` carries the query's absolute relevance (:mod:`.relevance`); False gives the
             old relative score (for comparison).
     """
@@ -63,4 +67,6 @@ class Tuning:
     second_hop: float = SECOND_HOP
     expand: float = 2.0
     expand_pool: bool = True
+    expand_seeds: int = EXPAND_SEEDS
+    expand_terms: int = EXPAND_TERMS
     calibrated: bool = True
