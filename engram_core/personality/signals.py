@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ __all__ = [
     "Signal",
     "extract_signals",
     "match_signals",
+    "signal_scorer",
     "rank_memories",
     "synthesize_profile",
 ]
@@ -302,6 +303,9 @@ _PREFERENCE_QUERY = re.compile(
 )
 
 
+_PREFERENTIAL = frozenset({"preference", "value"})
+
+
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
@@ -315,6 +319,23 @@ def _terms(text: str) -> frozenset[str]:
     return frozenset(_stem(w.casefold()) for w in _WORD.findall(text) if w.casefold() not in _QUERY_STOP)
 
 
+def signal_scorer(query: str, preference_query: bool | None = None) -> Callable[[str, str, float], float]:
+    """``score(type, text, intensity)`` of one signal for ``query``: :func:`match_signals`'s score, with the
+    query's words and kind worked out once (the personality channel scores ~1,000 signals a question)."""
+    if preference_query is None:
+        preference_query = bool(_PREFERENCE_QUERY.search(query))
+    q_terms = _terms(query)
+    size = len(q_terms)
+
+    def score(kind: str, text: str, intensity: float) -> float:
+        overlap = len(q_terms & _terms(text)) / size if size else 0.0
+        if preference_query and kind in _PREFERENTIAL:
+            return round((overlap + 0.2) * (0.5 + 0.5 * intensity) * 1.5, 6)
+        return round(overlap * (0.5 + 0.5 * intensity), 6)
+
+    return score
+
+
 def match_signals(query: str, signals: Sequence[Signal], *, preference_query: bool | None = None) -> list[float]:
     """Score each signal against ``query`` (same order as ``signals``), for the personality channel.
 
@@ -324,17 +345,8 @@ def match_signals(query: str, signals: Sequence[Signal], *, preference_query: bo
     value signals get +0.2 before weighting, so "what does she like?" surfaces them even without other
     words in common, and their score is multiplied by 1.5.
     """
-    if preference_query is None:
-        preference_query = bool(_PREFERENCE_QUERY.search(query))
-    q_terms = _terms(query)  # cached: rank_memories calls this once per memory with the same query
-    scores: list[float] = []
-    for signal in signals:
-        overlap = len(q_terms & _terms(signal.text)) / len(q_terms) if q_terms else 0.0
-        preferential = preference_query and signal.type in {"preference", "value"}
-        base = overlap + (0.2 if preferential else 0.0)
-        score = base * (0.5 + 0.5 * signal.intensity) * (1.5 if preferential else 1.0)
-        scores.append(round(score, 6))
-    return scores
+    score = signal_scorer(query, preference_query)
+    return [score(signal.type, signal.text, signal.intensity) for signal in signals]
 
 
 IdT = TypeVar("IdT", bound=Hashable)
@@ -347,11 +359,11 @@ def rank_memories(
 
     Ties keep the mapping's order, so callers passing memories newest first favour recent ones.
     """
+    score = signal_scorer(query)
     scored: list[tuple[IdT, float]] = []
-    preference_query = bool(_PREFERENCE_QUERY.search(query))
     for memory_id, signals in signals_by_memory.items():
         if signals:
-            best = max(match_signals(query, signals, preference_query=preference_query))
+            best = max(score(signal.type, signal.text, signal.intensity) for signal in signals)
             if best > 0:
                 scored.append((memory_id, best))
     scored.sort(key=lambda pair: -pair[1])
