@@ -99,6 +99,20 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
         {"expand_seeds": 3, "expand_terms": 10},
         {"expand_seeds": 5, "expand_terms": 10},
     ],
+    # the same, upward (5 / 10 chose the largest shape): today first, so ties keep it
+    "expand_shape_up": [{"expand_seeds": s, "expand_terms": t} for s, t in itertools.product((5, 8, 12), (10, 15, 20))],
+    # both shape grids together (3 / 5 x 5 / 10, then the upward points): every shape free on the folds
+    "expand_shape_all": [
+        {"expand_seeds": 3, "expand_terms": 5},
+        {"expand_seeds": 5, "expand_terms": 5},
+        {"expand_seeds": 3, "expand_terms": 10},
+        {"expand_seeds": 5, "expand_terms": 10},
+        *(
+            {"expand_seeds": s, "expand_terms": t}
+            for s, t in itertools.product((5, 8, 12), (10, 15, 20))
+            if (s, t) != (5, 10)
+        ),
+    ],
     "speaker3": [{"speaker_boost": 0.0}, {"speaker_boost": 0.25}, {"speaker_boost": 1.0}],
     "expand_wide": [{"expand": 0.0}] + [{"expand": w, "expand_pool": False} for w in (1.0, 1.5, 2.0, 3.0)],
     # speaker: a turn whose speaker label is a name the query mentions (on top of the name boost)
@@ -107,6 +121,8 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
     "hop2": [{"second_hop": 0.5}, {"second_hop": 0.0}, {"second_hop": 1.0}],
     "names_wide": [{"name_boost": 0.0}, {"name_boost": 0.25}, {"name_boost": 0.5}],
     "names_wider": [{"name_boost": 0.0}, {"name_boost": 0.5}, {"name_boost": 0.75}, {"name_boost": 1.0}],
+    # the name boost next to the speaker boost (1.0): today's 0.5 first, so ties keep it
+    "names_speaker": [{"name_boost": 0.5}, {"name_boost": 0.0}, {"name_boost": 0.25}, {"name_boost": 1.0}],
     # names the query capitalises favour the memories that contain them
     "names": [{"name_boost": 0.0}, {"name_boost": 0.1}, {"name_boost": 0.25}],
 }

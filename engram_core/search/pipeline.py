@@ -229,7 +229,8 @@ class SearchPipeline:
             lists, families = fold_lists(conn, scope, lists)  # a fact's hit is its decomposed memory's
             timings["channels_ms"] = _ms(t)
             t = time.perf_counter()
-            seeds = fuse(lists, weights, DEFAULT_K, GRAPH_SEEDS, score_weight=self.tuning.score_weight)
+            read = max(GRAPH_SEEDS, self.tuning.expand_seeds)  # the graph takes GRAPH_SEEDS of them
+            seeds = fuse(lists, weights, DEFAULT_K, read, score_weight=self.tuning.score_weight)
             if self.tuning.expand > 0 and seeds and weights.get("fts", 0.0) > 0:
                 top = [f.id for f in seeds[: self.tuning.expand_seeds]]
                 expanded = self._expand(conn, scope, query, top, lists, sizes["fts"])
@@ -239,9 +240,8 @@ class SearchPipeline:
             if weights.get("graph", 0.0) > 0 and seeds:
                 # Vector hits under the floor do not count as found: they would be dropped after fusion.
                 found = {i for c, hits in lists.items() for i, s in hits if c != "vector" or s >= VECTOR_FLOOR}
-                graph = graph_search(
-                    conn, scope, {f.id: f.score for f in seeds}, sizes["graph"], found, self.tuning.second_hop
-                )
+                starts = {f.id: f.score for f in seeds[:GRAPH_SEEDS]}
+                graph = graph_search(conn, scope, starts, sizes["graph"], found, self.tuning.second_hop)
                 lists["graph"] = fold_hits(conn, scope, graph, found)  # a fact it reaches is its family's
             timings["graph_ms"] = _ms(t)
             t = time.perf_counter()

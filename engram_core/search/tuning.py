@@ -47,7 +47,8 @@ class Tuning:
         expand_pool: The expansion ranks only the candidates the channels found, by their own text (no
             index read); False runs it as a second BM25 query over the whole corpus (+70 ms p50 at 100k
             memories, and no better on LoCoMo held out).
-        expand_seeds: How many of the first fusion's best hits give the expansion its words.
+        expand_seeds: How many of the first fusion's best hits give the expansion its words (5 chosen on
+            folds over 3-12; the graph channel takes its own 8 whatever this is).
         expand_terms: Most words the expansion adds.
         calibrated: ``score`` carries the query's absolute relevance (:mod:`.relevance`); False gives the
             old relative score (for comparison).

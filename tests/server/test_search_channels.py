@@ -300,3 +300,29 @@ def test_expand_finds_what_the_best_hits_share_and_the_query_does_not_say(api: A
         assert found and not any("expand" in r["channels"] for r in found)
     finally:
         pipeline.tuning = Tuning()
+
+
+def test_expand_reads_more_seeds_than_the_graph_takes(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from engram_core.search.pipeline import GRAPH_SEEDS
+    from engram_core.search.tuning import Tuning
+
+    key = api.admin_key
+    for i in range(GRAPH_SEEDS + 6):
+        api.store(key, f"Garden note {_filler(i)}: the tomatoes need water")
+    pipeline = api.engram.search.pipeline
+    read: list[int] = []
+    inner = pipeline._expand
+
+    def spy(conn: Any, scope: Any, query: str, seeds: list[int], *rest: Any) -> Any:
+        read.append(len(seeds))
+        return inner(conn, scope, query, seeds, *rest)
+
+    monkeypatch.setattr(pipeline, "_expand", spy)
+    pipeline.tuning = replace(Tuning(), expand_seeds=GRAPH_SEEDS + 4)
+    try:
+        assert _search(api, key, query="tomatoes water")["results"]
+    finally:
+        pipeline.tuning = Tuning()
+    assert read == [GRAPH_SEEDS + 4]  # fused once for the expansion's seeds; the graph still takes GRAPH_SEEDS
