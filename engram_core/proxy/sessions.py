@@ -178,15 +178,23 @@ class SessionService:
         return created, message
 
     async def _roll_window(self, auth: AuthContext, session_id: str) -> None:
-        """Extract the messages past the short-term window into long-term memories, then archive them."""
+        """Extract the whole turns past the short-term window into long-term memories, then archive them.
+
+        The window counts messages, but a turn (a user message and the replies after it) leaves it whole: while
+        the oldest message still inside the window is a reply, its user message stays too. So the short-term
+        messages never start with an answer whose question was archived, whenever ``/context`` reads them.
+        """
         window = max(1, self.deps.settings.session_window)
         async with self._locks.setdefault(session_id, asyncio.Lock()):
             rows = await self.db.aread(lambda conn: conn.execute(
                 "SELECT * FROM session_messages WHERE user_id = ? AND session_id = ? AND archived = 0"
-                " ORDER BY id DESC LIMIT -1 OFFSET ?", (auth.user_id, session_id, window)).fetchall())  # fmt: skip
-            if not rows:
+                " ORDER BY id", (auth.user_id, session_id)).fetchall())  # fmt: skip
+            cut = len(rows) - window
+            while cut > 0 and rows[cut]["role"] != "user":  # not between a question and its answers
+                cut -= 1
+            if cut <= 0:
                 return
-            old = sorted(rows, key=lambda r: r["id"])
+            old = rows[:cut]
             messages = [{"role": r["role"], "content": r["content"]} for r in old]
             try:
                 await self.deps.extract.add(auth, {"messages": messages, "source": "session", "session_id": session_id})

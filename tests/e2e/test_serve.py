@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import socket
 import time
@@ -41,17 +42,24 @@ def test_keys_cli_lists_without_secrets(tmp_path: Path) -> None:
 
 def test_an_idle_connection_outlasts_a_client_pools_expiry(server: tuple[str, dict[str, str]]) -> None:
     """The server keeps an idle connection longer than httpx's 5 s pool expiry, so a client never reuses one
-    the server is closing at that moment (the 64-client ReadErrors); uvicorn's own default closed it at 5 s."""
+    the server is closing at that moment (the 64-client ReadErrors); uvicorn's own default closed it at 5 s.
+    http.client reads each response whole (a bare recv could stop between the headers and the body)."""
     assert KEEP_ALIVE_SECONDS > 15
     host, port = server[0].removeprefix("http://").split(":")
-    request = f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(request)
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("GET", "/health")
+        first = conn.getresponse()
+        assert first.status == 200 and first.read()
+        sock = conn.sock
+        assert sock is not None
         time.sleep(6.0)
         sock.setblocking(False)
         with contextlib.suppress(BlockingIOError):  # raised: open, nothing to read, still kept alive
             assert sock.recv(1, socket.MSG_PEEK) != b"", "the server closed the idle connection"
-        sock.setblocking(True)
-        sock.sendall(request)
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        sock.settimeout(10)
+        conn.request("GET", "/health")
+        second = conn.getresponse()
+        assert second.status == 200 and second.read() and conn.sock is sock  # the same connection, reused
+    finally:
+        conn.close()

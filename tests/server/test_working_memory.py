@@ -101,6 +101,25 @@ def test_messages_past_the_window_become_extracted_memories(api: Api) -> None:
     assert all(m["message_id"] not in {"1", "2"} for m in ctx["messages"])
 
 
+def test_the_window_rolls_whole_turns(api: Api) -> None:
+    """Window 4: the fifth message would push out the first question alone; it stays until its answer goes too."""
+    sid = _session(api)
+    for i, role in enumerate(["user", "assistant", "user", "assistant", "user"]):
+        _say(api, sid, f"m{i}", role, f"{role} line {i} about the Lisbon trip")
+    sessions = api.client.app.state.engram.working.sessions  # type: ignore[attr-defined]
+
+    def archived() -> list[str]:
+        api.client.portal.call(sessions.settle)  # type: ignore[union-attr]  # the roll tasks are done
+        messages = api.call("GET", f"/sessions/{sid}", api.admin_key).json()["messages"]
+        return [m["message_id"] for m in messages if m["archived"]]
+
+    assert archived() == []  # the window would cut after m0: the question stays with its answer
+    _say(api, sid, "m5", "assistant", "assistant line 5")
+    assert archived() == ["m0", "m1"]
+    roles = [m["role"] for m in api.call("GET", f"/sessions/{sid}/context", api.admin_key).json()["messages"]]
+    assert roles == ["user", "assistant", "user", "assistant"]
+
+
 def test_sessions_are_the_owners_only_and_deletable(api: Api) -> None:
     sid = _session(api)
     _say(api, sid, "1", "user", "secret plans")
