@@ -211,7 +211,12 @@ DECLARATIONS: tuple[Setting, ...] = (
     _S("ENGRAM_PROXY_TIMEOUT_SECONDS", "float", 120.0, "Timeout of one provider call (connect, and each read)."),
     _S("ENGRAM_PROXY_MEMORY_TOKENS", "int", 800, "Token budget of the memories injected into the system prompt."),
     _S("ENGRAM_RETRIEVAL_LOG_RETENTION_DAYS", "float", 30.0, "Retrieval logs older than this are purged. 0: keep."),
-    _S("ENGRAM_SESSION_WINDOW", "int", 20, "Messages a session keeps short-term; older ones become memories."),
+    _S(
+        "ENGRAM_SESSION_WINDOW",
+        "int",
+        20,
+        "Messages a session keeps short-term (whole turns); older ones become memories.",
+    ),
     _S("ENGRAM_SCRATCH_SWEEP_SECONDS", "float", 60.0, "Interval of the purge of expired scratchpad entries."),
     # encryption
     _S("ENGRAM_ENCRYPTION_MODE", "str", "none", "Encryption at rest: none, keyfile, env or yubikey."),
