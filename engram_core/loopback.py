@@ -32,7 +32,7 @@ def direct_mounts(*urls: str) -> dict[str, None]:
     scheme mounts httpx makes for the proxy variables). Remote and empty URLs get no mount."""
     mounts: dict[str, None] = {}
     for url in urls:
-        host = urllib.parse.urlsplit(url.strip()).hostname or "" if url else ""
+        host = urllib.parse.urlsplit(url.strip()).hostname or ""
         if host and is_loopback(host):
             mounts[f"all://[{host}]" if ":" in host else f"all://{host}"] = None
     return mounts

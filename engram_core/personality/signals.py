@@ -43,6 +43,7 @@ __all__ = [
     "match_signals",
     "signal_scorer",
     "rank_memories",
+    "rank_signal_rows",
     "synthesize_profile",
 ]
 
@@ -359,13 +360,24 @@ def rank_memories(
 
     Ties keep the mapping's order, so callers passing memories newest first favour recent ones.
     """
+    rows = (
+        (memory_id, s.type, s.text, s.intensity) for memory_id, signals in signals_by_memory.items() for s in signals
+    )
+    return rank_signal_rows(query, rows, limit)
+
+
+def rank_signal_rows(
+    query: str, rows: Iterable[tuple[IdT, str, str, float]], limit: int = 50
+) -> list[tuple[IdT, float]]:
+    """:func:`rank_memories` over ``(memory_id, type, text, intensity)`` rows, a memory's rows in any order and
+    memories in the order ties should keep (their first row's): no Signal object per row, for the channel."""
     score = signal_scorer(query)
-    scored: list[tuple[IdT, float]] = []
-    for memory_id, signals in signals_by_memory.items():
-        if signals:
-            best = max(score(signal.type, signal.text, signal.intensity) for signal in signals)
-            if best > 0:
-                scored.append((memory_id, best))
+    best: dict[IdT, float] = {}
+    for memory_id, kind, text, intensity in rows:
+        value = score(kind, text, intensity)
+        if value > best.get(memory_id, -1.0):
+            best[memory_id] = value
+    scored = [(memory_id, value) for memory_id, value in best.items() if value > 0]
     scored.sort(key=lambda pair: -pair[1])
     return scored[: max(0, limit)]
 

@@ -176,13 +176,17 @@ class SearchPipeline:
             self.on_timings(timings)
         return Outcome(results, strategy, timings, records[: len(results)] if explain else [], counts, degraded)
 
+    def _sizes(self, strategy: Strategy, q: dict[str, Any]) -> dict[str, int]:
+        """How many candidates each channel returns: the strategy's, scaled, never fewer than the limit."""
+        scale = self.tuning.candidate_scale
+        return {c: max(round(n * scale), q["limit"]) for c, n in strategy.candidates.items()}
+
     def _keyword_stage(
         self, scope: Scope, q: dict[str, Any], strategy: Strategy, timings: dict[str, float]
     ) -> Callable[[Any], dict[str, list[tuple[int, float]]]]:
         """The channels that need no query vector: FTS, and personality for questions about tastes."""
         query: str = q["query"]
-        scale = self.tuning.candidate_scale
-        sizes = {c: max(round(n * scale), q["limit"]) for c, n in strategy.candidates.items()}
+        sizes = self._sizes(strategy, q)
         preference = strategy.mix.get("preference", 0.0) > 0
         # Personality signals answer questions about tastes, values and habits. On other questions even a
         # small RRF weight reorders the strong channels' close top ranks (on LoCoMo it cost 6 points of
@@ -215,8 +219,7 @@ class SearchPipeline:
         keyword: dict[str, list[tuple[int, float]]],
     ) -> Any:
         query: str = q["query"]
-        scale = self.tuning.candidate_scale
-        sizes = {c: max(round(n * scale), q["limit"]) for c, n in strategy.candidates.items()}
+        sizes = self._sizes(strategy, q)
         weights = dict(strategy.weights)
 
         def run(conn: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int], int]:

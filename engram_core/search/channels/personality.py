@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...model.fts import query_terms
-from ...personality.signals import signal_scorer
+from ...personality.signals import rank_signal_rows
 from ..filters import Scope
 
 __all__ = ["newest_sql", "personality_search"]
@@ -63,15 +63,8 @@ def personality_search(conn: Any, scope: Scope, query: str, limit: int, *, prefe
         parts.append("s.type IN ('preference', 'value')")
     rows = {r[0]: r for part in parts for r in _newest(conn, scope, part, params)}
     oldest_signal_first = sorted(rows.values(), key=lambda r: r[0])
-    # Each memory's best signal, memories newest first (ties keep that order), as
-    # :func:`~engram_core.personality.signals.rank_memories` ranks them, without a Signal object per row.
+    newest_memory_first = sorted(oldest_signal_first, key=lambda r: r[6], reverse=True)  # stable
     # Matched on the subject (what the signal is about), not the whole sentence: the sentence's other words
     # (who said it, filler) would make every signal of a person match any question naming them.
-    score = signal_scorer(query)
-    best: dict[int, float] = {}
-    for r in sorted(oldest_signal_first, key=lambda r: r[6], reverse=True):  # newest memory first, stable
-        memory_id, value = int(r[1]), score(r[2], r[3], r[4])
-        if value > best.get(memory_id, -1.0):
-            best[memory_id] = value
-    ranked = sorted(((i, s) for i, s in best.items() if s > 0), key=lambda pair: -pair[1])[:limit]
+    ranked = rank_signal_rows(query, ((int(r[1]), r[2], r[3], r[4]) for r in newest_memory_first), limit)
     return [(i, s) for i, s in ranked if s >= MIN_SCORE]
