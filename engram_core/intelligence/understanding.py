@@ -194,8 +194,13 @@ class Understanding:
             changed |= timeline.rebuild(conn, user_id, key)
         family_ids = {memory_id, *(int(r["id"]) for r in family)}
         pairs = 0
+        # An undecomposed memory is its own only unit: its BM25 neighbours are read once, for the
+        # contradiction check and for the causal links (the pairs recorded in between touch neither the
+        # memories nor their text, so the second read would return the same rows).
+        near: dict[str, list[Any]] = {}
         for unit_id, unit_text, unit_at in _units(current, family):
-            for other in _near(conn, user_id, unit_text, family_ids):
+            near[unit_text] = _near(conn, user_id, unit_text, family_ids)
+            for other in near[unit_text]:
                 other_id = int(other["id"])
                 newer, older = (unit_id, other_id) if unit_at >= other["created_at"] else (other_id, unit_id)
                 texts = (unit_text, other["content"]) if newer == unit_id else (other["content"], unit_text)
@@ -203,7 +208,10 @@ class Understanding:
                 if verdict is not None and timeline.record_pair(conn, user_id, newer, older, verdict):
                     pairs += 1
                     changed |= {newer, older}
-        causes = _causal(conn, user_id, current, family, family_ids)
+        whole = near.get(current["content"])
+        if whole is None:
+            whole = _near(conn, user_id, current["content"], family_ids)
+        causes = _causal(conn, user_id, current, family, whole)
         changed |= causes
         return {
             "memory_id": memory_id,
@@ -300,11 +308,11 @@ def _memory(conn: Any, user_id: int, memory_id: int) -> Any:
     ).fetchone()
 
 
-def _causal(conn: Any, user_id: int, row: Any, family: list[Any], family_ids: set[int]) -> set[int]:
-    """Store the ``caused_by`` links the memory states (:mod:`.causal`) and those of nearby memories whose
-    cause it states; the ids of the memories linked."""
+def _causal(conn: Any, user_id: int, row: Any, family: list[Any], near: list[Any]) -> set[int]:
+    """Store the ``caused_by`` links the memory states (:mod:`.causal`) and those of the ``near`` memories
+    (its BM25 neighbours, :func:`_near`) whose cause it states; the ids of the memories linked."""
     text = row["content"]
-    nearby = [(int(r["id"]), r["content"]) for r in _near(conn, user_id, text, family_ids)]
+    nearby = [(int(r["id"]), r["content"]) for r in near]
     units = [(int(r["id"]), r["content"]) for r in family]
     antecedent = None
     if row["session_id"] and any(rel.leading for rel in relations(text)):

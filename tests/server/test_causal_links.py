@@ -52,3 +52,26 @@ def test_a_cause_stored_after_its_effect_is_linked(api: Api) -> None:
     assert _caused_by(api, key, sold) == {cause}
     other = api.user("other")  # another user's key sees none of it
     assert api.call("GET", f"/links/{sold}", other).status_code == 404
+
+
+def test_an_undecomposed_memory_reads_its_bm25_neighbours_once(api: Api, monkeypatch) -> None:
+    """The contradiction check and the causal links of a memory that is its own only unit share one BM25
+    read (both ask for the same text's neighbours); a decomposed memory reads per fact, then its whole text."""
+    from engram_core.intelligence import understanding
+
+    calls: list[str] = []
+    real = understanding._near
+
+    def counting(conn, user_id, text, exclude):  # type: ignore[no-untyped-def]
+        calls.append(text)
+        return real(conn, user_id, text, exclude)
+
+    monkeypatch.setattr(understanding, "_near", counting)
+    key = api.admin_key
+    cause = api.store(key, "Parking in the city costs too much.")
+    _drain(api)
+    calls.clear()
+    sold = api.store(key, "I sold my car because parking in the city costs too much.")
+    _drain(api)
+    assert calls == ["I sold my car because parking in the city costs too much."]
+    assert _caused_by(api, key, sold) == {cause}  # the shared read still finds the cause
