@@ -21,6 +21,7 @@ Usage::
 ``--profile FILE`` attaches ``py-spy record`` (if installed) to the server for the sweep (speedscope output).
 With py-spy installed, each step also prints the server's CPU per request by thread group (the event
 loop, the read pool, the embed threads, the writer), from ``/proc/<pid>/task`` and ``py-spy dump``.
+``--keep DIR`` copies the data dir (memories stored during the run are auto-linked) to DIR at the end.
 ``--servers N`` starts N server processes on the same data dir (one after the other) and sends client i
 to server i % N (so with 4 users and 2 servers each user stays on one process); CPU and RSS are summed.
 """
@@ -355,6 +356,8 @@ async def sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
             for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=60)
+            if args.keep is not None:  # after the servers stopped (their WAL checkpointed)
+                shutil.copytree(data_dir, args.keep, dirs_exist_ok=True)
     return results
 
 
@@ -370,6 +373,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--profile", type=Path, help="py-spy the server during the sweep (speedscope file)")
     parser.add_argument("--env", action="append", default=[], help="extra server setting NAME=VALUE")
     parser.add_argument("--json", action="store_true", help="one JSON object per step")
+    parser.add_argument("--keep", type=Path, help="copy the data dir here after the sweep (a linked corpus)")
     parser.add_argument(
         "--shared-pool", action="store_true", help="all clients share one httpx pool (the bench before 2026-12-02)"
     )

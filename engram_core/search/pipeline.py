@@ -44,6 +44,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import EmbeddingDown
+from ..graph.adjacency import LinkAdjacency
 from ..settings import Settings
 from ..storage.database import Database
 from ..timeutil import to_datetime
@@ -119,11 +120,14 @@ def _ms(start: float) -> float:
 class SearchPipeline:
     """Runs one search for one scope; stateless apart from the shared vector index."""
 
-    def __init__(self, db: Database, settings: Settings, host: ModelHost, index: VectorIndex) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, host: ModelHost, index: VectorIndex, links: LinkAdjacency | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
         self.host = host
         self.index = index
+        self.links = links  # the users' memory_links in memory, for the graph channel (None: it reads SQL)
         self.fts_stats = FtsStats()
         self.tuning = Tuning()  # measured scoring constants; a benchmark may swap in another
         self.on_timings: Callable[[dict[str, float]], None] | None = None  # stage timings per search (metrics)
@@ -193,9 +197,12 @@ class SearchPipeline:
         # recall@1 and gained nothing at 10), so the channel runs only when the strategy mixes these in.
         personal = preference or strategy.mix.get("generalization", 0.0) > 0
         run_personality = personal and strategy.weights.get("personality", 0.0) > 0
+        links = self.links if strategy.weights.get("graph", 0.0) > 0 else None
 
         def run(conn: Any) -> dict[str, list[tuple[int, float]]]:
             t = time.perf_counter()
+            if links is not None:  # the snapshot's first read (see engram_core.graph.adjacency)
+                links.sync(conn, scope.user_id)
             lists = {"fts": fts_search(conn, scope, query, sizes["fts"], self.fts_stats)}
             if run_personality:
                 lists["personality"] = personality_search(
@@ -244,7 +251,8 @@ class SearchPipeline:
                 # Vector hits under the floor do not count as found: they would be dropped after fusion.
                 found = {i for c, hits in lists.items() for i, s in hits if c != "vector" or s >= VECTOR_FLOOR}
                 starts = {f.id: f.score for f in seeds[:GRAPH_SEEDS]}
-                graph = graph_search(conn, scope, starts, sizes["graph"], found, self.tuning.second_hop)
+                adjacency = self.links.get(scope.user_id) if self.links is not None else None
+                graph = graph_search(conn, scope, starts, sizes["graph"], found, self.tuning.second_hop, adjacency)
                 lists["graph"] = fold_hits(conn, scope, graph, found)  # a fact it reaches is its family's
             timings["graph_ms"] = _ms(t)
             t = time.perf_counter()

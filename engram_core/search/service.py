@@ -2,7 +2,8 @@
 
 Owns the vector index, the pipeline and the per-user result cache, and keeps the last two current from
 the database's change feed (:meth:`SearchService.on_changes`, subscribed at construction): every
-committed change of a memory marks it dirty in the vector index, and every change of a user's rows
+committed change of a memory marks it dirty in the vector index, every change of a link marks it dirty in
+the graph channel's link adjacency (:mod:`engram_core.graph.adjacency`), and every change of a user's rows
 (but the job queue's) drops that user's cached results, before the writer's ``awrite`` returns. After
 results go back, the facade's ``on_recalled(user_id, ids)`` (when it has one: the
 cognitive core's implicit FSRS review) is scheduled on the event loop, off the request's path.
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..auth.context import AuthContext
+from ..graph.adjacency import LinkAdjacency
 from ..settings import Settings
 from ..storage.changes import RECALL, ChangeSet
 from ..storage.database import Database
@@ -54,7 +56,8 @@ class SearchService:
         self.settings = settings
         self.host = host
         self.index = VectorIndex(_ann_store(settings), settings.lance_threshold)
-        self.pipeline = SearchPipeline(db, settings, host, self.index)
+        self.links = LinkAdjacency()  # the graph channel's links, in memory (engram_core.graph.adjacency)
+        self.pipeline = SearchPipeline(db, settings, host, self.index, self.links)
         self.cache = ResultCache(settings.search_cache_size)
         self._tasks: set[asyncio.Task[Any]] = set()
         db.subscribe(self.on_changes)
@@ -62,7 +65,7 @@ class SearchService:
     # -- hooks ----------------------------------------------------------------------------------------
     def on_changes(self, changes: ChangeSet) -> None:
         """The change-feed listener (write thread, after COMMIT): mark changed memories dirty in the
-        vector index and drop the cached results of every user whose rows changed.
+        vector index, changed links in the link adjacency, and drop the cached results of every user whose rows changed.
 
         Not dropped: changes that only count accesses (``accessed``: not part of a search answer) and
         the implicit reviews searches themselves cause (cause ``RECALL``): dropping on those would
@@ -71,6 +74,9 @@ class SearchService:
         for user_id, ids in changes.by_user("memories", INDEX_KINDS).items():
             if user_id is not None:
                 self.index.mark_dirty(user_id, ids)
+        for user_id, ids in changes.by_user("memory_links").items():  # created, updated, deleted (incl. cascade)
+            if user_id is not None:
+                self.links.mark_dirty(user_id, ids)
         if changes.cause == RECALL:
             return
         for user_id in {c.user_id for c in changes if c.table not in NOT_SEARCHED and c.kind != "accessed"}:

@@ -1,6 +1,8 @@
 """The graph channel gives the same neighbours and scores as its plain reference (the code before the
 per-type factor and the one-lookup second hop), on random link graphs with hubs, self-links, link types,
-non-positive weights, hidden memories and another user's links."""
+non-positive weights, hidden memories and another user's links; and the same from the in-memory link
+adjacency (engram_core.graph.adjacency) as from SQL: the same directed edges in the same order, under any
+row cap, and the same results."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from engram_core.graph.adjacency import LinkAdjacency
 from engram_core.graph.rank import edge_weight
 from engram_core.search.channels import graph
 from engram_core.search.filters import search_scope
@@ -73,9 +76,7 @@ def graph_rows(conn: Any, user_id: int, ids: list[int]) -> list[Any]:
     )
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_same_results_as_the_reference(tmp_path: Path, seed: int) -> None:
-    rng = random.Random(seed)
+def _random_graph(tmp_path: Path, rng: random.Random) -> tuple[Database, int]:
     db = Database(tmp_path / "t.db")
     n = rng.randint(30, 160)
 
@@ -106,6 +107,13 @@ def test_same_results_as_the_reference(tmp_path: Path, seed: int) -> None:
             )
 
     db.write(fill)
+    return db, n
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_same_results_as_the_reference(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    db, n = _random_graph(tmp_path, rng)
     try:
         scope = search_scope(1, SEARCH.parse({"query": "x", "limit": 10}))
         found = 0
@@ -118,5 +126,32 @@ def test_same_results_as_the_reference(tmp_path: Path, seed: int) -> None:
             assert got == want
             found += bool(got)
         assert found >= 10  # the draws reach neighbours
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_adjacency_gives_the_sql_edges_and_results(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    db, n = _random_graph(tmp_path, rng)
+    adjacency = LinkAdjacency()
+    try:
+        scope = search_scope(1, SEARCH.parse({"query": "x", "limit": 10}))
+        links = db.read(lambda c: adjacency.sync(c, 1))
+        other = db.read(lambda c: adjacency.sync(c, 2))
+        assert links is not None and other is not None
+        # user isolation: each holds exactly its own links
+        own = db.read(lambda c: {r[0] for r in c.execute("SELECT id FROM memory_links WHERE user_id = 1")})
+        assert set(links.ends) == own and not set(other.ends) & own
+        for _ in range(20):
+            ids = rng.sample(range(1, n + 1), rng.randint(1, min(n, 60)))
+            for cap in (graph._MAX_EDGES, rng.randint(1, 40)):  # the row cap cuts both at the same row
+                for user, held in ((1, links), (2, other)):
+                    want = db.read(lambda c, i=ids, k=cap, u=user: graph._edges(c, u, i, None, k))
+                    assert graph._edges(None, user, ids, held, cap) == want
+            seeds = {i: rng.random() for i in rng.sample(range(1, n + 1), rng.randint(1, 8))}
+            exclude = set(rng.sample(range(1, n + 1), rng.randint(0, 10)))
+            got = db.read(lambda c, s=seeds, e=exclude: graph.graph_search(c, scope, s, 100, e, links=links))
+            assert got == db.read(lambda c, s=seeds, e=exclude: graph.graph_search(c, scope, s, 100, e))
     finally:
         db.close()
