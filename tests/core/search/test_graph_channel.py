@@ -142,7 +142,7 @@ def test_the_adjacency_gives_the_sql_edges_and_results(tmp_path: Path, seed: int
         assert links is not None and other is not None
         # user isolation: each holds exactly its own links
         own = db.read(lambda c: {r[0] for r in c.execute("SELECT id FROM memory_links WHERE user_id = 1")})
-        assert set(links.ends) == own and not set(other.ends) & own
+        assert set(links.source_of) == own and not set(other.source_of) & own
         for _ in range(20):
             ids = rng.sample(range(1, n + 1), rng.randint(1, min(n, 60)))
             for cap in (graph._MAX_EDGES, rng.randint(1, 40)):  # the row cap cuts both at the same row

@@ -54,7 +54,7 @@ def _check(engram: Engram, user_id: int, rng: random.Random) -> UserLinks:
         assert links is not None
         fresh = UserLinks()
         fresh.load(conn, user_id)
-        assert (links.out, links.into, links.ends) == (fresh.out, fresh.into, fresh.ends)
+        assert (links.out, links.into, links.source_of) == (fresh.out, fresh.into, fresh.source_of)
         ids = [r[0] for r in conn.execute("SELECT id FROM memories WHERE user_id = ?", (user_id,))]
         assert graph._edges(conn, user_id, ids, links) == graph._edges(conn, user_id, ids, None)
         for _ in range(10):
@@ -87,14 +87,14 @@ def test_links_stay_equal_to_the_table_through_writes(settings: Settings) -> Non
         held = _check(engram, 1, rng)  # loaded
         assert len(held) >= 25  # a pair drawn twice is one link, reweighted
         theirs_links = engram.db.read(lambda c: c.execute("SELECT id FROM memory_links WHERE user_id = 2").fetchall())
-        assert _check(engram, 2, rng).ends.keys() == {r[0] for r in theirs_links}
+        assert _check(engram, 2, rng).source_of.keys() == {r[0] for r in theirs_links}
 
         new = await link(one, mine[0], mine[-1], "caused_by", 0.7)  # after the load: seen through the feed
-        assert new in _check(engram, 1, rng).ends
+        assert new in _check(engram, 1, rng).source_of
         await link(one, mine[0], mine[-1], "caused_by", 1.9)  # reweighted (upsert: an update)
         assert [e[3] for e in _check(engram, 1, rng).out[mine[0]] if e[1] == new] == [2.0 * 1.9]
         await links.delete(one, new)
-        assert new not in _check(engram, 1, rng).ends
+        assert new not in _check(engram, 1, rng).source_of
         await engram.db.awrite(  # a bulk reweight (as the brain service's feedback does)
             lambda c: c.execute("UPDATE memory_links SET weight = weight + 0.25 WHERE user_id = 1")
         )
@@ -104,7 +104,7 @@ def test_links_stay_equal_to_the_table_through_writes(settings: Settings) -> Non
         after = _check(engram, 1, rng)
         assert hub not in after.out and hub not in after.into
         await link(two, theirs[2], theirs[3])
-        assert not set(_check(engram, 1, rng).ends) & set(_check(engram, 2, rng).ends)
+        assert not set(_check(engram, 1, rng).source_of) & set(_check(engram, 2, rng).source_of)
         await engram.db.awrite(lambda c: c.execute("DELETE FROM users WHERE id = 2"))  # links go by cascade
         assert len(_check(engram, 2, rng)) == 0
 
@@ -192,7 +192,11 @@ def test_links_stay_equal_while_searches_sync_during_writes(tmp_path: Path) -> N
             links = adjacency.sync(conn, 1)
             fresh = UserLinks()
             fresh.load(conn, 1)
-            assert links is not None and (links.out, links.into, links.ends) == (fresh.out, fresh.into, fresh.ends)
+            assert links is not None and (links.out, links.into, links.source_of) == (
+                fresh.out,
+                fresh.into,
+                fresh.source_of,
+            )
 
         db.read(same)
     finally:
