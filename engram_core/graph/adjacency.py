@@ -24,12 +24,17 @@ Kept current like the vector index (:mod:`engram_core.vector_index.index`):
 * :meth:`LinkAdjacency.mark_dirty` is called from the change feed (write thread, after COMMIT) with the
   link ids that were created, updated or deleted (a memory's purge deletes its links by cascade, and the
   capture triggers see those deletions too): it only records them, and only for a loaded user.
-* :meth:`LinkAdjacency.sync` runs at the start of a search's first read (before any other read of that
-  snapshot, so a link committed before its mark was taken is visible to the re-read): the first time it
-  loads the user's links; afterwards it re-reads the dirty ids and moves, adds or drops them. Many dirty
-  ids at once (a bulk weight update) reload the user.
+* :meth:`LinkAdjacency.sync` runs first in a search's keyword read (before any other read of that
+  snapshot, so a link committed before its mark was taken is visible to the re-read; the vector index
+  syncs first in the other read): the first time it loads the user's links; afterwards it re-reads the
+  dirty ids and moves, adds or drops them. Many dirty ids at once (a bulk weight update) reload the user.
+  The graph channel walks the links in the search's second read, so a link committed between the two
+  reads may be followed or not, as a memory written between them is in one channel's list or not.
 * :meth:`LinkAdjacency.forget_user` / :meth:`LinkAdjacency.reset` drop a user or everyone (reload on next
-  use). A new process (restart, restore) starts empty.
+  use). A new process (restart, restore) starts empty. Like the vector index, it sees the writes of its
+  own process's ``Database`` only, and takes a link's ``user_id`` as fixed (no writer changes it).
+
+Cost: ~290 bytes a link (tracemalloc, 13k links), ~10 us a link to load (once per user and process).
 
 Locks: each user has a ``lock`` (loads, refreshes, and the channel's walks) and a ``dirty_lock`` (innermost,
 held only to add or take marks); ``LinkAdjacency._lock`` guards the registry and is held briefly.

@@ -1,7 +1,8 @@
 """The graph channel's in-memory links (engram_core.graph.adjacency) stay equal to ``memory_links`` through
 real Engram writes on a real SQLite file: links created, reweighted, deleted, bulk-updated, a memory
-purged (its links go by cascade), a user deleted; each user holds only their own links; and a search
-follows a link made after the user's links were loaded (the change feed keeps them current)."""
+purged (its links go by cascade), an export imported into another user, a user deleted, a file changed
+while closed and reopened; each user holds only their own links; and a search follows a link made after
+the first search (the change feed keeps them current)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from engram_core.search.channels import graph
 from engram_core.search.filters import search_scope
 from engram_core.search.schemas import SEARCH
 from engram_core.settings import Settings
+from engram_core.storage.connection import connect
 from engram_core.storage.database import Database
 
 WORDS = [
@@ -105,6 +107,14 @@ def test_links_stay_equal_to_the_table_through_writes(settings: Settings) -> Non
         assert hub not in after.out and hub not in after.into
         await link(two, theirs[2], theirs[3])
         assert not set(_check(engram, 1, rng).source_of) & set(_check(engram, 2, rng).source_of)
+        before = len(_check(engram, 2, rng))
+        exported = await engram.portability.export(one, embeddings=False)  # user 1's links imported as user 2's
+        try:
+            raw = exported.read()
+        finally:
+            exported.close()
+        await engram.portability.import_body(two, raw)
+        assert len(_check(engram, 2, rng)) == before + len(_check(engram, 1, rng))
         await engram.db.awrite(lambda c: c.execute("DELETE FROM users WHERE id = 2"))  # links go by cascade
         assert len(_check(engram, 2, rng)) == 0
 
@@ -201,3 +211,36 @@ def test_links_stay_equal_while_searches_sync_during_writes(tmp_path: Path) -> N
         db.read(same)
     finally:
         db.close()
+
+
+def test_a_reopened_database_loads_its_links_anew(settings: Settings) -> None:
+    """Links written while no Engram had the file open (a restored or copied file) are there after a reopen."""
+    engram = _open(settings)
+    one = AuthContext.local(1)
+    rng = random.Random(5)
+
+    async def store() -> list[int]:
+        ids = [(await engram.memories.store(one, {"content": f"{w} note"}))["id"] for w in WORDS[:5]]
+        await engram.cognitive.links.create(one, {"source_id": ids[0], "target_id": ids[1], "link_type": "related"})
+        return ids
+
+    try:
+        ids = asyncio.run(store())
+        assert len(_check(engram, 1, rng)) == 1
+    finally:
+        engram.close()
+    conn = connect(settings.db_path)
+    try:
+        conn.execute(
+            "INSERT INTO memory_links (user_id, source_id, target_id, link_type, weight, created_at)"
+            " VALUES (1, ?, ?, 'caused_by', 1.0, 'now')",
+            (ids[2], ids[3]),
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    engram = Engram.open(settings.replace(search_cache_size=0, understand_on_store=False))
+    try:
+        assert len(_check(engram, 1, rng)) == 2
+    finally:
+        engram.close()
