@@ -34,7 +34,7 @@ Kept current like the vector index (:mod:`engram_core.vector_index.index`):
   use). A new process (restart, restore) starts empty. Like the vector index, it sees the writes of its
   own process's ``Database`` only, and takes a link's ``user_id`` as fixed (no writer changes it).
 
-Cost: ~290 bytes a link (tracemalloc, 13k links), ~10 us a link to load (once per user and process).
+Cost: ~290 bytes a link (tracemalloc, 13k links), ~3-9 us a link to load (once per user and process).
 
 Locks: each user has a ``lock`` (loads, refreshes, and the channel's walks) and a ``dirty_lock`` (innermost,
 held only to add or take marks); ``LinkAdjacency._lock`` guards the registry and is held briefly.

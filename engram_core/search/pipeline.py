@@ -9,7 +9,8 @@
 3. **Channels** on read-pool threads. FTS and personality (only for questions of the preference or
    generalization type: about tastes, values, habits) need no vector: they run in their own read while
    the query is embedded (a chat message of 20 words costs ~10 ms of embedding and ~10 ms of these two
-   channels, so the overlap halves that part of the latency). Then, in a second read, the vector index
+   channels, so the overlap halves that part of the latency); that read first syncs the user's links in
+   memory (:mod:`~engram_core.graph.adjacency`). Then, in a second read, the vector index
    is synced (see :mod:`~engram_core.vector_index.index`), the vector channel runs, and the graph channel
    expands from the top seeds of a first fusion of the three, and the ``expand`` channel (:mod:`.expand`)
    ranks the candidates found so far by the query's words plus the words its best seeds share. A
@@ -118,7 +119,7 @@ def _ms(start: float) -> float:
 
 
 class SearchPipeline:
-    """Runs one search for one scope; stateless apart from the shared vector index."""
+    """Runs one search for one scope; stateless apart from the shared vector index and link adjacency."""
 
     def __init__(
         self, db: Database, settings: Settings, host: ModelHost, index: VectorIndex, links: LinkAdjacency | None = None

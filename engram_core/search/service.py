@@ -65,7 +65,8 @@ class SearchService:
     # -- hooks ----------------------------------------------------------------------------------------
     def on_changes(self, changes: ChangeSet) -> None:
         """The change-feed listener (write thread, after COMMIT): mark changed memories dirty in the
-        vector index, changed links in the link adjacency, and drop the cached results of every user whose rows changed.
+        vector index and changed links in the link adjacency, and drop the cached results of every user
+        whose rows changed.
 
         Not dropped: changes that only count accesses (``accessed``: not part of a search answer) and
         the implicit reviews searches themselves cause (cause ``RECALL``): dropping on those would
