@@ -123,6 +123,12 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
     "names_wider": [{"name_boost": 0.0}, {"name_boost": 0.5}, {"name_boost": 0.75}, {"name_boost": 1.0}],
     # the name boost next to the speaker boost (1.0): today's 0.5 first, so ties keep it
     "names_speaker": [{"name_boost": 0.5}, {"name_boost": 0.0}, {"name_boost": 0.25}, {"name_boost": 1.0}],
+    # session diversity: a candidate whose session already has `free` candidates above it is multiplied by
+    # (1 - penalty) per such candidate beyond them, so evidence in other sessions gets top slots (off first)
+    "diversity": [
+        {"session_diversity": 0.0},
+        *({"session_diversity": p, "session_free": f} for f, p in itertools.product((1, 2, 3), (0.1, 0.2, 0.35))),
+    ],
     # names the query capitalises favour the memories that contain them
     "names": [{"name_boost": 0.0}, {"name_boost": 0.1}, {"name_boost": 0.25}],
 }

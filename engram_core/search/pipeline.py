@@ -20,8 +20,8 @@
 5. **Session context** (:mod:`~engram_core.search.channels.session`): the neighbours of the top
    results in the same ``session_id`` (the turn before and after) receive a share of their score.
 6. **Boosts** per row (:mod:`~engram_core.search.scoring`), then the vector-only floor; then the
-   session-level score, the query-name boost and the named speaker's own turns' boost
-   (:mod:`~engram_core.search.rescore`), with the measured
+   session-level score, the query-name boost, the named speaker's own turns' boost and the optional
+   session diversity penalty (:mod:`~engram_core.search.rescore`), with the measured
    constants of :class:`~engram_core.search.tuning.Tuning`.
 7. **Rerank** (optional): when ``reranker`` is loaded and enabled, the top ``reranker_top_k`` are
    rescored as ``0.7 x cross-encoder + 0.3 x fused`` (fused normalised to the best one); the rest keep
@@ -63,7 +63,7 @@ from .fts_stats import FtsStats
 from .fusion import DEFAULT_K, SCORED_CHANNELS, Fused, fuse
 from .relevance import ABSTAIN_BELOW, memory_relevance, query_words, term_coverage
 from .relevance import TOP as RELEVANCE_TOP
-from .rescore import name_factor, query_names, session_bonus, speaker_factor
+from .rescore import name_factor, query_names, session_bonus, session_diversity, speaker_factor
 from .scoring import boost_row, contents_of, fetch_rows, links_of, outdated_ids, result_dict, timeline_end, user_clock
 from .strategy import Strategy, strategy_for
 from .temporal import find_window
@@ -359,7 +359,7 @@ class SearchPipeline:
                 }
                 record["multipliers"] = boosted.multipliers
                 record["session_bonus"] = round(
-                    combined
+                    combined / boosted.multipliers.get("diversity", 1.0)
                     - boosted.score * boosted.multipliers.get("name", 1.0) * boosted.multipliers.get("speaker", 1.0),
                     8,
                 )
@@ -381,10 +381,13 @@ class SearchPipeline:
             if speaker != 1.0:
                 result.multipliers["speaker"] = speaker
             out[fid] = result.score * factor * speaker
+        sessions = {fid: item[2]["session_id"] for fid, item in boosted.items()}
         if tuning.session_weight > 0:
-            sessions = {fid: item[2]["session_id"] for fid, item in boosted.items()}
             for fid, bonus in session_bonus(out, sessions, tuning.session_weight).items():
                 out[fid] += bonus
+        for fid, factor in session_diversity(out, sessions, tuning.session_diversity, tuning.session_free).items():
+            boosted[fid][3].multipliers["diversity"] = factor
+            out[fid] *= factor
         return out
 
     def _relevance(

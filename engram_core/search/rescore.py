@@ -17,6 +17,13 @@ cost no extra query.
   ``engram_core.intelligence.decompose.speaker_of`` reads) whose speaker is one of the query's names is
   that person's own statement, which is what a question about them asks for, rather than another
   speaker's remark to them ("Thanks, Anna!"): ``x (1 + boost)`` (``Tuning.speaker_boost``; 0 is off).
+* **Session diversity**: evidence of a multi-hop question sits in several sessions, while the session
+  score and the session context lift one strong session's turns together. A candidate whose session already
+  has ``free`` candidates ranked above it is multiplied by ``(1 - penalty)`` once for each such candidate
+  beyond ``free`` (``Tuning.session_diversity``, ``Tuning.session_free``; penalty 0 is off), so other
+  sessions' turns get slots. The penalty only depends on a candidate's rank within its own session, which
+  the penalty never changes, so the greedy MMR-style pass is one sort. Memories without a ``session_id``
+  are never penalised.
 """
 
 from __future__ import annotations
@@ -26,7 +33,15 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["COMMON_WORDS", "SESSION_TOP", "name_factor", "query_names", "session_bonus", "speaker_factor"]
+__all__ = [
+    "COMMON_WORDS",
+    "SESSION_TOP",
+    "name_factor",
+    "query_names",
+    "session_bonus",
+    "session_diversity",
+    "speaker_factor",
+]
 
 SESSION_TOP = 2
 """How many of a session's best candidates make its score."""
@@ -90,3 +105,27 @@ def session_bonus(
             members[sid].append(score)
     value = {sid: sum(sorted(v, reverse=True)[:top]) / top for sid, v in members.items()}
     return {mid: weight * value[sessions[mid]] for mid in scores if sessions.get(mid) is not None}
+
+
+def session_diversity(
+    scores: Mapping[int, float], sessions: Mapping[int, Any], penalty: float, free: int
+) -> dict[int, float]:
+    """Candidate id -> its diversity factor, for the candidates it penalises (the others keep 1.0).
+
+    ``scores``: candidate id -> its score so far; ``sessions``: candidate id -> ``session_id`` (or None).
+    The ``j``-th best candidate of a session (0-based) gets ``(1 - penalty) ** max(0, j + 1 - free)``.
+    """
+    if penalty <= 0:
+        return {}
+    free = max(0, free)
+    seen: dict[Any, int] = defaultdict(int)
+    out: dict[int, float] = {}
+    for mid in sorted(scores, key=lambda m: (-scores[m], m)):
+        sid = sessions.get(mid)
+        if sid is None:
+            continue
+        excess = seen[sid] + 1 - free
+        seen[sid] += 1
+        if excess > 0:
+            out[mid] = (1.0 - penalty) ** excess
+    return out

@@ -50,6 +50,9 @@ class Tuning:
         expand_seeds: How many of the first fusion's best hits give the expansion its words (5 chosen on
             folds over 3-12; the graph channel takes its own 8 whatever this is).
         expand_terms: Most words the expansion adds.
+        session_diversity: Penalty of a candidate whose session already has ``session_free`` candidates
+            above it: ``x (1 - penalty)`` per such candidate beyond those (:mod:`.rescore`); 0 is off.
+        session_free: How many candidates of one session rank without the diversity penalty.
         calibrated: ``score`` carries the query's absolute relevance (:mod:`.relevance`); False gives the
             old relative score (for comparison).
     """
@@ -70,4 +73,6 @@ class Tuning:
     expand_pool: bool = True
     expand_seeds: int = EXPAND_SEEDS
     expand_terms: int = EXPAND_TERMS
+    session_diversity: float = 0.0
+    session_free: int = 2
     calibrated: bool = True

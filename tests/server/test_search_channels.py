@@ -326,3 +326,40 @@ def test_expand_reads_more_seeds_than_the_graph_takes(api: Api, monkeypatch: pyt
     finally:
         pipeline.tuning = Tuning()
     assert read == [GRAPH_SEEDS + 4]  # fused once for the expansion's seeds; the graph still takes GRAPH_SEEDS
+
+
+def test_session_diversity_gives_another_sessions_turn_a_top_slot(api: Api) -> None:
+    """``Tuning.session_diversity``: one session's strong turns no longer fill the top alone; off (the default)
+    the order is today's."""
+    from dataclasses import replace
+
+    from engram_core.search.tuning import Tuning
+
+    key = api.admin_key
+    _seed(api, key)
+    day = "2023-05-08T13:56:00Z"
+    same = [
+        api.store(key, f"Tim: the tomatoes in the garden need water {_filler(i)}", session_id="s1", created_at=day)
+        for i in range(20, 24)
+    ]
+    other = api.store(key, f"Tim: the tomatoes need water, says the gardener {_filler(30)}", session_id="s2",
+                      created_at=day)  # fmt: skip
+    pipeline = api.engram.search.pipeline
+
+    def order(query: str, **tuning: Any) -> list[int]:
+        pipeline.tuning = replace(Tuning(), **tuning)
+        try:
+            return [r["id"] for r in _search(api, key, query=query, limit=5)["results"]]
+        finally:
+            pipeline.tuning = Tuning()
+
+    default = order("tomatoes garden water")
+    assert default == order("water garden tomatoes", session_diversity=0.0)  # off is today's order
+    assert set(default[:4]) == set(same) and default[4] == other  # session s1 fills the top four
+    diverse = order("tomatoes in the garden water", session_diversity=0.9, session_free=1)  # not cached
+    assert diverse[0] == default[0] and diverse[1] == other  # s2's turn right after s1's best
+    assert diverse[2:] == default[1:4]  # s1's other turns keep their order below
+    two = order("garden tomatoes water", session_diversity=0.9, session_free=2)
+    assert two[:2] == default[:2] and two[2] == other  # two turns of a session rank freely
+    explained = _search(api, key, "/search/explain", query="the garden tomatoes water", limit=5)["explain"]
+    assert all("diversity" not in e["multipliers"] for e in explained)  # off by default

@@ -61,3 +61,27 @@ def test_speaker_factor_favours_the_named_persons_own_turns() -> None:
     assert speaker_factor("Anna Lee: I stayed home", ["Lee", "Paris"], 0.5) == 1.5  # a word of the label
     assert speaker_factor("I went to Paris: loved it", ["Paris"], 0.5) == 1.0  # no label
     assert speaker_factor("Anna: I went", [], 0.5) == 1.0 and speaker_factor("Anna: I went", ["Anna"], 0.0) == 1.0
+
+
+def test_session_diversity_penalises_a_sessions_candidates_beyond_the_free_ones() -> None:
+    from engram_core.search.rescore import session_diversity
+
+    scores = {1: 1.0, 2: 0.9, 3: 0.8, 4: 0.7, 5: 0.6, 6: 0.5}
+    sessions = {1: "a", 2: "a", 3: "a", 4: "b", 5: None, 6: None}
+    factors = session_diversity(scores, sessions, 0.5, 1)
+    assert factors == {2: 0.5, 3: 0.25}  # the 2nd and 3rd of session a; b's first and no-session are free
+    reranked = sorted(scores, key=lambda m: -scores[m] * factors.get(m, 1.0))
+    assert reranked == [1, 4, 5, 6, 2, 3]  # other sessions' candidates take the slots
+    assert session_diversity(scores, sessions, 0.5, 2) == {3: 0.5}  # two per session rank freely
+    assert session_diversity(scores, sessions, 0.5, 0) == {1: 0.5, 2: 0.25, 3: 0.125, 4: 0.5}
+    assert session_diversity(scores, sessions, 0.0, 1) == {}  # off: today's order
+
+
+def test_session_diversity_keeps_the_order_within_a_session() -> None:
+    from engram_core.search.rescore import session_diversity
+
+    scores = {10: 0.3, 11: 0.9, 12: 0.6, 13: 0.95}
+    sessions = dict.fromkeys(scores, "s")
+    factors = session_diversity(scores, sessions, 0.3, 1)
+    adjusted = {m: scores[m] * factors.get(m, 1.0) for m in scores}
+    assert sorted(scores, key=lambda m: -adjusted[m]) == sorted(scores, key=lambda m: -scores[m])
