@@ -129,6 +129,8 @@ LEVERS: dict[str, list[dict[str, Any]]] = {
         {"session_diversity": 0.0},
         *({"session_diversity": p, "session_free": f} for f, p in itertools.product((1, 2, 3), (0.1, 0.2, 0.35))),
     ],
+    # the mildest diversity setting of that grid alone (for grids with expand_shape_all)
+    "diversity_mild": [{"session_diversity": 0.0}, {"session_diversity": 0.1, "session_free": 3}],
     # names the query capitalises favour the memories that contain them
     "names": [{"name_boost": 0.0}, {"name_boost": 0.1}, {"name_boost": 0.25}],
 }
